@@ -1,0 +1,52 @@
+"""The seven joints we estimate, and the paper's 33-value regression target built from them.
+
+This module is the one place that knows how the target vector is laid out (paper §3):
+  [0:3]   root 3D in the camera frame (m)
+  [3:21]  the six other joints 3D relative to the root (m), in JOINT_NAMES order
+  [21:33] the six other joints' 2D pixel coordinates (u, v) in the 60 x 50 image
+"""
+from __future__ import annotations
+
+import numpy as np
+
+JOINT_NAMES = (
+    "root",  # mid-hip
+    "right_shoulder",
+    "right_elbow",
+    "right_hand",  # the wrist
+    "left_shoulder",
+    "left_elbow",
+    "left_hand",
+)
+NUM_JOINTS = len(JOINT_NAMES)
+ROOT = 0
+HANDS = (JOINT_NAMES.index("right_hand"), JOINT_NAMES.index("left_hand"))
+NUM_TARGETS = 3 + 3 * (NUM_JOINTS - 1) + 2 * (NUM_JOINTS - 1)  # 33
+
+# Lines of the skeleton drawn in previews and RViz markers, as joint-index pairs.
+BONES = ((0, 1), (0, 4), (1, 4), (1, 2), (2, 3), (4, 5), (5, 6))
+
+
+def to_targets(joints3d: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+    """(N, 7, 3) joints in metres and (N, 7, 2) pixels -> (N, 33) float32 targets."""
+    root = joints3d[:, ROOT]
+    relative = joints3d[:, ROOT + 1:] - root[:, None]
+    n = joints3d.shape[0]
+    targets = np.concatenate(
+        [root, relative.reshape(n, -1), pixels[:, ROOT + 1:].reshape(n, -1)], axis=1)
+    assert targets.shape[1] == NUM_TARGETS, targets.shape
+    return targets.astype(np.float32)
+
+
+def from_targets(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 33) targets -> (N, 7, 3) joints in metres and (N, 6, 2) pixels of the non-root joints.
+
+    The root's pixel position is not part of the target; project joints3d[:, 0] for it.
+    """
+    targets = np.asarray(targets)
+    n = targets.shape[0]
+    root = targets[:, 0:3]
+    relative = targets[:, 3:21].reshape(n, NUM_JOINTS - 1, 3)
+    joints3d = np.concatenate([root[:, None], relative + root[:, None]], axis=1)
+    pixels = targets[:, 21:33].reshape(n, NUM_JOINTS - 1, 2)
+    return joints3d, pixels

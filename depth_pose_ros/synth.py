@@ -1,0 +1,197 @@
+"""The synthetic dataset (paper §3): posed bodies placed in front of the virtual camera, rendered.
+
+A dataset is generated in fixed-size chunks, each from its own seed derived from (seed, chunk
+index), so the files depend only on --seed and --count, never on the number of workers.
+Files (see write_dataset): depth.npy (uint16 mm), joints3d.npy, pixels.npy, meta.json.
+"""
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from depth_pose_ros.body import (CAPSULE_PARTS, ELLIPSOID_PARTS, Body, build_bodies,
+                                 rotation_about, sample_shapes)
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import HANDS, JOINT_NAMES
+from depth_pose_ros.render import render_depth
+
+GENERATOR_VERSION = 1
+CHUNK = 512  # frames per chunk; part of the seed derivation, so changing it changes the data
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """Ranges of the random scene. Angles in degrees, distances in metres."""
+
+    height_range: tuple[float, float] = (1.5, 2.0)
+    root_distance: tuple[float, float] = (1.9, 3.6)  # z of the mid-hip in the camera frame
+    yaw_range: tuple[float, float] = (-25.0, 25.0)  # 0 = facing the camera
+    camera_pitch: tuple[float, float] = (-8.0, 8.0)  # small mounting tilt of the camera
+    camera_roll: tuple[float, float] = (-4.0, 4.0)
+    edge_margin_px: float = 0.5  # the figure but the arms stays this far inside the image
+
+
+@dataclass(frozen=True)
+class Scenes:
+    """N rendered frames with ground truth."""
+
+    depth: np.ndarray  # (N, H, W) float32 metres, 0 = no return
+    joints3d: np.ndarray  # (N, 7, 3) float32 camera frame
+    pixels: np.ndarray  # (N, 7, 2) float32 (u, v) in the virtual image
+    labels: np.ndarray | None  # (N, H, W) uint8 part labels, when asked for
+
+
+# Parts that must stay inside the image: everything but the arms.
+_IN_VIEW_CAPSULES = [CAPSULE_PARTS.index(p) for p in (
+    "shoulders", "right_thigh", "right_shin", "left_thigh", "left_shin", "right_foot", "left_foot")]
+_HEAD, _PELVIS = ELLIPSOID_PARTS.index("head"), ELLIPSOID_PARTS.index("pelvis")
+
+
+def _keep_in_view_points(bodies: Body) -> np.ndarray:
+    """(N, K, 3): top of the head, shoulder ends, hips, knees, ankles, heels, toes, pelvis."""
+    head_up_axis = bodies.ellipsoid_axes[:, _HEAD, :, 1]
+    head_top = bodies.ellipsoid_centres[:, _HEAD] + head_up_axis * bodies.ellipsoid_radii[:, _HEAD, 1:2]
+    segment_ends = bodies.capsules[:, _IN_VIEW_CAPSULES].reshape(len(bodies), -1, 3)
+    return np.concatenate(
+        [head_top[:, None], segment_ends, bodies.ellipsoid_centres[:, _PELVIS, None]], axis=1)
+
+
+def _body_to_camera(rng, n, config: SceneConfig) -> np.ndarray:
+    """(N, 3, 3) rotations from the body frame (x left, y up, z forward) to the camera frame."""
+    facing = np.diag([1.0, -1.0, -1.0])  # facing the camera: left -> +x, up -> -y, forward -> -z
+    yaw = rotation_about("y", np.radians(rng.uniform(*config.yaw_range, n)))
+    tilt = rotation_about("z", np.radians(rng.uniform(*config.camera_roll, n))) @ rotation_about(
+        "x", np.radians(rng.uniform(*config.camera_pitch, n)))
+    return tilt @ facing @ yaw
+
+
+def _place(rng, camera: PinholeCamera, points: np.ndarray, z: np.ndarray, margin: float):
+    """Uniform x, y shift of the root keeping all points (N, K, 3, root-relative) in view at z.
+
+    Returns the (N, 3) root positions and (N,) whether any such shift exists.
+    """
+    depth = points[..., 2] + z[:, None]
+    lo_u, hi_u = -0.5 + margin, camera.width - 0.5 - margin
+    lo_v, hi_v = -0.5 + margin, camera.height - 0.5 - margin
+    # u = fx (px + x) / depth + cx is linear in x for a fixed depth: intersect the intervals.
+    x_lo = ((lo_u - camera.cx) * depth / camera.fx - points[..., 0]).max(axis=1)
+    x_hi = ((hi_u - camera.cx) * depth / camera.fx - points[..., 0]).min(axis=1)
+    y_lo = ((lo_v - camera.cy) * depth / camera.fy - points[..., 1]).max(axis=1)
+    y_hi = ((hi_v - camera.cy) * depth / camera.fy - points[..., 1]).min(axis=1)
+    ok = (x_lo <= x_hi) & (y_lo <= y_hi) & (depth.min(axis=1) > 0.3)
+    x = x_lo + rng.uniform(size=len(z)) * np.where(ok, x_hi - x_lo, 0.0)
+    y = y_lo + rng.uniform(size=len(z)) * np.where(ok, y_hi - y_lo, 0.0)
+    return np.stack([x, y, z], axis=-1), ok
+
+
+def sample_bodies_in_view(rng: np.random.Generator, n: int, camera: PinholeCamera,
+                          config: SceneConfig = SceneConfig()) -> Body:
+    """N posed bodies in the camera frame, each with all but its arms inside the image."""
+    accepted: list[Body] = []
+    remaining = n
+    while remaining > 0:
+        batch = remaining + remaining // 4 + 8
+        bodies = build_bodies(rng, sample_shapes(rng, batch, config.height_range))
+        rotation = _body_to_camera(rng, batch, config)
+        oriented = bodies.transformed(rotation, np.zeros((batch, 3)))
+        z = rng.uniform(*config.root_distance, batch)
+        root, ok = _place(rng, camera, _keep_in_view_points(oriented), z, config.edge_margin_px)
+        keep = np.flatnonzero(ok)[:remaining]
+        placed = oriented.transformed(np.broadcast_to(np.eye(3), (batch, 3, 3)), root)
+        accepted.append(placed.take(keep))
+        remaining -= keep.size
+    return Body.concatenate(accepted)
+
+
+def generate(rng: np.random.Generator, n: int, camera: PinholeCamera | None = None,
+             config: SceneConfig = SceneConfig(), with_labels: bool = False) -> Scenes:
+    """Sample, place and render n frames."""
+    camera = camera or PinholeCamera.virtual()
+    bodies = sample_bodies_in_view(rng, n, camera, config)
+    rendered = render_depth(camera, bodies, with_labels=with_labels)
+    depth, labels = rendered if with_labels else (rendered, None)
+    joints3d = bodies.joints.astype(np.float32)
+    pixels = camera.project(bodies.joints).astype(np.float32)
+    return Scenes(depth, joints3d, pixels, labels)
+
+
+def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk_index,)))
+
+
+def _generate_chunk(args):
+    seed, index, count, config = args
+    scenes = generate(chunk_rng(seed, index), count, config=config)
+    depth_mm = np.round(scenes.depth * 1000.0).astype(np.uint16)
+    return index, depth_mm, scenes.joints3d, scenes.pixels
+
+
+def hands_out_of_view(camera: PinholeCamera, pixels: np.ndarray) -> np.ndarray:
+    """(N,) True where one or both hands project outside the image."""
+    return ~camera.in_view(pixels[:, list(HANDS)]).all(axis=1)
+
+
+def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
+                  config: SceneConfig = SceneConfig(), progress: bool = True) -> dict:
+    """Generate count frames into out/ (memory bounded: chunks stream into memory-mapped files)."""
+    from tqdm import tqdm
+
+    camera = PinholeCamera.virtual()
+    out.mkdir(parents=True, exist_ok=True)
+    shape = (count,) + camera.shape
+    depth = np.lib.format.open_memmap(out / "depth.npy", "w+", np.uint16, shape)
+    joints3d = np.lib.format.open_memmap(out / "joints3d.npy", "w+", np.float32,
+                                         (count, len(JOINT_NAMES), 3))
+    pixels = np.lib.format.open_memmap(out / "pixels.npy", "w+", np.float32,
+                                       (count, len(JOINT_NAMES), 2))
+    chunks = math.ceil(count / CHUNK)
+    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), config) for i in range(chunks)]
+    started = time.perf_counter()
+    with tqdm(total=count, unit="frame", disable=not progress, desc="synth") as bar:
+        if workers > 1:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for result in pool.imap_unordered(_generate_chunk, jobs):
+                    _store(result, depth, joints3d, pixels, bar)
+        else:
+            for job in jobs:
+                _store(_generate_chunk(job), depth, joints3d, pixels, bar)
+    seconds = time.perf_counter() - started
+    for array in (depth, joints3d, pixels):
+        array.flush()
+    out_of_view = hands_out_of_view(camera, pixels)
+    meta = {
+        "generator_version": GENERATOR_VERSION,
+        "count": count,
+        "seed": seed,
+        "chunk_frames": CHUNK,
+        "camera": camera.to_dict(),
+        "joint_names": list(JOINT_NAMES),
+        "depth_units": "uint16 millimetres, 0 = no return",
+        "frames_with_hand_out_of_view": int(out_of_view.sum()),
+        "scene": asdict(config),
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return {**meta, "generation_seconds": seconds}
+
+
+def _store(result, depth, joints3d, pixels, bar):
+    index, d, j, p = result
+    sl = slice(index * CHUNK, index * CHUNK + len(d))
+    depth[sl], joints3d[sl], pixels[sl] = d, j, p
+    bar.update(len(d))
+
+
+def load_dataset(directory: Path, mmap: bool = True):
+    """(depth uint16 mm, joints3d, pixels, meta) of a dataset written by write_dataset."""
+    directory = Path(directory)
+    mode = "r" if mmap else None
+    meta = json.loads((directory / "meta.json").read_text())
+    return (np.load(directory / "depth.npy", mmap_mode=mode),
+            np.load(directory / "joints3d.npy", mmap_mode=mode),
+            np.load(directory / "pixels.npy", mmap_mode=mode), meta)
