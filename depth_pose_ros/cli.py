@@ -24,7 +24,8 @@ def cmd_synth(args) -> int:
     seconds = meta["generation_seconds"]
     share = meta["frames_with_hand_out_of_view"] / meta["count"]
     print(f"wrote {meta['count']} frames to {args.out} in {seconds:.1f} s "
-          f"({meta['count'] / seconds:.0f} frames/s, {args.workers} workers); "
+          f"({meta['count'] / seconds:.0f} frames/s, {args.workers} "
+          f"worker{'s' if args.workers > 1 else ''}); "
           f"{share:.1%} with a hand out of view")
     return 0
 
