@@ -9,6 +9,11 @@ from pathlib import Path
 import numpy as np
 
 
+# models.ARCHITECTURES has the same names (a test checks); listed here so that --help and the
+# other subcommands do not import torch.
+ARCHITECTURE_NAMES = ("mlp", "dnn20", "dnn33", "dnn50")
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -44,6 +49,40 @@ def cmd_synth_preview(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from depth_pose_ros.train import TrainConfig, train
+
+    cfg = TrainConfig(arch=args.arch, recipe=args.recipe, input_mode=args.input, epochs=args.epochs,
+                      time_budget_min=args.time_budget, batch_size=args.batch_size,
+                      max_train_frames=args.max_train_frames, val_frames=args.val_frames,
+                      seed=args.seed, threads=args.threads)
+    train(cfg, args.data, args.out, progress_bar=not args.quiet)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from depth_pose_ros.export import export
+
+    info = export(args.run, args.out, data=args.data)
+    check = info.get("precision_check", {}).get("median_error_m", {})
+    print(f"wrote {args.out}: {info['arch']}, {info['weights']:,} weights, inference precision "
+          f"{info['inference_precision']}" + (f" (median error on {info['precision_check']['frames']}"
+          f" validation frames: " + ", ".join(f"{k} {v * 100:.2f} cm" for k, v in check.items())
+          + ")" if check else ""))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from depth_pose_ros.evaluate import evaluate
+
+    m = evaluate(args.model, args.data, args.out, noise=args.noise, augmented=args.augmented,
+                 split=args.split, max_frames=args.max_frames)
+    print(f"{m['model_label']} on {m['n_frames']} frames: AP@10cm {m['ap10_mean_no_root']:.3f} "
+          f"over the six non-root joints (paper 0.86), hands {m['ap10_hands']:.3f} (Kinect 0.67), "
+          f"all seven {m['ap10_mean']:.3f}; report in {args.out / 'report.md'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="depth-pose",
@@ -60,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--workers", type=_positive_int, default=1,
                        help="processes rendering in parallel (default 1; 2 on this machine)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
-    synth.set_defaults(run=cmd_synth)
+    synth.set_defaults(handler=cmd_synth)
 
     preview = sub.add_parser("synth-preview", help="contact sheet of a dataset's frames",
                              description="Draw randomly chosen frames of a dataset with their "
@@ -69,17 +108,70 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--out", type=Path, required=True, help="PNG file to write")
     preview.add_argument("--frames", type=_positive_int, default=32, help="frames (default 32)")
     preview.add_argument("--seed", type=int, default=0, help="which frames (default 0)")
-    preview.set_defaults(run=cmd_synth_preview)
+    preview.set_defaults(handler=cmd_synth_preview)
+
+    trainer = sub.add_parser("train", help="train a network on a synthetic dataset (paper §4)",
+                             description="Train on the first 60 %% of a dataset (its last "
+                             "--val-frames validate). Writes checkpoint.pt (resumable: run the "
+                             "same command again), best.pt, history.csv and loss_curve.png.")
+    trainer.add_argument("--arch", choices=ARCHITECTURE_NAMES, default="dnn33")
+    trainer.add_argument("--data", type=Path, required=True, help="dataset directory")
+    trainer.add_argument("--out", type=Path, required=True, help="run directory")
+    trainer.add_argument("--recipe", choices=("paper", "fast"), default="fast",
+                         help="paper: SGD lr 0.05 momentum 0.3; fast: AdamW + one-cycle, bf16 "
+                         "(default)")
+    trainer.add_argument("--input", choices=("float", "paper8bit"), default="float",
+                         help="depth encoding: full precision (default) or the paper's 8 bits")
+    trainer.add_argument("--epochs", type=_positive_int, default=100, help="at most (default 100)")
+    trainer.add_argument("--time-budget", type=float, default=None, metavar="MIN",
+                         help="stop after MIN minutes; the fast schedule spans them")
+    trainer.add_argument("--batch-size", type=_positive_int, default=256)
+    trainer.add_argument("--val-frames", type=_positive_int, default=4000)
+    trainer.add_argument("--max-train-frames", type=_positive_int, default=None)
+    trainer.add_argument("--seed", type=int, default=0)
+    trainer.add_argument("--threads", type=_positive_int, default=2)
+    trainer.add_argument("--quiet", action="store_true", help="no progress bar")
+    trainer.set_defaults(handler=cmd_train)
+
+    exporter = sub.add_parser("export", help="a training run -> OpenVINO model directory",
+                              description="Convert RUN/best.pt to OpenVINO IR with model.json. "
+                              "With --data, measure f32 against bf16 on validation frames and "
+                              "choose the inference precision.")
+    exporter.add_argument("run", type=Path, help="training run directory")
+    exporter.add_argument("--out", type=Path, required=True, help="model directory to write")
+    exporter.add_argument("--data", type=Path, default=None,
+                          help="the run's dataset, to measure the inference precision")
+    exporter.set_defaults(handler=cmd_export)
+
+    evaluator = sub.add_parser("evaluate", help="accuracy report of a model (paper §5, §6)",
+                               description="AP@10cm, per-axis, 3D and pixel errors, figures. "
+                               "MODEL is an exported model directory or a training run.")
+    evaluator.add_argument("--model", type=Path, required=True)
+    evaluator.add_argument("--data", type=Path, required=True, help="dataset directory")
+    evaluator.add_argument("--out", type=Path, required=True, help="report directory")
+    evaluator.add_argument("--noise", type=float, default=None,
+                           help="depth noise sigma in m (default 0.01875; 0.00625 augmented)")
+    evaluator.add_argument("--augmented", action="store_true",
+                           help="shift each frame one row and column (paper §6)")
+    evaluator.add_argument("--split", choices=("test", "all"), default="test",
+                           help="test: the last 40 %% of the dataset (default); all: every frame")
+    evaluator.add_argument("--max-frames", type=_positive_int, default=None)
+    evaluator.set_defaults(handler=cmd_evaluate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if hasattr(args, "data") and not (Path(args.data) / "meta.json").is_file():
+    if getattr(args, "data", None) and not (Path(args.data) / "meta.json").is_file():
         print(f"depth-pose: {args.data} is not a dataset directory (no meta.json); "
               "create one with `depth-pose synth`", file=sys.stderr)
         return 2
-    return args.run(args)
+    from depth_pose_ros.estimator import ModelError
+    try:
+        return args.handler(args)
+    except (FileNotFoundError, ModelError) as error:
+        print(f"depth-pose: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -22,8 +22,11 @@ def draw_skeleton(ax, pixels: np.ndarray, style: str = "-", alpha: float = 1.0) 
 
 
 def contact_sheet(depth_m: np.ndarray, pixels: np.ndarray, out: Path, columns: int = 8,
-                  titles: list[str] | None = None) -> Path:
-    """Save frames (N, H, W) in metres (0 = no return) with skeletons (N, 7, 2) as one PNG."""
+                  titles: list[str] | None = None, estimates: np.ndarray | None = None) -> Path:
+    """Save frames (N, H, W) in metres (0 = no return) with skeletons (N, 7, 2) as one PNG.
+
+    With estimates (N, 7, 2), those skeletons are drawn dashed over the (solid) truth.
+    """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -42,6 +45,8 @@ def contact_sheet(depth_m: np.ndarray, pixels: np.ndarray, out: Path, columns: i
         ax.imshow(frame, cmap="viridis_r", vmin=near, vmax=near + 0.6, interpolation="nearest")
         ax.set_facecolor("black")
         draw_skeleton(ax, pixels[k])
+        if estimates is not None:
+            draw_skeleton(ax, estimates[k], style="--", alpha=0.8)
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
         ax.set_title(titles[k] if titles else f"#{k}", fontsize=7)

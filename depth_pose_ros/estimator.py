@@ -1,0 +1,101 @@
+"""The runtime: an exported model run with OpenVINO on the CPU. numpy + openvino only (no torch).
+
+    from depth_pose_ros.estimator import PoseEstimator
+    estimator = PoseEstimator.load()          # the shipped model
+    pose = estimator.estimate_virtual(depth)  # (50, 60) float32 metres, 0 = no return
+    pose.names, pose.joints3d, pose.pixels    # 7 names, (7, 3) m camera frame, (7, 2) pixels
+
+A model directory holds model.xml / model.bin (OpenVINO IR) and model.json (preprocessing,
+camera, joint order, precision, provenance and metrics), as written by `depth-pose export`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.preprocess import Preprocessor
+
+SHIPPED_MODEL = "dnn33"
+PRECISIONS = ("bf16", "f32")
+
+
+class ModelError(RuntimeError):
+    """A model directory that is missing, incomplete or not one of ours."""
+
+
+def default_model_dir() -> Path:
+    """The shipped model: models/dnn33 of a checkout, or share/depth_pose_ros/models/dnn33."""
+    checkout = Path(__file__).resolve().parent.parent / "models" / SHIPPED_MODEL
+    if checkout.is_dir():
+        return checkout
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        return Path(get_package_share_directory("depth_pose_ros")) / "models" / SHIPPED_MODEL
+    except (ImportError, LookupError):
+        return checkout
+
+
+@dataclass(frozen=True)
+class PoseEstimate:
+    names: tuple[str, ...]
+    joints3d: np.ndarray  # (7, 3) metres, camera optical frame
+    pixels: np.ndarray  # (7, 2) (u, v) in the virtual 60 x 50 image
+
+
+class PoseEstimator:
+    """Compiles the model once and reuses one inference request."""
+
+    def __init__(self, model_dir: Path, precision: str | None = None, threads: int | None = None):
+        import openvino as ov
+
+        model_dir = Path(model_dir)
+        info_path, xml_path = model_dir / "model.json", model_dir / "model.xml"
+        for path in (info_path, xml_path, model_dir / "model.bin"):
+            if not path.is_file():
+                raise ModelError(f"{path} is missing: {model_dir} is not a model directory "
+                                 "written by `depth-pose export`")
+        try:
+            self.info = json.loads(info_path.read_text())
+            self.preprocessor = Preprocessor.from_dict(self.info["preprocessing"])
+            self.camera = PinholeCamera(**self.info["camera"])
+            model = ov.Core().read_model(xml_path)
+        except (ValueError, KeyError, TypeError, RuntimeError) as error:
+            raise ModelError(f"cannot read the model in {model_dir}: {error}") from error
+        if tuple(self.info["joint_names"]) != JOINT_NAMES:
+            raise ModelError(f"{model_dir} has joints {self.info['joint_names']}, "
+                             f"expected {list(JOINT_NAMES)}")
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            raise ModelError(f"{xml_path} must have one input and one output")
+        self.precision = precision or self.info.get("inference_precision", "f32")
+        if self.precision not in PRECISIONS:
+            raise ModelError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        config = {"INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self.model_dir = model_dir
+        self._compiled = ov.Core().compile_model(model, "CPU", config)
+        self._request = self._compiled.create_infer_request()
+        self.estimate_batch(np.zeros((1,) + self.camera.shape, np.float32))  # warm up
+
+    @classmethod
+    def load(cls, path: Path | str | None = None, **kwargs) -> PoseEstimator:
+        return cls(Path(path) if path else default_model_dir(), **kwargs)
+
+    def estimate_batch(self, depths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 50, 60) metres -> joints3d (N, 7, 3) and pixels (N, 7, 2)."""
+        depths = np.asarray(depths, dtype=np.float32)
+        if depths.ndim != 3 or depths.shape[1:] != self.camera.shape:
+            raise ValueError(f"expected (N, {self.camera.height}, {self.camera.width}) depth, "
+                             f"got {depths.shape}")
+        outputs = self._request.infer([self.preprocessor.inputs(depths)])
+        return self.preprocessor.joints(next(iter(outputs.values())), self.camera)
+
+    def estimate_virtual(self, depth: np.ndarray) -> PoseEstimate:
+        """One (50, 60) frame in metres in the virtual camera (0 = no return)."""
+        joints3d, pixels = self.estimate_batch(np.asarray(depth)[None])
+        return PoseEstimate(JOINT_NAMES, joints3d[0], pixels[0])

@@ -1,0 +1,200 @@
+"""`depth-pose evaluate`: accuracy of a model on a dataset, as the paper reports it (§5, §6).
+
+Writes metrics.json, report.md and the figures: per-axis errors (Fig. 5), pixel errors (Fig. 6),
+3D distance errors (Fig. 7), best and worst frames (Fig. 8), AP@10cm against Kinect (Figs. 9, 11).
+The model is an exported model directory (OpenVINO, the runtime path) or a training run directory
+(its best.pt, with PyTorch).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.metrics import (KINECT_AP10_HANDS, KINECT_AP10_MEAN, joint_distances,
+                                    summarize)
+from depth_pose_ros.preprocess import (AUGMENTED_NOISE_SIGMA, TEST_NOISE_SIGMA, add_depth_noise,
+                                       shift_frames)
+from depth_pose_ros.synth import load_dataset
+
+NOISE_SEED = 2019
+SPLITS = ("test", "all")
+
+
+def load_predictor(model: Path):
+    """A function (N, 50, 60) metres -> (joints3d, pixels), and a label for reports."""
+    model = Path(model)
+    if (model / "model.json").is_file():
+        from depth_pose_ros.estimator import PoseEstimator
+        estimator = PoseEstimator.load(model)
+        return estimator.estimate_batch, f"{estimator.info['arch']} (OpenVINO {estimator.precision})"
+    import torch
+
+    from depth_pose_ros.export import load_run
+    from depth_pose_ros.preprocess import Preprocessor
+
+    net, checkpoint = load_run(model)
+    pre = Preprocessor.from_dict(checkpoint["preprocessor"])
+
+    @torch.inference_mode()
+    def predict(depth):
+        return pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
+    return predict, f"{checkpoint['arch']} (PyTorch f32)"
+
+
+def test_indices(meta: dict, split: str) -> np.ndarray:
+    """The paper's 60/40 split: the test frames are the last 40 % of a dataset."""
+    from depth_pose_ros.train import TrainConfig
+    count = meta["count"]
+    if split == "all":
+        return np.arange(count)
+    return np.arange(int(round(count * TrainConfig.train_fraction)), count)
+
+
+def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
+             augmented: bool = False, split: str = "test", max_frames: int | None = None,
+             batch: int = 2048) -> dict:
+    from tqdm import tqdm
+
+    predict, label = load_predictor(model)
+    depth_mm, joints3d, pixels, meta = load_dataset(data)
+    indices = test_indices(meta, split)[:max_frames]
+    noise = (AUGMENTED_NOISE_SIGMA if augmented else TEST_NOISE_SIGMA) if noise is None else noise
+    rng = np.random.default_rng(NOISE_SEED)
+    camera = PinholeCamera.virtual()
+    pred3d, predpx, true3d, truepx = [], [], [], []
+    extremes = {"depth": np.zeros((0,) + camera.shape, np.float32), "score": np.zeros(0),
+                "index": np.zeros(0, int)}  # the frames with the 4 lowest and highest errors
+    for start in tqdm(range(0, len(indices), batch), desc="evaluate", unit="batch"):
+        idx = indices[start:start + batch]
+        depth = np.asarray(depth_mm[idx[0]:idx[-1] + 1]).astype(np.float32) / 1000
+        j3d, px = np.asarray(joints3d[idx[0]:idx[-1] + 1]), np.asarray(pixels[idx[0]:idx[-1] + 1])
+        if augmented:
+            depth, j3d, px = shift_frames(depth, j3d, rng, camera)
+        depth = add_depth_noise(depth, noise, rng)
+        p3d, ppx = predict(depth)
+        pred3d.append(p3d), predpx.append(ppx), true3d.append(j3d), truepx.append(px)
+        _keep_extremes(extremes, depth, joint_distances(p3d, j3d).sum(axis=1), start)
+    pred3d, predpx = np.concatenate(pred3d), np.concatenate(predpx)
+    true3d, truepx = np.concatenate(true3d), np.concatenate(truepx)
+
+    metrics = summarize(pred3d, true3d, predpx, truepx)
+    metrics.update({"model": str(model), "model_label": label, "data": str(data),
+                    "split": split, "noise_sigma_m": noise, "augmented": augmented,
+                    "noise_seed": NOISE_SEED, "data_seed": meta["seed"]})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    figures = write_figures(out, metrics, extremes, pred3d, predpx, true3d, truepx)
+    (out / "report.md").write_text(report_markdown(metrics, figures))
+    return metrics
+
+
+def _keep_extremes(extremes: dict, depth, score, offset, count: int = 4) -> None:
+    """Keep the `count` best and worst frames seen so far (depth and summed error)."""
+    score_all = np.concatenate([extremes["score"], score])
+    index_all = np.concatenate([extremes["index"], offset + np.arange(len(score))])
+    depth_all = np.concatenate([extremes["depth"], depth])
+    order = np.argsort(score_all)
+    keep = np.unique(np.concatenate([order[:count], order[-count:]]))
+    extremes.update(depth=depth_all[keep], score=score_all[keep], index=index_all[keep])
+
+
+def write_figures(out, metrics, extremes, pred3d, predpx, true3d, truepx) -> dict:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from depth_pose_ros.preview import contact_sheet
+
+    names = list(JOINT_NAMES)
+    figures = {}
+
+    def boxplots(values, title, ylabel, filename, groups):
+        fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.6), squeeze=False)
+        for ax, (group, data) in zip(axes[0], zip(groups, values)):
+            ax.boxplot(data, tick_labels=[n.replace("_", "\n") for n in names], showfliers=False,
+                       whis=(0, 100))
+            ax.set_title(group)
+            ax.set_ylabel(ylabel)
+            ax.tick_params(axis="x", labelsize=7)
+            ax.grid(axis="y", alpha=0.3)
+        fig.suptitle(title + " (whiskers: min and max)")
+        fig.tight_layout()
+        fig.savefig(out / filename, dpi=100)
+        plt.close(fig)
+        figures[title] = filename
+
+    axis_err = np.abs(pred3d - true3d)
+    boxplots([axis_err[..., k] for k in range(3)], "absolute error per axis (m), Fig. 5",
+             "m", "fig5_axis_errors.png", ["x (right)", "y (down)", "z (depth)"])
+    px_err = np.abs(predpx - truepx)
+    boxplots([px_err[..., k] for k in range(2)], "image-plane error (pixels), Fig. 6", "pixels",
+             "fig6_pixel_errors.png", ["u (column)", "v (row)"])
+    dist = joint_distances(pred3d, true3d)
+    boxplots([dist], "3D distance error (m), Fig. 7", "m", "fig7_distance_errors.png",
+             ["distance"])
+
+    ap = [metrics["ap10"][n] for n in names]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    xs = np.arange(len(names) + 1)
+    ax.bar(xs[:-1], ap, color="tab:blue", label="this model")
+    ax.bar(xs[-1], metrics["ap10_mean_no_root"], color="tab:blue")
+    # The paper quotes Kinect's hands and its mean over the joints only.
+    kinect = [np.nan, np.nan, np.nan, KINECT_AP10_HANDS, np.nan, np.nan, KINECT_AP10_HANDS,
+              KINECT_AP10_MEAN]
+    ax.plot(xs, kinect, "k_", markersize=22, mew=2, label="Kinect: hands 0.67, mean 0.731")
+    for x, value in zip(xs, ap + [metrics["ap10_mean_no_root"]]):
+        ax.text(x, value + 0.01, f"{value:.2f}", ha="center", fontsize=8)
+    ax.set_xticks(xs, [n.replace("_", "\n") for n in names] + ["mean\n(no root)"], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("AP@10cm")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title("share of joints within 10 cm, against Kinect (Figs. 9 and 11)")
+    fig.tight_layout()
+    fig.savefig(out / "fig9_ap10.png", dpi=100)
+    plt.close(fig)
+    figures["AP@10cm against Kinect, Figs. 9 and 11"] = "fig9_ap10.png"
+
+    # Fig. 8: the frames with the smallest and largest summed joint errors.
+    order = np.argsort(extremes["score"])
+    picks = extremes["index"][order]
+    half = len(order) // 2
+    titles = [f"{'best' if k < half else 'worst'}: {extremes['score'][i]:.2f} m"
+              for k, i in enumerate(order)]
+    sheet = out / "fig8_best_worst.png"
+    contact_sheet(extremes["depth"][order], truepx[picks], sheet, columns=4, titles=titles,
+                  estimates=predpx[picks])
+    figures["best and worst frames (solid: truth, dashed: estimate), Fig. 8"] = sheet.name
+    return figures
+
+
+def report_markdown(metrics: dict, figures: dict) -> str:
+    names = list(JOINT_NAMES)
+    lines = [
+        f"# Evaluation: {metrics['model_label']}", "",
+        f"- model: `{metrics['model']}`",
+        f"- data: `{metrics['data']}` (seed {metrics['data_seed']}), split `{metrics['split']}`, "
+        f"{metrics['n_frames']} frames",
+        f"- depth noise sigma {metrics['noise_sigma_m'] * 100:.3g} cm (seed {metrics['noise_seed']})"
+        + ("; augmented: shifted one row and one column (paper §6)" if metrics["augmented"] else ""),
+        "",
+        f"**AP@10cm: {metrics['ap10_mean_no_root']:.3f} over the six non-root joints "
+        f"(paper DNN33: 0.86; Kinect: {KINECT_AP10_MEAN}), hands {metrics['ap10_hands']:.3f} "
+        f"(Kinect {KINECT_AP10_HANDS}); {metrics['ap10_mean']:.3f} over all seven.**", "",
+        "| joint | AP@10cm | median 3D error (cm) | q3 (cm) | max (cm) | median x / y / z (cm) "
+        "| median u / v (px) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n in names:
+        d, a, p = metrics["distance_m"][n], metrics["axis_error_m"][n], metrics["pixel_error"][n]
+        lines.append(
+            f"| {n} | {metrics['ap10'][n]:.3f} | {d['median'] * 100:.1f} | {d['q3'] * 100:.1f} | "
+            f"{d['max'] * 100:.1f} | " + " / ".join(f"{a[k]['median'] * 100:.1f}" for k in "xyz")
+            + " | " + " / ".join(f"{p[k]['median']:.2f}" for k in "uv") + " |")
+    lines.append("")
+    for title, filename in figures.items():
+        lines += [f"## {title}", "", f"![{title}]({filename})", ""]
+    return "\n".join(lines)

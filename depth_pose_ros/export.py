@@ -1,0 +1,88 @@
+"""`depth-pose export RUN --out MODEL_DIR`: a training run's best weights -> OpenVINO IR + model.json.
+
+The inference precision is chosen by measurement: the exported model runs on validation frames
+at f32 and at bf16 (this CPU's default); bf16 ships only if its median joint error stays within
+MAX_PRECISION_LOSS_M of f32.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.estimator import PRECISIONS, PoseEstimator
+from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.metrics import joint_distances
+from depth_pose_ros.models import INPUT_SHAPE, build_model, count_weights
+from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, Preprocessor, add_depth_noise
+from depth_pose_ros.synth import load_dataset
+from depth_pose_ros.train import split_indices
+
+MAX_PRECISION_LOSS_M = 0.005
+
+
+def load_run(run: Path):
+    """(model in eval mode, checkpoint dict) from a run directory's best.pt."""
+    path = Path(run) / "best.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: is {run} a training run directory?")
+    checkpoint = torch.load(path, weights_only=False)
+    model = build_model(checkpoint["arch"])
+    model.load_state_dict(checkpoint["model"])
+    return model.eval(), checkpoint
+
+
+def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000) -> dict:
+    import openvino as ov
+
+    model, checkpoint = load_run(run)
+    out.mkdir(parents=True, exist_ok=True)
+    example = torch.zeros((1,) + INPUT_SHAPE)
+    ov_model = ov.convert_model(model, example_input=example,
+                                input=[(-1,) + INPUT_SHAPE])  # any batch size
+    ov.save_model(ov_model, out / "model.xml", compress_to_fp16=False)
+    state = checkpoint["state"]
+    info = {
+        "format": "depth_pose_ros model 1",
+        "arch": checkpoint["arch"],
+        "weights": count_weights(model),
+        "joint_names": list(JOINT_NAMES),
+        "camera": PinholeCamera.virtual().to_dict(),
+        "preprocessing": checkpoint["preprocessor"],
+        "inference_precision": "f32",
+        "training": {"config": checkpoint["config"], "data": checkpoint["data_meta"],
+                     "epochs": state["epoch"], "minutes": round(state["elapsed"] / 60, 1),
+                     "best_val_mae": state["best_val_mae"]},
+    }
+    (out / "model.json").write_text(json.dumps(info, indent=1) + "\n")
+
+    # Measure the precisions on validation frames of the training data (noise as the test set).
+    data = Path(data) if data else None
+    if data is not None:
+        depth_mm, joints3d, _, _ = load_dataset(data)
+        cfg = checkpoint["config"]
+        _, val_idx, _ = split_indices(len(depth_mm), cfg["train_fraction"], cfg["val_frames"])
+        val_idx = val_idx[:frames]
+        depth = add_depth_noise(np.asarray(depth_mm[val_idx]).astype(np.float32) / 1000,
+                                TEST_NOISE_SIGMA, np.random.default_rng(0))
+        truth = np.asarray(joints3d[val_idx])
+        with torch.inference_mode():
+            pre = Preprocessor.from_dict(checkpoint["preprocessor"])
+            reference = pre.joints(model(torch.from_numpy(pre.inputs(depth))).numpy())[0]
+        medians = {"torch_f32": float(np.median(joint_distances(reference, truth)))}
+        max_diff = {}
+        for precision in PRECISIONS:
+            pred, _ = PoseEstimator(out, precision=precision).estimate_batch(depth)
+            medians[precision] = float(np.median(joint_distances(pred, truth)))
+            max_diff[precision] = float(np.abs(pred - reference).max())
+        chosen = "bf16" if medians["bf16"] - medians["f32"] <= MAX_PRECISION_LOSS_M else "f32"
+        info["inference_precision"] = chosen
+        info["precision_check"] = {"frames": len(val_idx), "median_error_m": medians,
+                                   "max_abs_diff_to_torch_m": max_diff,
+                                   "rule": f"bf16 if its median error is within "
+                                           f"{MAX_PRECISION_LOSS_M} m of f32"}
+        (out / "model.json").write_text(json.dumps(info, indent=1) + "\n")
+    return info

@@ -1,0 +1,51 @@
+"""Accuracy metrics of the paper (§3, §5): per-axis and 3D errors, pixel errors, AP@10cm. numpy only."""
+from __future__ import annotations
+
+import numpy as np
+
+from depth_pose_ros.joints import HANDS, JOINT_NAMES, ROOT
+
+AP_THRESHOLD_M = 0.10
+# Shotton et al. as quoted by the paper: mean over the joints 0.731, hands 0.67 (no root).
+KINECT_AP10_MEAN = 0.731
+KINECT_AP10_HANDS = 0.67
+
+
+def joint_distances(pred3d: np.ndarray, true3d: np.ndarray) -> np.ndarray:
+    """(N, 7, 3) estimates and truth -> (N, 7) Euclidean distances in metres."""
+    return np.linalg.norm(np.asarray(pred3d, np.float64) - true3d, axis=-1)
+
+
+def average_precision(distances: np.ndarray, threshold: float = AP_THRESHOLD_M) -> np.ndarray:
+    """(N, J) distances -> (J,) share of estimates within threshold (the paper's "AP")."""
+    return (distances < threshold).mean(axis=0)
+
+
+def _stats(values: np.ndarray) -> dict:
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    return {"median": float(median), "q1": float(q1), "q3": float(q3),
+            "p90": float(np.percentile(values, 90)), "max": float(values.max()),
+            "mean": float(values.mean())}
+
+
+def summarize(pred3d, true3d, pred_px, true_px) -> dict:
+    """The metrics.json content for one set of estimates (see the learning issue)."""
+    dist = joint_distances(pred3d, true3d)
+    ap = average_precision(dist)
+    axis_err = np.abs(np.asarray(pred3d, np.float64) - true3d)
+    px_err = np.abs(np.asarray(pred_px, np.float64) - true_px)
+    non_root = [j for j in range(len(JOINT_NAMES)) if j != ROOT]
+    return {
+        "n_frames": int(len(dist)),
+        "ap10": {name: float(ap[j]) for j, name in enumerate(JOINT_NAMES)},
+        "ap10_mean": float(ap.mean()),
+        "ap10_mean_no_root": float(ap[non_root].mean()),
+        "ap10_hands": float(ap[list(HANDS)].mean()),
+        "median_error_m": {name: float(np.median(dist[:, j])) for j, name in enumerate(JOINT_NAMES)},
+        "distance_m": {name: _stats(dist[:, j]) for j, name in enumerate(JOINT_NAMES)},
+        "axis_error_m": {name: {axis: _stats(axis_err[:, j, k]) for k, axis in enumerate("xyz")}
+                         for j, name in enumerate(JOINT_NAMES)},
+        "pixel_error": {name: {axis: _stats(px_err[:, j, k]) for k, axis in enumerate("uv")}
+                        for j, name in enumerate(JOINT_NAMES)},
+        "kinect_reference": {"ap10_mean": KINECT_AP10_MEAN, "ap10_hands": KINECT_AP10_HANDS},
+    }

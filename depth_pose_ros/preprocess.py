@@ -1,0 +1,126 @@
+"""Preprocessing (paper §4 and §6), one module used identically by training, evaluation and runtime.
+
+numpy only. Depth comes in metres (0 = no return) in the 60 x 50 virtual camera. Two input
+encodings:
+  "paper8bit": the paper's 8-bit greyscale: DEPTH_NEAR..DEPTH_FAR mapped to 1..255 (steps of
+               about 1.6 cm), background 0, then divided by 255.
+  "float":     full precision: depth / DEPTH_FAR, background 0.
+Either way the mean training image is subtracted. Targets (the 33 values of joints.py) are
+min-max normalised per output to 0..1 with the training set's ranges.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import from_targets, to_targets
+
+PREPROCESSING_VERSION = 1
+DEPTH_NEAR, DEPTH_FAR = 0.5, 4.5  # metres, the range of the 8-bit encoding
+INPUT_MODES = ("float", "paper8bit")
+
+TRAIN_NOISE_SIGMAS = (0.0125, 0.025)  # m: a random half of the training frames each (§4)
+TEST_NOISE_SIGMA = 0.01875  # m (§4)
+AUGMENTED_NOISE_SIGMA = 0.00625  # m, the augmented evaluation set (§6)
+
+
+def add_depth_noise(depth_m: np.ndarray, sigma, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise on the body's pixels only (background stays 0). sigma: scalar or (N,)."""
+    sigma = np.asarray(sigma, dtype=np.float32).reshape((-1,) + (1,) * (depth_m.ndim - 1))
+    noise = rng.standard_normal(depth_m.shape, dtype=np.float32) * sigma
+    body = depth_m > 0
+    return np.where(body, np.maximum(depth_m + noise, 1e-3), 0.0).astype(np.float32)
+
+
+def encode_depth(depth_m: np.ndarray, mode: str) -> np.ndarray:
+    """Depth in metres -> the network's raw input values in 0..1 (before the mean is subtracted)."""
+    depth_m = np.asarray(depth_m, dtype=np.float32)
+    body = depth_m > 0
+    if mode == "float":
+        return np.where(body, depth_m / DEPTH_FAR, 0.0).astype(np.float32)
+    if mode == "paper8bit":
+        level = np.clip(np.round((depth_m - DEPTH_NEAR) / (DEPTH_FAR - DEPTH_NEAR) * 254) + 1, 1, 255)
+        return np.where(body, level / 255.0, 0.0).astype(np.float32)
+    raise ValueError(f"unknown input mode {mode!r}; expected one of {INPUT_MODES}")
+
+
+def shift_frames(depth_m, joints3d, rng, camera: PinholeCamera | None = None):
+    """The augmented evaluation set (§6): each frame moved one row and one column in a random
+    diagonal direction, the uncovered row and column filled with their edge neighbours.
+
+    Ground truth moves with the image: pixels by (du, dv), and each joint to the point that
+    projects there at its own depth, so the 3D and 2D truth stay consistent with the picture.
+    Returns (depth, joints3d, pixels).
+    """
+    camera = camera or PinholeCamera.virtual()
+    n = len(depth_m)
+    du = rng.choice([-1, 1], n)
+    dv = rng.choice([-1, 1], n)
+    out = np.empty_like(depth_m)
+    for sx in (-1, 1):
+        for sy in (-1, 1):
+            pick = (du == sx) & (dv == sy)
+            padded = np.pad(depth_m[pick], ((0, 0), (1, 1), (1, 1)), mode="edge")
+            h, w = depth_m.shape[1:]
+            out[pick] = padded[:, 1 - sy:1 - sy + h, 1 - sx:1 - sx + w]
+    pixels = camera.project(joints3d) + np.stack([du, dv], -1)[:, None].astype(np.float32)
+    moved = camera.back_project(pixels[..., 0], pixels[..., 1], joints3d[..., 2])
+    return out, moved.astype(np.float32), pixels.astype(np.float32)
+
+
+@dataclass
+class Preprocessor:
+    """Everything needed to turn depth into network input and network output into joints."""
+
+    mode: str
+    mean_image: np.ndarray  # (H, W) float32, the mean encoded training image
+    target_min: np.ndarray  # (33,)
+    target_max: np.ndarray  # (33,)
+
+    @classmethod
+    def fit(cls, depth_m: np.ndarray, joints3d: np.ndarray, pixels: np.ndarray,
+            mode: str = "float") -> Preprocessor:
+        """Mean image and target ranges from (a sample of) the training frames."""
+        mean = np.zeros(depth_m.shape[1:], dtype=np.float64)
+        for start in range(0, len(depth_m), 4096):
+            mean += encode_depth(depth_m[start:start + 4096], mode).sum(axis=0)
+        targets = to_targets(joints3d, pixels)
+        return cls(mode, (mean / len(depth_m)).astype(np.float32),
+                   targets.min(axis=0), targets.max(axis=0))
+
+    def inputs(self, depth_m: np.ndarray) -> np.ndarray:
+        """(N, H, W) depth in metres -> (N, 1, H, W) float32 network input."""
+        return (encode_depth(depth_m, self.mode) - self.mean_image)[:, None]
+
+    def normalise(self, targets: np.ndarray) -> np.ndarray:
+        return ((targets - self.target_min) / (self.target_max - self.target_min)).astype(np.float32)
+
+    def denormalise(self, outputs: np.ndarray) -> np.ndarray:
+        return (outputs * (self.target_max - self.target_min) + self.target_min).astype(np.float32)
+
+    def joints(self, outputs: np.ndarray, camera: PinholeCamera | None = None):
+        """Network outputs (N, 33) -> joints3d (N, 7, 3) in metres and pixels (N, 7, 2).
+
+        The root's pixel comes from projecting its 3D estimate (the target has no root pixel).
+        """
+        camera = camera or PinholeCamera.virtual()
+        joints3d, other_pixels = from_targets(self.denormalise(outputs))
+        root_pixel = camera.project(joints3d[:, :1].astype(np.float64)).astype(np.float32)
+        return joints3d, np.concatenate([root_pixel, other_pixels], axis=1)
+
+    def to_dict(self) -> dict:
+        return {"version": PREPROCESSING_VERSION, "mode": self.mode,
+                "depth_near": DEPTH_NEAR, "depth_far": DEPTH_FAR,
+                "mean_image": np.round(self.mean_image, 6).tolist(),
+                "target_min": self.target_min.tolist(), "target_max": self.target_max.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Preprocessor:
+        if d.get("version") != PREPROCESSING_VERSION:
+            raise ValueError(f"preprocessing version {d.get('version')} is not "
+                             f"{PREPROCESSING_VERSION}: re-export the model with this code")
+        return cls(d["mode"], np.asarray(d["mean_image"], dtype=np.float32),
+                   np.asarray(d["target_min"], dtype=np.float32),
+                   np.asarray(d["target_max"], dtype=np.float32))

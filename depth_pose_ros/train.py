@@ -1,0 +1,224 @@
+"""Training (paper §4): `depth-pose train --arch dnn33 --data DIR --out RUN`.
+
+Reads top to bottom: configuration, data, model, optimiser and schedule, the loop. Writes into RUN:
+checkpoint.pt (last epoch, resumable), best.pt (best validation MAE), history.csv, loss_curve.png.
+A run whose RUN/checkpoint.pt exists resumes from it.
+
+Split: the first 60 % of the dataset trains (its last `val_frames` frames validate), the rest
+tests (the paper's 60/40). Training noise is drawn afresh every epoch: sigma 1.25 cm on a fixed
+random half of the frames, 2.5 cm on the other half; validation uses 1.875 cm with a fixed seed.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from depth_pose_ros.metrics import average_precision, joint_distances
+from depth_pose_ros.models import build_model, count_weights
+from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
+                                       add_depth_noise)
+from depth_pose_ros.joints import HANDS, ROOT, to_targets
+from depth_pose_ros.synth import load_dataset
+
+RECIPES = ("paper", "fast")
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "dnn33"
+    recipe: str = "fast"  # "paper": SGD as §4; "fast": AdamW + one-cycle, bf16, channels_last
+    input_mode: str = "float"  # "float" (full precision) or "paper8bit"
+    epochs: int = 100
+    time_budget_min: float | None = None  # stop (and key the fast schedule) on wall time
+    batch_size: int = 256
+    train_fraction: float = 0.6
+    val_frames: int = 4000
+    max_train_frames: int | None = None  # use fewer training frames (tiny runs, tests)
+    seed: int = 0
+    threads: int = 2
+    # paper recipe (§4)
+    paper_lr: float = 0.05
+    paper_momentum: float = 0.3
+    paper_min_improvement: float = 1e-4  # stop when validation MAE improves less per epoch
+    # fast recipe
+    fast_lr: float = 1.5e-3
+    fast_weight_decay: float = 1e-4
+    fast_warmup: float = 0.03  # share of the run spent warming the learning rate up
+
+
+def split_indices(count: int, train_fraction: float, val_frames: int):
+    """(train, validation, test) index ranges of a dataset of `count` frames."""
+    n_train = int(round(count * train_fraction))
+    assert 0 < val_frames < n_train, f"val_frames {val_frames} must be below {n_train}"
+    return (np.arange(0, n_train - val_frames), np.arange(n_train - val_frames, n_train),
+            np.arange(n_train, count))
+
+
+def learning_rate(cfg: TrainConfig, progress: float) -> float:
+    """progress 0..1 of the run -> learning rate (constant for the paper's recipe)."""
+    if cfg.recipe == "paper":
+        return cfg.paper_lr
+    if progress < cfg.fast_warmup:
+        return cfg.fast_lr * progress / cfg.fast_warmup
+    p = (progress - cfg.fast_warmup) / (1 - cfg.fast_warmup)
+    return cfg.fast_lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(p, 1.0))))
+
+
+def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) -> dict:
+    from tqdm import tqdm
+
+    assert cfg.recipe in RECIPES, f"recipe must be one of {RECIPES}, got {cfg.recipe!r}"
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    out.mkdir(parents=True, exist_ok=True)
+
+    # --- data: uint16 millimetres in memory, targets normalised once ---------------------------
+    depth_mm, joints3d, pixels, meta = load_dataset(data)
+    train_idx, val_idx, _ = split_indices(len(depth_mm), cfg.train_fraction, cfg.val_frames)
+    if cfg.max_train_frames:
+        train_idx = train_idx[:cfg.max_train_frames]
+    train_depth = np.asarray(depth_mm[train_idx[0]:train_idx[-1] + 1])
+    val_depth = np.asarray(depth_mm[val_idx[0]:val_idx[-1] + 1]).astype(np.float32) / 1000
+    pre = Preprocessor.fit(train_depth.astype(np.float32) / 1000, joints3d[train_idx],
+                           pixels[train_idx], cfg.input_mode)
+    train_y = pre.normalise(to_targets(joints3d[train_idx], pixels[train_idx]))
+    val_true3d = np.asarray(joints3d[val_idx])
+    val_y = torch.from_numpy(pre.normalise(to_targets(val_true3d, pixels[val_idx])))
+    noisy_val = add_depth_noise(val_depth, TEST_NOISE_SIGMA, np.random.default_rng(cfg.seed + 1))
+    val_x = torch.from_numpy(pre.inputs(noisy_val)).to(memory_format=torch.channels_last)
+    # A fixed random half of the training frames gets the smaller noise (§4).
+    sigma_of_frame = np.where(np.random.default_rng(cfg.seed).permutation(len(train_idx)) % 2,
+                              TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
+
+    def get_batch(rng, idx):
+        depth = train_depth[idx].astype(np.float32) / 1000  # (B, 50, 60) metres
+        x = pre.inputs(add_depth_noise(depth, sigma_of_frame[idx], rng))  # (B, 1, 50, 60)
+        return (torch.from_numpy(x).to(memory_format=torch.channels_last),
+                torch.from_numpy(train_y[idx]))
+
+    @torch.inference_mode()
+    def validate(model):
+        model.eval()
+        outputs = torch.cat([model(val_x[i:i + 1024]).float() for i in range(0, len(val_x), 1024)])
+        mae = F.l1_loss(outputs, val_y).item()
+        pred3d, _ = pre.joints(outputs.numpy())
+        ap = average_precision(joint_distances(pred3d, val_true3d))
+        return mae, float(np.delete(ap, ROOT).mean()), float(ap[list(HANDS)].mean())
+
+    # --- model and optimiser -------------------------------------------------------------------
+    model = build_model(cfg.arch).to(memory_format=torch.channels_last)
+    if cfg.recipe == "paper":
+        optimizer = torch.optim.SGD(model.parameters(), lr=cfg.paper_lr,
+                                    momentum=cfg.paper_momentum)
+    else:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.fast_lr,
+                                      weight_decay=cfg.fast_weight_decay)
+    use_bf16 = cfg.recipe == "fast"
+    state = {"epoch": 0, "elapsed": 0.0, "best_val_mae": math.inf, "history": []}
+    checkpoint_path = out / "checkpoint.pt"
+    if checkpoint_path.exists():
+        saved = torch.load(checkpoint_path, weights_only=False)
+        assert saved["config"] == asdict(cfg), (
+            f"{checkpoint_path} was written with another configuration; use a new --out")
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = saved["state"]
+        print(f"resuming {out} after epoch {state['epoch']} ({state['elapsed'] / 60:.1f} min)")
+    (out / "config.json").write_text(json.dumps(
+        {"config": asdict(cfg), "data": str(data), "data_meta": {k: meta[k] for k in (
+            "count", "seed", "generator_version")}, "weights": count_weights(model)}, indent=2))
+
+    # --- the loop ------------------------------------------------------------------------------
+    steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
+    budget_s = cfg.time_budget_min * 60 if cfg.time_budget_min else None
+    started = time.perf_counter() - state["elapsed"]
+    stop_reason = "epochs"
+    for epoch in range(state["epoch"], cfg.epochs):
+        rng = np.random.default_rng([cfg.seed, epoch])  # resumable: epoch-keyed randomness
+        order = rng.permutation(len(train_idx))
+        model.train()
+        total, seen = 0.0, 0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}", disable=not progress_bar,
+                   leave=False, unit="batch")
+        for step in bar:
+            elapsed = time.perf_counter() - started
+            progress = max((epoch + step / steps_per_epoch) / cfg.epochs,
+                           elapsed / budget_s if budget_s else 0.0)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, progress)
+            x, y = get_batch(rng, order[step * cfg.batch_size:(step + 1) * cfg.batch_size])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                outputs = model(x)
+            loss = F.l1_loss(outputs.float(), y)  # MAE of normalised outputs, as the paper
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(y)
+            seen += len(y)
+            bar.set_postfix(mae=f"{total / seen:.4f}")
+            if budget_s and elapsed > budget_s:
+                stop_reason = "time budget"
+                break
+        bar.close()
+
+        val_mae, val_ap, val_ap_hands = validate(model)
+        state["epoch"] = epoch + 1
+        state["elapsed"] = time.perf_counter() - started
+        previous_best = state["best_val_mae"]
+        row = {"epoch": epoch + 1, "minutes": round(state["elapsed"] / 60, 3),
+               "lr": optimizer.param_groups[0]["lr"], "train_mae": total / seen,
+               "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands}
+        state["history"].append(row)
+        print(f"epoch {epoch + 1}: train MAE {row['train_mae']:.4f}  val MAE {val_mae:.4f}  "
+              f"val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  {row['minutes']:.1f} min")
+        snapshot = {"model": model.state_dict(), "arch": cfg.arch, "config": asdict(cfg),
+                    "preprocessor": pre.to_dict(), "state": state,
+                    "data_meta": {k: meta[k] for k in ("count", "seed", "generator_version")}}
+        if val_mae < previous_best:
+            state["best_val_mae"] = val_mae
+            torch.save(snapshot, out / "best.pt")
+        torch.save({**snapshot, "optimizer": optimizer.state_dict()}, checkpoint_path)
+        write_history(out, state["history"])
+        if stop_reason == "time budget":
+            break
+        if cfg.recipe == "paper" and previous_best - val_mae < cfg.paper_min_improvement:
+            stop_reason = "validation MAE improved less than the threshold"
+            break
+    print(f"stopped after epoch {state['epoch']} ({stop_reason}); best validation MAE "
+          f"{state['best_val_mae']:.4f}; {state['elapsed'] / 60:.1f} min")
+    return {"epochs": state["epoch"], "minutes": state["elapsed"] / 60,
+            "best_val_mae": state["best_val_mae"], "stop_reason": stop_reason}
+
+
+def write_history(out: Path, history: list[dict]) -> None:
+    """history.csv and loss_curve.png (the paper's Fig. 4: MAE by epoch and by time)."""
+    with open(out / "history.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key, label in ((axes[0], "epoch", "epoch"), (axes[1], "minutes", "minutes")):
+        x = [r[key] for r in history]
+        ax.plot(x, [r["train_mae"] for r in history], "-o", ms=3, label="training")
+        ax.plot(x, [r["val_mae"] for r in history], "-o", ms=3, label="validation")
+        ax.set_xlabel(label)
+        ax.set_ylabel("MAE of normalised outputs")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("training and validation mean absolute error (paper Fig. 4)")
+    fig.tight_layout()
+    fig.savefig(out / "loss_curve.png", dpi=100)
+    plt.close(fig)

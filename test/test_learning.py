@@ -1,0 +1,207 @@
+"""Preprocessing, models, metrics, and a tiny train -> export -> estimate -> evaluate run."""
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.cli import ARCHITECTURE_NAMES
+from depth_pose_ros.joints import to_targets
+from depth_pose_ros.metrics import average_precision, joint_distances, summarize
+from depth_pose_ros.models import ARCHITECTURES, build_model, count_weights
+from depth_pose_ros.preprocess import (DEPTH_FAR, DEPTH_NEAR, Preprocessor, add_depth_noise,
+                                       encode_depth, shift_frames)
+from depth_pose_ros.synth import write_dataset
+
+CAM = PinholeCamera.virtual()
+
+
+def test_models_as_described_in_the_paper():
+    assert set(ARCHITECTURES) == set(ARCHITECTURE_NAMES)
+    x = torch.zeros(3, 1, 50, 60)
+    for arch in ARCHITECTURES:
+        assert build_model(arch)(x).shape == (3, 33)
+    # conv 5x5x20 + conv 5x5xN + FC (N*13*15 -> 500) + FC (500 -> 33), with biases
+    for n in (20, 33, 50):
+        expected = (25 * 20 + 20) + (25 * 20 * n + n) + (n * 195 * 500 + 500) + (500 * 33 + 33)
+        assert count_weights(build_model(f"dnn{n}")) == expected
+    assert count_weights(build_model("dnn33")) == 3_251_586  # not the paper's stated 751k
+    assert count_weights(build_model("mlp")) == 3000 * 500 + 500 + 500 * 33 + 33
+
+
+def test_metrics_on_hand_computed_cases():
+    truth = np.zeros((4, 7, 3))
+    pred = truth.copy()
+    pred[:, :, 0] = [[0.0], [0.05], [0.099], [0.2]]  # per frame, every joint
+    dist = joint_distances(pred, truth)
+    np.testing.assert_allclose(dist[:, 3], [0, 0.05, 0.099, 0.2])
+    np.testing.assert_allclose(average_precision(dist), 0.75)
+    pred[0, 3] = [0.3, 0.4, 0.0]  # one hand 0.5 m off
+    m = summarize(pred, truth, np.zeros((4, 7, 2)), np.ones((4, 7, 2)))
+    assert m["ap10"]["right_hand"] == 0.5 and m["ap10"]["root"] == 0.75
+    assert m["ap10_mean"] == pytest.approx((6 * 0.75 + 0.5) / 7)
+    assert m["ap10_mean_no_root"] == pytest.approx((5 * 0.75 + 0.5) / 6)
+    assert m["median_error_m"]["root"] == pytest.approx(0.0745)
+    assert m["pixel_error"]["left_hand"]["u"]["median"] == 1.0
+    assert m["distance_m"]["right_hand"]["max"] == pytest.approx(0.5)
+
+
+def test_noise_touches_only_the_body():
+    depth = np.zeros((2, 50, 60), np.float32)
+    depth[:, 10:40, 20:30] = 3.0
+    noisy = add_depth_noise(depth, [0.01, 0.05], np.random.default_rng(0))
+    assert (noisy[depth == 0] == 0).all()
+    body = depth > 0
+    assert np.std(noisy[0][body[0]] - 3) == pytest.approx(0.01, rel=0.1)
+    assert np.std(noisy[1][body[1]] - 3) == pytest.approx(0.05, rel=0.1)
+
+
+def test_encodings():
+    depth = np.array([[0.0, DEPTH_NEAR, DEPTH_FAR, 2.0, 2.0 + 0.0079]], np.float32)
+    levels = encode_depth(depth, "paper8bit") * 255
+    np.testing.assert_allclose(levels[0, :3], [0, 1, 255])
+    assert levels[0, 4] - levels[0, 3] in (0, 1)  # about 1.6 cm per step
+    assert (DEPTH_FAR - DEPTH_NEAR) / 254 == pytest.approx(0.0157, abs=1e-4)
+    np.testing.assert_allclose(encode_depth(depth, "float")[0], depth[0] / DEPTH_FAR)
+    with pytest.raises(ValueError, match="unknown input mode"):
+        encode_depth(depth, "int4")
+
+
+def test_normalisation_round_trip():
+    rng = np.random.default_rng(1)
+    joints, pixels = rng.normal(size=(50, 7, 3)), rng.uniform(0, 60, size=(50, 7, 2))
+    joints[:, :, 2] += 3
+    pre = Preprocessor.fit(np.zeros((50, 50, 60), np.float32), joints, pixels)
+    targets = to_targets(joints, pixels)
+    normalised = pre.normalise(targets)
+    assert normalised.min() == pytest.approx(0) and normalised.max() == pytest.approx(1)
+    np.testing.assert_allclose(pre.denormalise(normalised), targets, atol=1e-5)
+    back = Preprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+    j3d, px = back.joints(normalised)
+    np.testing.assert_allclose(j3d, joints, atol=1e-5)
+    np.testing.assert_allclose(px[:, 1:], pixels[:, 1:], atol=1e-4)
+    np.testing.assert_allclose(px[:, 0], CAM.project(joints[:, 0]), atol=1e-3)
+
+
+def test_augmented_shift_moves_image_and_truth_together():
+    depth = np.zeros((40, 50, 60), np.float32)
+    depth[:, 20:30, 25:35] = 2.5
+    joints = np.tile(CAM.back_project(30.0, 25.0, 2.6), (40, 7, 1)).astype(np.float32)
+    shifted, moved, pixels = shift_frames(depth, joints, np.random.default_rng(0))
+    for k in range(40):
+        du, dv = np.round(pixels[k, 0] - [30.0, 25.0]).astype(int)
+        assert abs(du) == 1 and abs(dv) == 1
+        np.testing.assert_array_equal(shifted[k, 20 + dv:30 + dv, 25 + du:35 + du], 2.5)
+        assert (shifted[k] > 0).sum() == 100
+    np.testing.assert_allclose(CAM.project(moved), pixels, atol=1e-4)
+    np.testing.assert_allclose(moved[..., 2], joints[..., 2])
+    # edge fill: a frame touching the border keeps it covered after the shift
+    full = np.ones((4, 50, 60), np.float32)
+    assert (shift_frames(full, joints[:4], np.random.default_rng(1))[0] == 1).all()
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A real (tiny) pipeline: render, train one epoch, export."""
+    from depth_pose_ros.export import export
+    from depth_pose_ros.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("learning")
+    data, run, model = root / "data", root / "run", root / "model"
+    write_dataset(data, 700, seed=3, progress=False)
+    cfg = TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64)
+    result = train(cfg, data, run, progress_bar=False)
+    info = export(run, model, data=data, frames=60)
+    return data, run, model, result, info
+
+
+def test_tiny_training_writes_its_run(tiny_run):
+    _, run, _, result, _ = tiny_run
+    assert result["epochs"] == 2
+    for name in ("checkpoint.pt", "best.pt", "history.csv", "loss_curve.png", "config.json"):
+        assert (run / name).is_file(), name
+    rows = (run / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("epoch,minutes,lr,train_mae,val_mae")
+    first, second = (float(r.split(",")[3]) for r in rows[1:])
+    assert second < first  # training MAE falls
+
+
+def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
+    import shutil
+
+    from depth_pose_ros.train import TrainConfig, train
+    data, run, _, _, _ = tiny_run
+    shutil.copytree(run, tmp_path / "run")
+    cfg = TrainConfig(arch="dnn33", epochs=3, val_frames=60, batch_size=64)
+    with pytest.raises(AssertionError, match="another configuration"):
+        train(cfg, data, tmp_path / "run", progress_bar=False)
+    cfg = TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64)
+    assert train(cfg, data, tmp_path / "run", progress_bar=False)["epochs"] == 2  # nothing left
+
+
+def test_openvino_matches_torch(tiny_run):
+    from depth_pose_ros.estimator import PoseEstimator
+    from depth_pose_ros.export import load_run
+    data, run, model_dir, _, info = tiny_run
+    assert info["precision_check"]["max_abs_diff_to_torch_m"]["f32"] < 1e-4  # metres
+    net, checkpoint = load_run(run)
+    pre = Preprocessor.from_dict(checkpoint["preprocessor"])
+    depth = np.load(data / "depth.npy")[:16].astype(np.float32) / 1000
+    with torch.inference_mode():
+        expected = pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
+    got = PoseEstimator.load(model_dir, precision="f32").estimate_batch(depth)
+    np.testing.assert_allclose(got[0], expected[0], atol=1e-4)
+    np.testing.assert_allclose(got[1], expected[1], atol=1e-3)
+    bf16 = PoseEstimator.load(model_dir, precision="bf16").estimate_batch(depth)
+    np.testing.assert_allclose(bf16[0], expected[0], atol=0.05)  # bf16 keeps ~3 digits
+
+
+def test_runtime_imports_no_torch(tiny_run):
+    _, _, model_dir, _, _ = tiny_run
+    probe = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        from depth_pose_ros.estimator import PoseEstimator
+        pose = PoseEstimator.load({str(model_dir)!r}).estimate_virtual(np.zeros((50, 60), np.float32))
+        assert pose.joints3d.shape == (7, 3) and pose.pixels.shape == (7, 2), pose
+        assert pose.names[0] == "root"
+        assert "torch" not in sys.modules, "the runtime imported torch"
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_evaluate_writes_the_report(tiny_run, tmp_path):
+    from depth_pose_ros.evaluate import evaluate
+    data, _, model_dir, _, _ = tiny_run
+    for augmented in (False, True):
+        out = tmp_path / f"report{augmented}"
+        metrics = evaluate(model_dir, data, out, augmented=augmented)
+        saved = json.loads((out / "metrics.json").read_text())
+        assert saved["n_frames"] == 280  # the last 40 % of 700
+        for key in ("ap10", "ap10_mean", "ap10_mean_no_root", "median_error_m"):
+            assert key in saved
+        assert set(saved["ap10"]) == set(metrics["median_error_m"]) and len(saved["ap10"]) == 7
+        assert saved["noise_sigma_m"] == (0.00625 if augmented else 0.01875)
+        report = (out / "report.md").read_text()
+        for figure in ("fig5_axis_errors.png", "fig6_pixel_errors.png", "fig7_distance_errors.png",
+                       "fig8_best_worst.png", "fig9_ap10.png"):
+            assert (out / figure).stat().st_size > 5000 and figure in report
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    from depth_pose_ros.estimator import ModelError, PoseEstimator
+    with pytest.raises(ModelError, match="model.json is missing"):
+        PoseEstimator.load(tmp_path)
+    result = subprocess.run([str(Path(sys.executable).parent / "depth-pose"), "export",
+                             str(tmp_path), "--out", str(tmp_path / "m")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "best.pt not found" in result.stderr
+    assert "Traceback" not in result.stderr
