@@ -83,6 +83,19 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_speed(args) -> int:
+    from depth_pose_ros.speed import measure
+
+    result = measure(args.model, precision=args.precision, seconds=args.seconds)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+    for name in ("estimate_virtual", "openvino_infer"):
+        r = result[name]
+        print(f"{name:17s} {result['precision']}: {r['fps']:8.0f} frames/s  "
+              f"p50 {r['p50_us']:7.1f} us  p99 {r['p99_us']:7.1f} us  (batch 1)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="depth-pose",
@@ -157,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
                            help="test: the last 40 %% of the dataset (default); all: every frame")
     evaluator.add_argument("--max-frames", type=_positive_int, default=None)
     evaluator.set_defaults(handler=cmd_evaluate)
+
+    speed = sub.add_parser("speed", help="batch-1 inference speed of an exported model",
+                           description="Frames/s and latency of PoseEstimator.estimate_virtual "
+                           "and of the bare OpenVINO call, medians over 3 repeats.")
+    speed.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
+    speed.add_argument("--precision", choices=("bf16", "f32"), default=None,
+                       help="default: the model's own choice")
+    speed.add_argument("--seconds", type=float, default=6.0, help="measuring time (default 6)")
+    speed.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    speed.set_defaults(handler=cmd_speed)
     return parser
 
 

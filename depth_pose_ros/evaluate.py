@@ -18,7 +18,7 @@ from depth_pose_ros.metrics import (KINECT_AP10_HANDS, KINECT_AP10_MEAN, joint_d
                                     summarize)
 from depth_pose_ros.preprocess import (AUGMENTED_NOISE_SIGMA, TEST_NOISE_SIGMA, add_depth_noise,
                                        shift_frames)
-from depth_pose_ros.synth import load_dataset
+from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset
 
 NOISE_SEED = 2019
 SPLITS = ("test", "all")
@@ -45,15 +45,6 @@ def load_predictor(model: Path):
     return predict, f"{checkpoint['arch']} (PyTorch f32)"
 
 
-def test_indices(meta: dict, split: str) -> np.ndarray:
-    """The paper's 60/40 split: the test frames are the last 40 % of a dataset."""
-    from depth_pose_ros.train import TrainConfig
-    count = meta["count"]
-    if split == "all":
-        return np.arange(count)
-    return np.arange(int(round(count * TrainConfig.train_fraction)), count)
-
-
 def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
              augmented: bool = False, split: str = "test", max_frames: int | None = None,
              batch: int = 2048) -> dict:
@@ -61,7 +52,9 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
 
     predict, label = load_predictor(model)
     depth_mm, joints3d, pixels, meta = load_dataset(data)
-    indices = test_indices(meta, split)[:max_frames]
+    # The paper's 60/40 split: the test frames are the last 40 % of a dataset.
+    first = 0 if split == "all" else int(round(meta["count"] * TRAIN_FRACTION))
+    indices = np.arange(first, meta["count"])[:max_frames]
     noise = (AUGMENTED_NOISE_SIGMA if augmented else TEST_NOISE_SIGMA) if noise is None else noise
     rng = np.random.default_rng(NOISE_SEED)
     camera = PinholeCamera.virtual()

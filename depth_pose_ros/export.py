@@ -18,8 +18,7 @@ from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.metrics import joint_distances
 from depth_pose_ros.models import INPUT_SHAPE, build_model, count_weights
 from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, Preprocessor, add_depth_noise
-from depth_pose_ros.synth import load_dataset
-from depth_pose_ros.train import split_indices
+from depth_pose_ros.synth import load_dataset, split_indices
 
 MAX_PRECISION_LOSS_M = 0.005
 
@@ -64,7 +63,7 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000) -
     if data is not None:
         depth_mm, joints3d, _, _ = load_dataset(data)
         cfg = checkpoint["config"]
-        _, val_idx, _ = split_indices(len(depth_mm), cfg["train_fraction"], cfg["val_frames"])
+        _, val_idx, _ = split_indices(len(depth_mm), cfg["val_frames"], cfg["train_fraction"])
         val_idx = val_idx[:frames]
         depth = add_depth_noise(np.asarray(depth_mm[val_idx]).astype(np.float32) / 1000,
                                 TEST_NOISE_SIGMA, np.random.default_rng(0))

@@ -187,6 +187,18 @@ def _store(result, depth, joints3d, pixels, bar):
     bar.update(len(d))
 
 
+TRAIN_FRACTION = 0.6  # the paper's 60/40 split of the 200,000 frames
+
+
+def split_indices(count: int, val_frames: int, train_fraction: float = TRAIN_FRACTION):
+    """(train, validation, test) indices: the first 60 % train, their last val_frames validate,
+    the remaining 40 % test (the generator's frames are independent, so order is random)."""
+    n_train = int(round(count * train_fraction))
+    assert 0 < val_frames < n_train, f"val_frames {val_frames} must be below {n_train}"
+    return (np.arange(0, n_train - val_frames), np.arange(n_train - val_frames, n_train),
+            np.arange(n_train, count))
+
+
 def load_dataset(directory: Path, mmap: bool = True):
     """(depth uint16 mm, joints3d, pixels, meta) of a dataset written by write_dataset."""
     directory = Path(directory)

@@ -26,7 +26,7 @@ from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
                                        add_depth_noise)
 from depth_pose_ros.joints import HANDS, ROOT, to_targets
-from depth_pose_ros.synth import load_dataset
+from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
 
 RECIPES = ("paper", "fast")
 
@@ -39,7 +39,7 @@ class TrainConfig:
     epochs: int = 100
     time_budget_min: float | None = None  # stop (and key the fast schedule) on wall time
     batch_size: int = 256
-    train_fraction: float = 0.6
+    train_fraction: float = TRAIN_FRACTION
     val_frames: int = 4000
     max_train_frames: int | None = None  # use fewer training frames (tiny runs, tests)
     seed: int = 0
@@ -52,14 +52,6 @@ class TrainConfig:
     fast_lr: float = 1.5e-3
     fast_weight_decay: float = 1e-4
     fast_warmup: float = 0.03  # share of the run spent warming the learning rate up
-
-
-def split_indices(count: int, train_fraction: float, val_frames: int):
-    """(train, validation, test) index ranges of a dataset of `count` frames."""
-    n_train = int(round(count * train_fraction))
-    assert 0 < val_frames < n_train, f"val_frames {val_frames} must be below {n_train}"
-    return (np.arange(0, n_train - val_frames), np.arange(n_train - val_frames, n_train),
-            np.arange(n_train, count))
 
 
 def learning_rate(cfg: TrainConfig, progress: float) -> float:
@@ -82,7 +74,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
 
     # --- data: uint16 millimetres in memory, targets normalised once ---------------------------
     depth_mm, joints3d, pixels, meta = load_dataset(data)
-    train_idx, val_idx, _ = split_indices(len(depth_mm), cfg.train_fraction, cfg.val_frames)
+    train_idx, val_idx, _ = split_indices(len(depth_mm), cfg.val_frames, cfg.train_fraction)
     if cfg.max_train_frames:
         train_idx = train_idx[:cfg.max_train_frames]
     train_depth = np.asarray(depth_mm[train_idx[0]:train_idx[-1] + 1])
