@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Frames/s and latency of PoseEstimator.estimate_virtual "
                            "and of the bare OpenVINO call, medians over 3 repeats.")
     speed.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
-    speed.add_argument("--precision", choices=("bf16", "f32"), default=None,
+    speed.add_argument("--precision", choices=("int8", "bf16", "f32"), default=None,
                        help="default: the model's own choice")
     speed.add_argument("--seconds", type=float, default=6.0, help="measuring time (default 6)")
     speed.add_argument("--json", type=Path, default=None, help="also write the numbers here")

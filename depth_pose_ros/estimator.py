@@ -21,7 +21,9 @@ from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.preprocess import Preprocessor
 
 SHIPPED_MODEL = "dnn33"
-PRECISIONS = ("bf16", "f32")
+# int8: the NNCF-quantised IR (model_int8.xml), its remaining float layers in bf16.
+PRECISIONS = ("int8", "bf16", "f32")
+_IR_FILE = {"int8": "model_int8.xml", "bf16": "model.xml", "f32": "model.xml"}
 
 
 class ModelError(RuntimeError):
@@ -54,16 +56,23 @@ class PoseEstimator:
         import openvino as ov
 
         model_dir = Path(model_dir)
-        info_path, xml_path = model_dir / "model.json", model_dir / "model.xml"
-        for path in (info_path, xml_path, model_dir / "model.bin"):
-            if not path.is_file():
-                raise ModelError(f"{path} is missing: {model_dir} is not a model directory "
-                                 "written by `depth-pose export`")
+        info_path = model_dir / "model.json"
+        if not info_path.is_file():
+            raise ModelError(f"{info_path} is missing: {model_dir} is not a model directory "
+                             "written by `depth-pose export`")
         try:
             self.info = json.loads(info_path.read_text())
+            self.precision = precision or self.info.get("inference_precision", "f32")
+            if self.precision not in PRECISIONS:
+                raise ModelError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+            xml_path = model_dir / _IR_FILE[self.precision]
+            if not xml_path.is_file() or not xml_path.with_suffix(".bin").is_file():
+                raise ModelError(f"{xml_path} (and its .bin) is missing in {model_dir}")
             self.preprocessor = Preprocessor.from_dict(self.info["preprocessing"])
             self.camera = PinholeCamera(**self.info["camera"])
             model = ov.Core().read_model(xml_path)
+        except ModelError:
+            raise
         except (ValueError, KeyError, TypeError, RuntimeError) as error:
             raise ModelError(f"cannot read the model in {model_dir}: {error}") from error
         if tuple(self.info["joint_names"]) != JOINT_NAMES:
@@ -71,10 +80,8 @@ class PoseEstimator:
                              f"expected {list(JOINT_NAMES)}")
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise ModelError(f"{xml_path} must have one input and one output")
-        self.precision = precision or self.info.get("inference_precision", "f32")
-        if self.precision not in PRECISIONS:
-            raise ModelError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        config = {"INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"}
+        hint = "bf16" if self.precision == "int8" else self.precision
+        config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self.model_dir = model_dir

@@ -159,6 +159,12 @@ def test_openvino_matches_torch(tiny_run):
     np.testing.assert_allclose(got[1], expected[1], atol=1e-3)
     bf16 = PoseEstimator.load(model_dir, precision="bf16").estimate_batch(depth)
     np.testing.assert_allclose(bf16[0], expected[0], atol=0.05)  # bf16 keeps ~3 digits
+    int8 = PoseEstimator.load(model_dir, precision="int8").estimate_batch(depth)
+    assert np.median(np.abs(int8[0] - expected[0])) < 0.1
+    check = info["precision_check"]
+    assert check["calibration_frames"] > 0 and set(check["median_error_m"]) >= {"int8", "bf16", "f32"}
+    chosen = info["inference_precision"]
+    assert check["median_error_m"][chosen] - check["median_error_m"]["f32"] <= 0.005
 
 
 def test_runtime_imports_no_torch(tiny_run):
