@@ -55,7 +55,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(arch=args.arch, recipe=args.recipe, input_mode=args.input, epochs=args.epochs,
                       time_budget_min=args.time_budget, batch_size=args.batch_size,
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
-                      seed=args.seed, threads=args.threads)
+                      augment=args.augment, seed=args.seed, threads=args.threads)
     train(cfg, args.data, args.out, progress_bar=not args.quiet)
     return 0
 
@@ -141,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--batch-size", type=_positive_int, default=256)
     trainer.add_argument("--val-frames", type=_positive_int, default=4000)
     trainer.add_argument("--max-train-frames", type=_positive_int, default=None)
+    trainer.add_argument("--augment", action="store_true",
+                         help="beyond the paper: random mirror and shifts of up to 2 pixels")
     trainer.add_argument("--seed", type=int, default=0)
     trainer.add_argument("--threads", type=_positive_int, default=2)
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.joints import from_targets, to_targets
+from depth_pose_ros.joints import JOINT_NAMES, from_targets, to_targets
 
 PREPROCESSING_VERSION = 1
 DEPTH_NEAR, DEPTH_FAR = 0.5, 4.5  # metres, the range of the 8-bit encoding
@@ -46,28 +46,52 @@ def encode_depth(depth_m: np.ndarray, mode: str) -> np.ndarray:
     raise ValueError(f"unknown input mode {mode!r}; expected one of {INPUT_MODES}")
 
 
-def shift_frames(depth_m, joints3d, rng, camera: PinholeCamera | None = None):
-    """The augmented evaluation set (§6): each frame moved one row and one column in a random
-    diagonal direction, the uncovered row and column filled with their edge neighbours.
+def shift_images(depth_m, joints3d, du, dv, fill: str, camera: PinholeCamera | None = None):
+    """Move each frame by whole pixels (du[i] columns right, dv[i] rows down).
 
+    fill "edge" repeats the edge pixels into the uncovered rows/columns, "zero" leaves no return.
     Ground truth moves with the image: pixels by (du, dv), and each joint to the point that
     projects there at its own depth, so the 3D and 2D truth stay consistent with the picture.
     Returns (depth, joints3d, pixels).
     """
     camera = camera or PinholeCamera.virtual()
-    n = len(depth_m)
-    du = rng.choice([-1, 1], n)
-    dv = rng.choice([-1, 1], n)
+    du, dv = np.asarray(du, int), np.asarray(dv, int)
+    pad = int(max(np.abs(du).max(initial=0), np.abs(dv).max(initial=0)))
+    h, w = depth_m.shape[1:]
+    mode = {"edge": "edge", "zero": "constant"}[fill]
+    padded = np.pad(depth_m, ((0, 0), (pad, pad), (pad, pad)), mode=mode)
     out = np.empty_like(depth_m)
-    for sx in (-1, 1):
-        for sy in (-1, 1):
-            pick = (du == sx) & (dv == sy)
-            padded = np.pad(depth_m[pick], ((0, 0), (1, 1), (1, 1)), mode="edge")
-            h, w = depth_m.shape[1:]
-            out[pick] = padded[:, 1 - sy:1 - sy + h, 1 - sx:1 - sx + w]
+    for sx, sy in set(zip(du.tolist(), dv.tolist())):
+        pick = (du == sx) & (dv == sy)
+        out[pick] = padded[pick, pad - sy:pad - sy + h, pad - sx:pad - sx + w]
     pixels = camera.project(joints3d) + np.stack([du, dv], -1)[:, None].astype(np.float32)
     moved = camera.back_project(pixels[..., 0], pixels[..., 1], joints3d[..., 2])
     return out, moved.astype(np.float32), pixels.astype(np.float32)
+
+
+def shift_frames(depth_m, joints3d, rng, camera: PinholeCamera | None = None):
+    """The augmented evaluation set (§6): each frame moved one row and one column in a random
+    diagonal direction, the uncovered row and column filled with their edge neighbours."""
+    n = len(depth_m)
+    return shift_images(depth_m, joints3d, rng.choice([-1, 1], n), rng.choice([-1, 1], n),
+                        "edge", camera)
+
+
+# The person's right and left swap places in a mirror image.
+_MIRRORED_JOINTS = [JOINT_NAMES.index(n.replace("right", "@").replace("left", "right")
+                                      .replace("@", "left")) for n in JOINT_NAMES]
+
+
+def mirror(depth_m, joints3d, camera: PinholeCamera | None = None):
+    """Left-right mirror images and their truth (x -> -x, right <-> left joints).
+
+    Exact for a camera whose principal point is on the image's vertical centre line.
+    Returns (depth, joints3d, pixels).
+    """
+    camera = camera or PinholeCamera.virtual()
+    assert camera.cx == (camera.width - 1) / 2, "mirroring needs a centred principal point"
+    joints = joints3d[:, _MIRRORED_JOINTS] * np.array([-1.0, 1.0, 1.0], np.float32)
+    return depth_m[:, :, ::-1].copy(), joints, camera.project(joints).astype(np.float32)
 
 
 @dataclass

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from depth_pose_ros.metrics import average_precision, joint_distances
 from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
-                                       add_depth_noise)
+                                       add_depth_noise, mirror, shift_images)
 from depth_pose_ros.joints import HANDS, ROOT, to_targets
 from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
 
@@ -42,6 +42,7 @@ class TrainConfig:
     train_fraction: float = TRAIN_FRACTION
     val_frames: int = 4000
     max_train_frames: int | None = None  # use fewer training frames (tiny runs, tests)
+    augment: bool = False  # beyond the paper: random mirror and shifts of up to 2 pixels
     seed: int = 0
     threads: int = 2
     # paper recipe (§4)
@@ -81,7 +82,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     val_depth = np.asarray(depth_mm[val_idx[0]:val_idx[-1] + 1]).astype(np.float32) / 1000
     pre = Preprocessor.fit(train_depth.astype(np.float32) / 1000, joints3d[train_idx],
                            pixels[train_idx], cfg.input_mode)
-    train_y = pre.normalise(to_targets(joints3d[train_idx], pixels[train_idx]))
+    train_joints = np.asarray(joints3d[train_idx])
+    train_y = pre.normalise(to_targets(train_joints, pixels[train_idx]))
     val_true3d = np.asarray(joints3d[val_idx])
     val_y = torch.from_numpy(pre.normalise(to_targets(val_true3d, pixels[val_idx])))
     noisy_val = add_depth_noise(val_depth, TEST_NOISE_SIGMA, np.random.default_rng(cfg.seed + 1))
@@ -92,9 +94,15 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
 
     def get_batch(rng, idx):
         depth = train_depth[idx].astype(np.float32) / 1000  # (B, 50, 60) metres
+        y = train_y[idx]
+        if cfg.augment:  # mirror half the frames, shift all by -2..2 pixels; truth follows
+            j3d = train_joints[idx]
+            flip = rng.random(len(idx)) < 0.5
+            depth[flip], j3d[flip], _ = mirror(depth[flip], j3d[flip])
+            depth, j3d, px = shift_images(depth, j3d, *rng.integers(-2, 3, (2, len(idx))), "zero")
+            y = pre.normalise(to_targets(j3d, px))
         x = pre.inputs(add_depth_noise(depth, sigma_of_frame[idx], rng))  # (B, 1, 50, 60)
-        return (torch.from_numpy(x).to(memory_format=torch.channels_last),
-                torch.from_numpy(train_y[idx]))
+        return (torch.from_numpy(x).to(memory_format=torch.channels_last), torch.from_numpy(y))
 
     @torch.inference_mode()
     def validate(model):

@@ -211,3 +211,38 @@ def test_missing_model_is_a_clear_error(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "best.pt not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_mirror_equals_rendering_the_mirrored_scene():
+    from depth_pose_ros.preprocess import mirror
+    from depth_pose_ros.render import render_depth
+    from depth_pose_ros.synth import sample_bodies_in_view
+    bodies = sample_bodies_in_view(np.random.default_rng(4), 6, CAM)
+    reflect = np.broadcast_to(np.diag([-1.0, 1.0, 1.0]), (6, 3, 3))
+    mirrored_scene = render_depth(CAM, bodies.transformed(reflect, np.zeros((6, 3))))
+    depth, joints, pixels = mirror(render_depth(CAM, bodies), bodies.joints.astype(np.float32))
+    np.testing.assert_allclose(depth, mirrored_scene, atol=1e-4)
+    # the person's right hand becomes the left one, on the other side of the image
+    np.testing.assert_allclose(joints[:, 6], bodies.joints[:, 3] * [-1, 1, 1], atol=1e-6)
+    np.testing.assert_allclose(pixels[:, 6, 0], 59 - CAM.project(bodies.joints[:, 3])[:, 0],
+                               atol=1e-4)
+
+
+def test_training_shifts_keep_truth_on_the_body():
+    from depth_pose_ros.preprocess import shift_images
+    from depth_pose_ros.synth import generate
+    scenes = generate(np.random.default_rng(0), 100)
+    du, dv = np.random.default_rng(1).integers(-2, 3, (2, 100))
+    depth, joints, pixels = shift_images(scenes.depth, scenes.joints3d, du, dv, "zero")
+    u, v = np.round(pixels[:, 0]).astype(int).T  # the root (mid-hip) stays on the pelvis
+    assert (depth[np.arange(100), v, u] > 0).all()
+    np.testing.assert_allclose(pixels, scenes.pixels + np.stack([du, dv], -1)[:, None], atol=1e-3)
+    assert (depth > 0).sum() <= (scenes.depth > 0).sum()  # zero fill: nothing invented
+
+
+def test_augmented_training_runs(tiny_run, tmp_path):
+    from depth_pose_ros.train import TrainConfig, train
+    data = tiny_run[0]
+    cfg = TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, augment=True)
+    result = train(cfg, data, tmp_path / "aug", progress_bar=False)
+    assert result["epochs"] == 1 and np.isfinite(result["best_val_mae"])
