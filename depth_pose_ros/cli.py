@@ -80,6 +80,12 @@ def cmd_evaluate(args) -> int:
     print(f"{m['model_label']} on {m['n_frames']} frames: AP@10cm {m['ap10_mean_no_root']:.3f} "
           f"over the six non-root joints (paper 0.86), hands {m['ap10_hands']:.3f} (Kinect 0.67), "
           f"all seven {m['ap10_mean']:.3f}; report in {args.out / 'report.md'}")
+    if args.record:
+        from depth_pose_ros.evaluate import record_in_model
+        if not (args.model / "model.json").is_file():
+            print("depth-pose: --record needs an exported model directory", file=sys.stderr)
+            return 2
+        print(f"recorded as metrics.{record_in_model(args.model, m)} in {args.model}/model.json")
     return 0
 
 
@@ -171,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluator.add_argument("--split", choices=("test", "all"), default="test",
                            help="test: the last 40 %% of the dataset (default); all: every frame")
     evaluator.add_argument("--max-frames", type=_positive_int, default=None)
+    evaluator.add_argument("--record", action="store_true",
+                           help="store the headline metrics in the model's model.json")
     evaluator.set_defaults(handler=cmd_evaluate)
 
     speed = sub.add_parser("speed", help="batch-1 inference speed of an exported model",

@@ -85,6 +85,18 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
     return metrics
 
 
+def record_in_model(model_dir: Path, metrics: dict) -> str:
+    """Store the headline numbers of an evaluation in the model's model.json; returns the key."""
+    info_path = Path(model_dir) / "model.json"
+    info = json.loads(info_path.read_text())
+    key = f"{metrics['split']}{'_augmented' if metrics['augmented'] else ''}"
+    info.setdefault("metrics", {})[key] = {
+        k: metrics[k] for k in ("n_frames", "noise_sigma_m", "noise_seed", "data_seed", "ap10",
+                                "ap10_mean", "ap10_mean_no_root", "ap10_hands", "median_error_m")}
+    info_path.write_text(json.dumps(info, indent=1) + "\n")
+    return key
+
+
 def _keep_extremes(extremes: dict, depth, score, offset, count: int = 4) -> None:
     """Keep the `count` best and worst frames seen so far (depth and summed error)."""
     score_all = np.concatenate([extremes["score"], score])
@@ -171,7 +183,7 @@ def report_markdown(metrics: dict, figures: dict) -> str:
         f"- model: `{metrics['model']}`",
         f"- data: `{metrics['data']}` (seed {metrics['data_seed']}), split `{metrics['split']}`, "
         f"{metrics['n_frames']} frames",
-        f"- depth noise sigma {metrics['noise_sigma_m'] * 100:.3g} cm (seed {metrics['noise_seed']})"
+        f"- depth noise sigma {metrics['noise_sigma_m'] * 100:.4g} cm (seed {metrics['noise_seed']})"
         + ("; augmented: shifted one row and one column (paper §6)" if metrics["augmented"] else ""),
         "",
         f"**AP@10cm: {metrics['ap10_mean_no_root']:.3f} over the six non-root joints "

@@ -185,8 +185,11 @@ def test_runtime_imports_no_torch(tiny_run):
 
 
 def test_evaluate_writes_the_report(tiny_run, tmp_path):
-    from depth_pose_ros.evaluate import evaluate
+    import shutil
+
+    from depth_pose_ros.evaluate import evaluate, record_in_model
     data, _, model_dir, _, _ = tiny_run
+    model_dir = Path(shutil.copytree(model_dir, tmp_path / "model"))
     for augmented in (False, True):
         out = tmp_path / f"report{augmented}"
         metrics = evaluate(model_dir, data, out, augmented=augmented)
@@ -200,6 +203,10 @@ def test_evaluate_writes_the_report(tiny_run, tmp_path):
         for figure in ("fig5_axis_errors.png", "fig6_pixel_errors.png", "fig7_distance_errors.png",
                        "fig8_best_worst.png", "fig9_ap10.png"):
             assert (out / figure).stat().st_size > 5000 and figure in report
+        record_in_model(model_dir, metrics)
+    recorded = json.loads((model_dir / "model.json").read_text())["metrics"]
+    assert set(recorded) == {"test", "test_augmented"}
+    assert recorded["test_augmented"]["ap10_mean"] == metrics["ap10_mean"]
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

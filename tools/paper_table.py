@@ -15,9 +15,10 @@ for run in map(Path, sys.argv[1:]):
     model = json.loads((run / "model" / "model.json").read_text())
     rows.append((run.name, config, history, metrics, speed, model))
 
-print("| run | weights | epochs | train min | " + " | ".join(JOINT_NAMES)
-      + " | mean (no root) | hands | median hand error (cm) | precision | batch-1 fps |")
-print("| --- " * (11 + len(JOINT_NAMES)) + "|")
+header = (["run", "weights", "epochs", "train min"] + list(JOINT_NAMES)
+          + ["mean (no root)", "hands", "median hand error (cm)", "precision", "batch-1 fps"])
+print("| " + " | ".join(header) + " |")
+print("| --- " * len(header) + "|")
 for name, config, history, m, speed, model in rows:
     hand_median = (m["median_error_m"]["right_hand"] + m["median_error_m"]["left_hand"]) / 2
     print(f"| {name} | {config['weights']:,} | {history[-1]['epoch']} | "
