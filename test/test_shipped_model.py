@@ -1,0 +1,38 @@
+"""The DNN33 shipped in models/dnn33: loads by default, and does what its card says."""
+import json
+
+import numpy as np
+
+from depth_pose_ros.estimator import PoseEstimator, default_model_dir
+from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.metrics import average_precision, joint_distances
+from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, add_depth_noise
+from depth_pose_ros.synth import generate
+
+
+def test_model_json_carries_what_the_runtime_and_the_card_need():
+    info = json.loads((default_model_dir() / "model.json").read_text())
+    assert info["arch"] == "dnn33" and info["weights"] == 3_251_586
+    assert info["joint_names"] == list(JOINT_NAMES)
+    assert info["camera"]["width"] == 60 and info["camera"]["height"] == 50
+    pre = info["preprocessing"]
+    assert pre["version"] == 1 and np.asarray(pre["mean_image"]).shape == (50, 60)
+    assert len(pre["target_min"]) == len(pre["target_max"]) == 33
+    assert info["training"]["data"] == {"count": 200000, "seed": 0, "generator_version": 1}
+    assert info["inference_precision"] in ("int8", "bf16", "f32")
+    assert info["metrics"]["test"]["n_frames"] == 80000
+
+
+def test_shipped_model_estimates_fresh_synthetic_people():
+    # Frames from a seed the model never saw, with the test noise.
+    scenes = generate(np.random.default_rng(424242), 300)
+    depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, np.random.default_rng(1))
+    estimator = PoseEstimator.load()
+    joints3d, pixels = estimator.estimate_batch(depth)
+    ap = average_precision(joint_distances(joints3d, scenes.joints3d))
+    # The card says 0.995 root, ~0.97 shoulders, 0.68 over the non-root joints on 80,000 frames.
+    assert ap[0] > 0.95 and ap[[1, 4]].min() > 0.9, ap
+    assert np.delete(ap, 0).mean() > 0.55, ap
+    pose = estimator.estimate_virtual(depth[0])
+    np.testing.assert_allclose(pose.joints3d, joints3d[0], atol=1e-5)
+    assert pose.names == JOINT_NAMES
