@@ -37,13 +37,13 @@ def cmd_synth(args) -> int:
 
 def cmd_synth_preview(args) -> int:
     from depth_pose_ros.preview import contact_sheet
-    from depth_pose_ros.synth import load_dataset
+    from depth_pose_ros.synth import load_dataset, to_metres
 
     depth, _, pixels, meta = load_dataset(args.data)
     rng = np.random.default_rng(args.seed)
     count = min(args.frames, len(depth))
     picks = np.sort(rng.choice(len(depth), size=count, replace=False))
-    out = contact_sheet(depth[picks].astype(np.float32) / 1000.0, pixels[picks], args.out,
+    out = contact_sheet(to_metres(depth[picks]), pixels[picks], args.out,
                         titles=[f"#{i}" for i in picks])
     print(f"wrote {out}: {count} of {meta['count']} frames")
     return 0

@@ -18,7 +18,7 @@ from depth_pose_ros.metrics import (KINECT_AP10_HANDS, KINECT_AP10_MEAN, joint_d
                                     summarize)
 from depth_pose_ros.preprocess import (AUGMENTED_NOISE_SIGMA, TEST_NOISE_SIGMA, add_depth_noise,
                                        shift_frames)
-from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset
+from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, to_metres
 
 NOISE_SEED = 2019
 SPLITS = ("test", "all")
@@ -63,13 +63,14 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
                 "index": np.zeros(0, int)}  # the frames with the 4 lowest and highest errors
     for start in tqdm(range(0, len(indices), batch), desc="evaluate", unit="batch"):
         idx = indices[start:start + batch]
-        depth = np.asarray(depth_mm[idx[0]:idx[-1] + 1]).astype(np.float32) / 1000
+        depth = to_metres(depth_mm[idx[0]:idx[-1] + 1])
         j3d, px = np.asarray(joints3d[idx[0]:idx[-1] + 1]), np.asarray(pixels[idx[0]:idx[-1] + 1])
         if augmented:
             depth, j3d, px = shift_frames(depth, j3d, rng, camera)
         depth = add_depth_noise(depth, noise, rng)
         p3d, ppx = predict(depth)
-        pred3d.append(p3d), predpx.append(ppx), true3d.append(j3d), truepx.append(px)
+        for store, value in ((pred3d, p3d), (predpx, ppx), (true3d, j3d), (truepx, px)):
+            store.append(value)
         _keep_extremes(extremes, depth, joint_distances(p3d, j3d).sum(axis=1), start)
     pred3d, predpx = np.concatenate(pred3d), np.concatenate(predpx)
     true3d, truepx = np.concatenate(true3d), np.concatenate(truepx)

@@ -18,7 +18,7 @@ from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.metrics import joint_distances
 from depth_pose_ros.models import INPUT_SHAPE, build_model, count_weights
 from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, Preprocessor, add_depth_noise
-from depth_pose_ros.synth import load_dataset, split_indices
+from depth_pose_ros.synth import load_dataset, split_indices, to_metres
 
 MAX_PRECISION_LOSS_M = 0.005
 CALIBRATION_FRAMES = 300
@@ -70,12 +70,11 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000) -
     rng = np.random.default_rng(0)
     calibration = np.sort(rng.choice(train_idx, min(CALIBRATION_FRAMES, len(train_idx)), False))
     calibration_depth = add_depth_noise(
-        np.asarray(depth_mm[calibration]).astype(np.float32) / 1000, TEST_NOISE_SIGMA, rng)
+        to_metres(depth_mm[calibration]), TEST_NOISE_SIGMA, rng)
     quantize_int8(ov_model, pre.inputs(calibration_depth), out / "model_int8.xml")
 
     val_idx = val_idx[:frames]
-    depth = add_depth_noise(np.asarray(depth_mm[val_idx]).astype(np.float32) / 1000,
-                            TEST_NOISE_SIGMA, rng)
+    depth = add_depth_noise(to_metres(depth_mm[val_idx]), TEST_NOISE_SIGMA, rng)
     truth = np.asarray(joints3d[val_idx])
     with torch.inference_mode():
         reference = pre.joints(model(torch.from_numpy(pre.inputs(depth))).numpy())[0]

@@ -125,10 +125,20 @@ def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk_index,)))
 
 
+def to_millimetres(depth_m: np.ndarray) -> np.ndarray:
+    """Depth in metres -> the dataset's uint16 millimetres (0 = no return)."""
+    return np.round(depth_m * 1000.0).astype(np.uint16)
+
+
+def to_metres(depth_mm: np.ndarray) -> np.ndarray:
+    """The dataset's uint16 millimetres (any array-like, memory maps too) -> float32 metres."""
+    return np.asarray(depth_mm).astype(np.float32) / 1000.0
+
+
 def _generate_chunk(args):
     seed, index, count, config = args
     scenes = generate(chunk_rng(seed, index), count, config=config)
-    depth_mm = np.round(scenes.depth * 1000.0).astype(np.uint16)
+    depth_mm = to_millimetres(scenes.depth)
     return index, depth_mm, scenes.joints3d, scenes.pixels
 
 

@@ -26,7 +26,7 @@ from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
                                        add_depth_noise, mirror, shift_images)
 from depth_pose_ros.joints import HANDS, ROOT, to_targets
-from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
+from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices, to_metres
 
 RECIPES = ("paper", "fast")
 
@@ -79,8 +79,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     if cfg.max_train_frames:
         train_idx = train_idx[:cfg.max_train_frames]
     train_depth = np.asarray(depth_mm[train_idx[0]:train_idx[-1] + 1])
-    val_depth = np.asarray(depth_mm[val_idx[0]:val_idx[-1] + 1]).astype(np.float32) / 1000
-    pre = Preprocessor.fit(train_depth.astype(np.float32) / 1000, joints3d[train_idx],
+    val_depth = to_metres(depth_mm[val_idx[0]:val_idx[-1] + 1])
+    pre = Preprocessor.fit(to_metres(train_depth), joints3d[train_idx],
                            pixels[train_idx], cfg.input_mode)
     train_joints = np.asarray(joints3d[train_idx])
     train_y = pre.normalise(to_targets(train_joints, pixels[train_idx]))
@@ -93,7 +93,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
                               TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
 
     def get_batch(rng, idx):
-        depth = train_depth[idx].astype(np.float32) / 1000  # (B, 50, 60) metres
+        depth = to_metres(train_depth[idx])  # (B, 50, 60)
         y = train_y[idx]
         if cfg.augment:  # mirror half the frames, shift all by -2..2 pixels; truth follows
             j3d = train_joints[idx]
