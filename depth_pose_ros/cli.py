@@ -156,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     exporter = sub.add_parser("export", help="a training run -> OpenVINO model directory",
                               description="Convert RUN/best.pt to OpenVINO IR with model.json. "
-                              "With --data, measure f32 against bf16 on validation frames and "
-                              "choose the inference precision.")
+                              "With --data, also write an NNCF INT8 model, measure INT8, bf16 "
+                              "and f32 on validation frames and choose the inference precision.")
     exporter.add_argument("run", type=Path, help="training run directory")
     exporter.add_argument("--out", type=Path, required=True, help="model directory to write")
     exporter.add_argument("--data", type=Path, default=None,
