@@ -20,5 +20,7 @@ setup(
         "eval": ["matplotlib", "tqdm", "rosbags"],
         "test": ["pytest"],
     },
-    entry_points={"console_scripts": ["depth-pose = depth_pose_ros.cli:main"]},
+    entry_points={"console_scripts": ["depth-pose = depth_pose_ros.cli:main",
+                                      "depth-pose-node = depth_pose_ros.pose_node:main",
+                                      "depth-pose-camera = depth_pose_ros.synthetic_camera:main"]},
 )

@@ -37,7 +37,8 @@ def cmd_synth(args) -> int:
 
 def cmd_synth_preview(args) -> int:
     from depth_pose_ros.preview import contact_sheet
-    from depth_pose_ros.synth import load_dataset, to_metres
+    from depth_pose_ros.depth_image import to_metres
+    from depth_pose_ros.synth import load_dataset
 
     depth, _, pixels, meta = load_dataset(args.data)
     rng = np.random.default_rng(args.seed)
@@ -100,6 +101,56 @@ def cmd_speed(args) -> int:
         print(f"{name:17s} {result['precision']}: {r['fps']:8.0f} frames/s  "
               f"p50 {r['p50_us']:7.1f} us  p99 {r['p99_us']:7.1f} us  (batch 1)")
     return 0
+
+
+def _read_depth_file(path: Path) -> np.ndarray:
+    """A .npy (uint16 mm or float m) or 16-bit .png (mm) depth image -> its raw array."""
+    from depth_pose_ros.depth_image import DepthImageError
+
+    if path.suffix.lower() == ".npy":
+        raw = np.load(path)
+    elif path.suffix.lower() == ".png":
+        from PIL import Image  # matplotlib's own dependency; reads 16-bit PNGs unchanged
+        raw = np.asarray(Image.open(path))
+    else:
+        raise DepthImageError(f"{path}: expected a .npy or .png depth image")
+    if raw.ndim != 2 or raw.dtype.kind not in "uf":
+        raise DepthImageError(f"{path}: expected a 2-D depth image (uint16 mm or float m), "
+                              f"got {raw.dtype} {raw.shape}")
+    return raw
+
+
+def cmd_estimate(args) -> int:
+    from depth_pose_ros.depth_image import to_metres
+    from depth_pose_ros.estimator import PoseEstimator
+    from depth_pose_ros.pipeline import PosePipeline, camera_from_intrinsics
+
+    raw = _read_depth_file(args.file)
+    height, width = raw.shape
+    k = [args.fx, 0, width / 2 - 0.5 if args.cx is None else args.cx,
+         0, args.fy or args.fx, height / 2 - 0.5 if args.cy is None else args.cy, 0, 0, 1]
+    camera = camera_from_intrinsics(width, height, k)
+    pipeline = PosePipeline(PoseEstimator.load(args.model))
+    pose = pipeline.process(raw, camera)
+    print(f"{args.file}: {width} x {height}, fx={camera.fx:g} fy={camera.fy:g} "
+          f"cx={camera.cx:g} cy={camera.cy:g}")
+    if not pose.detected:
+        print("no person found")
+    else:
+        print(f"{'joint':<15} {'x (m)':>7} {'y (m)':>7} {'z (m)':>7} {'u (px)':>8} {'v (px)':>8}")
+        for name, xyz, uv, ok in zip(pose.names, pose.joints3d, pose.pixels, pose.in_view):
+            print(f"{name:<15} {xyz[0]:7.3f} {xyz[1]:7.3f} {xyz[2]:7.3f} {uv[0]:8.1f} {uv[1]:8.1f}"
+                  + ("" if ok else "  (out of view)"))
+    if args.out:
+        from depth_pose_ros.preview import pose_overlay
+        print(f"wrote {pose_overlay(to_metres(raw), pose, args.out, title=args.file.name)}")
+    return 0 if pose.detected else 1
+
+
+def cmd_demo(args) -> int:
+    from depth_pose_ros.demo import run
+
+    return run(args.out, duration=args.duration, rate=args.rate, seed=args.seed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,6 +232,31 @@ def build_parser() -> argparse.ArgumentParser:
                            help="store the headline metrics in the model's model.json")
     evaluator.set_defaults(handler=cmd_evaluate)
 
+    estimate = sub.add_parser(
+        "estimate", help="joints in one depth image file (the node's pipeline, no ROS)",
+        description="Runs the node's pipeline on one depth image: reprojection into the "
+                    "network's camera, person extraction, DNN33. Prints the joints (camera "
+                    "frame, metres; source pixels). Exit status 1 when no person is found.")
+    estimate.add_argument("file", type=Path, help=".npy (uint16 mm or float m) or 16-bit .png (mm)")
+    estimate.add_argument("--fx", type=float, required=True, help="focal length in pixels")
+    estimate.add_argument("--fy", type=float, help="default: --fx")
+    estimate.add_argument("--cx", type=float, help="principal point; default: the image centre")
+    estimate.add_argument("--cy", type=float)
+    estimate.add_argument("--model", type=Path, help="model directory (default: the shipped one)")
+    estimate.add_argument("--out", type=Path, help="write an overlay PNG here")
+    estimate.set_defaults(handler=cmd_estimate)
+
+    demo = sub.add_parser(
+        "demo", help="pose_node live on a synthetic depth camera (ROS 2, loopback)",
+        description="Starts depth-pose-node and a synthetic 640 x 480 depth camera (a rendered "
+                    "person moving in a room), prints joints, rate, latency and error for a "
+                    "while, then writes overlay.png and summary.json.")
+    demo.add_argument("--out", type=Path, default=Path("build/demo"))
+    demo.add_argument("--duration", type=float, default=10.0, help="seconds (default 10)")
+    demo.add_argument("--rate", type=float, default=30.0, help="camera frames per second")
+    demo.add_argument("--seed", type=int, default=0, help="which person and poses")
+    demo.set_defaults(handler=cmd_demo)
+
     speed = sub.add_parser("speed", help="batch-1 inference speed of an exported model",
                            description="Frames/s and latency of PoseEstimator.estimate_virtual "
                            "and of the bare OpenVINO call, medians over 3 repeats.")
@@ -199,10 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"depth-pose: {args.data} is not a dataset directory (no meta.json); "
               "create one with `depth-pose synth`", file=sys.stderr)
         return 2
+    from depth_pose_ros.depth_image import DepthImageError
     from depth_pose_ros.estimator import ModelError
+    from depth_pose_ros.pipeline import CameraError
     try:
         return args.handler(args)
-    except (FileNotFoundError, ModelError) as error:
+    except (FileNotFoundError, ModelError, DepthImageError, CameraError) as error:
         print(f"depth-pose: {error}", file=sys.stderr)
         return 2
 

@@ -18,7 +18,8 @@ from depth_pose_ros.metrics import (KINECT_AP10_HANDS, KINECT_AP10_MEAN, joint_d
                                     summarize)
 from depth_pose_ros.preprocess import (AUGMENTED_NOISE_SIGMA, TEST_NOISE_SIGMA, add_depth_noise,
                                        shift_frames)
-from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, to_metres
+from depth_pose_ros.depth_image import to_metres
+from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset
 
 NOISE_SEED = 2019
 SPLITS = ("test", "all")

@@ -18,7 +18,8 @@ from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.metrics import joint_distances
 from depth_pose_ros.models import INPUT_SHAPE, build_model, count_weights
 from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, Preprocessor, add_depth_noise
-from depth_pose_ros.synth import load_dataset, split_indices, to_metres
+from depth_pose_ros.depth_image import to_metres
+from depth_pose_ros.synth import load_dataset, split_indices
 
 MAX_PRECISION_LOSS_M = 0.005
 CALIBRATION_FRAMES = 300

@@ -61,3 +61,41 @@ def contact_sheet(depth_m: np.ndarray, pixels: np.ndarray, out: Path, columns: i
     fig.savefig(out, dpi=110, facecolor="white")
     plt.close(fig)
     return out
+
+
+def pose_overlay(depth_m: np.ndarray, pose, out: Path, title: str = "",
+                 truth_pixels: np.ndarray | None = None) -> Path:
+    """Save a source depth image (metres) with a pipeline.PersonPose drawn on it, beside the
+    60 x 50 network input: what the node saw and what it made of it. Ground truth (7, 2), when
+    given, is drawn dashed."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), width_ratios=(3, 2))
+    valid = depth_m[depth_m > 0]
+    vmin, vmax = (np.percentile(valid, [1, 99]) if valid.size else (0.5, 4.5))
+    left.imshow(np.where(depth_m > 0, depth_m, np.nan), cmap="viridis_r", vmin=vmin, vmax=vmax,
+                interpolation="nearest")
+    left.set_facecolor("black")
+    if pose.detected:
+        draw_skeleton(left, pose.pixels)
+        for name, (u, v), ok in zip(pose.names, pose.pixels, pose.in_view):
+            if ok and name != "root":
+                left.annotate(name.replace("_", " "), (u, v), color="white", fontsize=6,
+                              xytext=(3, 3), textcoords="offset points")
+    if truth_pixels is not None:
+        draw_skeleton(left, truth_pixels, style="--", alpha=0.7)
+    left.set_xlim(-0.5, depth_m.shape[1] - 0.5)
+    left.set_ylim(depth_m.shape[0] - 0.5, -0.5)
+    left.set_title(title or ("person found" if pose.detected else "no person found"), fontsize=9)
+    net = pose.network_input
+    right.imshow(np.where(net > 0, net, np.nan), cmap="viridis_r", interpolation="nearest")
+    right.set_facecolor("black")
+    right.set_title(f"network input {net.shape[1]} x {net.shape[0]} (the person only)", fontsize=9)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100, facecolor="white")
+    plt.close(fig)
+    return out

@@ -18,6 +18,7 @@ import numpy as np
 from depth_pose_ros.body import (CAPSULE_PARTS, ELLIPSOID_PARTS, Body, build_bodies,
                                  rotation_about, sample_shapes)
 from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.depth_image import to_millimetres
 from depth_pose_ros.joints import HANDS, JOINT_NAMES
 from depth_pose_ros.render import render_depth
 
@@ -121,18 +122,76 @@ def generate(rng: np.random.Generator, n: int, camera: PinholeCamera | None = No
     return Scenes(depth, joints3d, pixels, labels)
 
 
+# --- a person moving in a room, for the live demo and the node's tests ---------------------------
+
+# A Kinect-like 640 x 480 depth camera; its field of view covers the virtual camera's.
+DEMO_CAMERA = PinholeCamera(640, 480, 525.0, 525.0, 319.5, 239.5)
+_LEVEL = SceneConfig(camera_pitch=(0.0, 0.0), camera_roll=(0.0, 0.0), root_distance=(2.3, 3.0))
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A looping motion: one person, keyframe poses blended linearly, rendered with a room."""
+
+    depth: np.ndarray  # (N, H, W) float32 metres, 0 = no return
+    joints3d: np.ndarray  # (N, 7, 3) camera frame
+    pixels: np.ndarray  # (N, 7, 2) in the sequence's camera
+
+
+def motion_bodies(rng: np.random.Generator, keyframes: int, steps: int,
+                  camera: PinholeCamera = PinholeCamera.virtual(),
+                  config: SceneConfig = _LEVEL) -> Body:
+    """keyframes random poses of one person standing still, each blended into the next over
+    steps frames (keyframes * steps bodies, looping), placed so that the network's virtual camera
+    sees all of them but the arms. Blending bends bone lengths a little between keyframes."""
+    shape = sample_shapes(rng, 1, config.height_range).take(np.zeros(keyframes, dtype=int))
+    keys = build_bodies(rng, shape)
+    rotation = np.repeat(_body_to_camera(rng, 1, config), keyframes, axis=0)
+    keys = keys.transformed(rotation, np.zeros((keyframes, 3)))
+    points = _keep_in_view_points(keys).reshape(1, -1, 3)
+    root, ok = _place(rng, camera, points, rng.uniform(*config.root_distance, 1), 2.0)
+    assert ok[0], "no placement keeps every keyframe in view; try another seed"
+    keys = keys.transformed(np.broadcast_to(np.eye(3), (keyframes, 3, 3)),
+                            np.repeat(root, keyframes, axis=0))
+    weight = (np.arange(steps) / steps)[:, None]  # (steps, 1)
+    fields = {}
+    for field in Body.__dataclass_fields__:
+        value = getattr(keys, field)
+        following = np.roll(value, -1, axis=0)
+        w = weight.reshape((1, steps) + (1,) * (value.ndim - 1))
+        blended = value[:, None] * (1 - w) + following[:, None] * w
+        fields[field] = blended.reshape((keyframes * steps,) + value.shape[1:])
+    u, _, vt = np.linalg.svd(fields["ellipsoid_axes"])  # blended rotations -> nearest rotations
+    fields["ellipsoid_axes"] = u @ vt
+    return Body(**fields)
+
+
+def render_room(camera: PinholeCamera, bodies: Body, wall_distance: float = 4.0) -> np.ndarray:
+    """Render bodies standing on a floor in front of a back wall (z = wall_distance): real
+    sensors' scenes, which the person extraction must cope with. The floor touches the lowest
+    point of each body."""
+    depth = render_depth(camera, bodies, batch=1)
+    rays = camera.pixel_rays().reshape(camera.shape + (3,))
+    lowest = bodies.capsules[..., 1].max(axis=(1, 2)) + bodies.capsule_radii.max(axis=1) * 0.5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Floor y = lowest (camera level, y down): hit at t = y / ray_y for rays going down.
+        floor_z = lowest[:, None, None] / rays[None, ..., 1] * rays[None, ..., 2]
+    floor_z = np.where(rays[None, ..., 1] > 0, floor_z, np.inf)
+    room = np.minimum(floor_z, wall_distance).astype(np.float32)
+    return np.where((depth > 0) & (depth < room), depth, room)
+
+
+def demo_sequence(seed: int = 0, keyframes: int = 4, steps: int = 20,
+                  camera: PinholeCamera = DEMO_CAMERA) -> Sequence:
+    """The synthetic camera's loop: keyframes * steps frames (at 30 Hz, 20 steps = 2/3 s each)."""
+    bodies = motion_bodies(np.random.default_rng(seed), keyframes, steps)
+    depth = render_room(camera, bodies)
+    return Sequence(depth, bodies.joints.astype(np.float32),
+                    camera.project(bodies.joints).astype(np.float32))
+
+
 def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk_index,)))
-
-
-def to_millimetres(depth_m: np.ndarray) -> np.ndarray:
-    """Depth in metres -> the dataset's uint16 millimetres (0 = no return)."""
-    return np.round(depth_m * 1000.0).astype(np.uint16)
-
-
-def to_metres(depth_mm: np.ndarray) -> np.ndarray:
-    """The dataset's uint16 millimetres (any array-like, memory maps too) -> float32 metres."""
-    return np.asarray(depth_mm).astype(np.float32) / 1000.0
 
 
 def _generate_chunk(args):

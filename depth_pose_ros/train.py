@@ -26,7 +26,8 @@ from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
                                        add_depth_noise, mirror, shift_images)
 from depth_pose_ros.joints import HANDS, ROOT, to_targets
-from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices, to_metres
+from depth_pose_ros.depth_image import to_metres
+from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
 
 RECIPES = ("paper", "fast")
 

@@ -1,6 +1,7 @@
 """Shared test set-up: ROS 2 stays on loopback, in a domain and log folder of its own."""
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +9,10 @@ import pytest
 # random domain so that parallel runs on one machine do not hear each other.
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(1, 100)))
+# Fast DDS's defaults lose many large best-effort images between processes here; the profile
+# the package ships for that (see the file) makes delivery reliable.
+os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(
+    Path(__file__).resolve().parents[1] / "config" / "fastdds_large_images.xml"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -16,3 +21,10 @@ def _ros_log_dir(tmp_path_factory):
     os.environ["ROS_LOG_DIR"] = str(path)
     os.environ["ROS_HOME"] = str(path)
     yield
+
+
+@pytest.fixture(scope="session")
+def shipped_estimator():
+    """The shipped DNN33 (models/dnn33), compiled once for the whole session."""
+    from depth_pose_ros.estimator import PoseEstimator
+    return PoseEstimator.load()

@@ -28,7 +28,8 @@ def test_workspace_install_holds_sources_and_interfaces(tmp_path):
     # A copy, as in a workspace's src/: the venv (the ROS underlay here) lies inside the
     # checkout, and CMake refuses exported include paths inside the source tree.
     source, build, prefix = tmp_path / "src" / "depth_pose_ros", tmp_path / "build", tmp_path / "install"
-    for name in ("package.xml", "CMakeLists.txt", "msg", "depth_pose_ros"):
+    for name in ("package.xml", "CMakeLists.txt", "msg", "depth_pose_ros", "scripts", "launch",
+                 "config"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
@@ -46,6 +47,12 @@ def test_workspace_install_holds_sources_and_interfaces(tmp_path):
         result = subprocess.run([str(c) for c in command], env=env, capture_output=True,
                                 text=True, timeout=600)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    # `ros2 run depth_pose_ros pose_node` and `ros2 launch depth_pose_ros pose.launch.py` find these.
+    assert os.access(prefix / "lib" / "depth_pose_ros" / "pose_node", os.X_OK)
+    share = prefix / "share" / "depth_pose_ros"
+    assert (share / "launch" / "pose.launch.py").is_file()
+    assert (share / "config" / "pose.yaml").is_file() and (share / "config" / "pose.rviz").is_file()
 
     installed = next(prefix.glob("lib/python3*/site-packages/depth_pose_ros"))
     assert (installed / "camera.py").is_file() and (installed / "msg").is_dir()

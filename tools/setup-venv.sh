@@ -53,18 +53,24 @@ step "pointing the ROS wheels' CMake files at this venv's Python"
         -e "s#/opt/python/[^;\"]*numpy/_core/include#$np_include#g" "$f"
 done
 
-step "generating msg/ interfaces with cmake into $venv (about 10 s)"
-build=$venv/build/depth_pose_ros
 export AMENT_PREFIX_PATH=$venv
-{
-    cmake -S "$repo" -B "$build" -DCMAKE_PREFIX_PATH="$venv" -DCMAKE_INSTALL_PREFIX="$venv" \
-        -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF -DDEPTH_POSE_INSTALL_PYTHON=OFF \
-        && cmake --build "$build" -j2 && cmake --install "$build"
-} >>"$log" 2>&1 || fail "cmake build of msg/ interfaces"
+generate() {  # generate() SOURCE_DIR NAME [cmake options]: build an interface package into the venv
+    local source=$1 name=$2 build=$venv/build/$2
+    shift 2
+    {
+        cmake -S "$source" -B "$build" -DCMAKE_PREFIX_PATH="$venv" -DCMAKE_INSTALL_PREFIX="$venv" \
+            -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF "$@" \
+            && cmake --build "$build" -j2 && cmake --install "$build"
+    } >>"$log" 2>&1 || fail "cmake build of the $name interfaces"
+}
+# tf2_msgs is not on PyPI: a stand-in with TFMessage alone (same definition, same type hash).
+step "generating tf2_msgs/TFMessage (dev stand-in) and msg/ with cmake into $venv (about 20 s)"
+generate "$repo/tools/tf2_msgs" tf2_msgs
+generate "$repo" depth_pose_ros -DDEPTH_POSE_INSTALL_PYTHON=OFF
 
 step "checking the environment"
 "$venv/bin/python" - <<'PY' >>"$log" 2>&1 || fail "import check"
-import depth_pose_ros, depth_pose_ros.msg, rclpy, openvino, torch, rosbags
+import depth_pose_ros, depth_pose_ros.msg, tf2_msgs.msg, rclpy, openvino, torch, rosbags
 print("depth_pose_ros from", depth_pose_ros.__path__)
 PY
 step "done: $venv ($(du -sh "$venv" | cut -f1))"

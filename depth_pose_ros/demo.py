@@ -1,0 +1,191 @@
+"""`depth-pose demo` (make demo): pose_node on a live synthetic depth camera, over real ROS 2.
+
+The node runs as its own process (`depth-pose-node`, with config/pose.yaml), exactly as a user
+starts it; this process is the camera (a rendered person moving through poses, 640 x 480 16UC1
+at 30 Hz with CameraInfo) and the audience: it prints the joints, the rate, the latency and the
+error against the ground truth it rendered, then draws the last frame with the estimate.
+Everything stays on loopback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+
+
+def config_dir() -> Path:
+    """config/ of a checkout, or share/depth_pose_ros/config of a ROS install."""
+    if REPO_CONFIG.is_dir():
+        return REPO_CONFIG
+    from ament_index_python.packages import get_package_share_directory
+    return Path(get_package_share_directory("depth_pose_ros")) / "config"
+
+
+def ros_environment() -> dict:
+    """Loopback-only discovery and the large-image transport profile, unless already set."""
+    env = dict(os.environ)
+    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE",
+                   str(config_dir() / "fastdds_large_images.xml"))
+    env.setdefault("RCUTILS_LOGGING_BUFFERED_STREAM", "0")
+    return env
+
+
+def start_pose_node(*ros_args: str, stderr=None) -> subprocess.Popen:
+    """depth-pose-node with config/pose.yaml, listening to the synthetic camera's topics."""
+    node = Path(sys.executable).parent / "depth-pose-node"
+    command = [str(node), "--ros-args", "--params-file", str(config_dir() / "pose.yaml"),
+               "-r", "depth:=/camera/depth/image_raw",
+               "-r", "camera_info:=/camera/depth/camera_info", *ros_args]
+    return subprocess.Popen(command, env=ros_environment(), stderr=stderr)
+
+
+def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0) -> int:
+    os.environ.update(ros_environment())
+    import rclpy
+    from rclpy.parameter import Parameter
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+
+    from depth_pose_ros import ros_messages
+    from depth_pose_ros.depth_image import to_metres
+    from depth_pose_ros.msg import BodyJoints
+    from depth_pose_ros.pipeline import PersonPose
+    from depth_pose_ros.preview import pose_overlay
+    from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+    from depth_pose_ros.synthetic_camera import SyntheticCamera
+
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    sequence = demo_sequence(seed)
+    print(f"demo: rendered {len(sequence.depth)} frames of a person moving in a room "
+          f"({DEMO_CAMERA.width} x {DEMO_CAMERA.height}, {time.perf_counter() - started:.1f} s)")
+    node = start_pose_node("-p", "stats_period:=2.0", "-p", "publish_network_input:=true")
+    received = []  # (BodyJoints, receive time)
+    network_inputs = {}
+    rclpy.init()
+    try:
+        camera = SyntheticCamera(sequence, parameter_overrides=[Parameter("rate", value=rate)])
+        stream_start = float("inf")  # answers to frames sent before streaming do not count
+        camera.create_subscription(
+            BodyJoints, "/body_joints",
+            lambda m: received.append((m, time.time())) if _stamp(m) >= stream_start else None,
+            10)
+        camera.create_subscription(
+            Image, "/pose_node/network_input",
+            lambda m: network_inputs.__setitem__(
+                (m.header.stamp.sec, m.header.stamp.nanosec),
+                to_metres(ros_messages.image_to_raw(m)).copy()), qos_profile_sensor_data)
+        deadline = time.monotonic() + 60
+        while camera.count_subscribers("/camera/depth/image_raw") == 0:
+            if node.poll() is not None or time.monotonic() > deadline:
+                print("demo: pose_node did not start (see above)", file=sys.stderr)
+                return 1
+            rclpy.spin_once(camera, timeout_sec=0.1)
+        print(f"demo: pose_node is up; streaming at {rate:g} Hz for {duration:g} s\n")
+        stream_start = time.time()
+        camera.sent = 0
+        start = time.monotonic()
+        next_report = start + 1.0
+        while time.monotonic() - start < duration:
+            rclpy.spin_once(camera, timeout_sec=0.01)
+            if time.monotonic() >= next_report:
+                next_report += 1.0
+                _report(camera, received, time.monotonic() - start)
+        summary = _summary(camera, received, time.monotonic() - start)
+        if received:
+            msg = received[-1][0]
+            key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+            depth, _, truth_pixels = camera.truth_for_stamp(msg.header.stamp)
+            positions = np.array([[p.x, p.y, p.z] for p in msg.positions])
+            if msg.person_detected:
+                pose = PersonPose(True, tuple(msg.names), positions,
+                                  np.stack([msg.pixel_u, msg.pixel_v], axis=1),
+                                  np.array(msg.in_view),
+                                  network_inputs.get(key, np.zeros((50, 60), np.float32)))
+                overlay = pose_overlay(depth, pose, out / "overlay.png",
+                                       title="pose_node on the synthetic camera: estimate "
+                                             "(solid), ground truth (dashed)",
+                                       truth_pixels=truth_pixels)
+                print(f"demo: wrote {overlay}")
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"demo: wrote {out / 'summary.json'}")
+        camera.destroy_node()
+    finally:
+        rclpy.try_shutdown()
+        node.send_signal(signal.SIGINT)
+        try:
+            node.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            node.kill()
+    return 0 if summary["frames_with_person"] > 0 else 1
+
+
+def _stamp(msg) -> float:
+    return msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+
+
+def _errors(camera, received):
+    rows = []
+    for msg, _ in received:
+        truth = camera.truth_for_stamp(msg.header.stamp)
+        if msg.person_detected and truth is not None:
+            positions = np.array([[p.x, p.y, p.z] for p in msg.positions])
+            rows.append(np.linalg.norm(positions - truth[1], axis=1))
+    return np.array(rows).reshape(-1, 7)
+
+
+def _latencies_ms(received):
+    return np.array([(t - _stamp(m)) * 1e3 for m, t in received])
+
+
+def _report(camera, received, elapsed):
+    if not received:
+        print(f"t={elapsed:4.1f} s  sent {camera.sent}, nothing back yet")
+        return
+    msg = received[-1][0]
+    latency = _latencies_ms(received[-30:])
+    line = (f"t={elapsed:4.1f} s  in {camera.sent / elapsed:4.1f} Hz, out "
+            f"{len(received) / elapsed:4.1f} Hz, latency p50 {np.median(latency):5.1f} ms  ")
+    if msg.person_detected:
+        hand = msg.positions[3]
+        error = _errors(camera, received[-30:])
+        line += (f"right hand ({hand.x:+.2f}, {hand.y:+.2f}, {hand.z:.2f}) m  "
+                 f"median error {100 * np.median(error):4.1f} cm")
+    else:
+        line += "no person"
+    print(line)
+
+
+def _summary(camera, received, elapsed) -> dict:
+    from depth_pose_ros.joints import JOINT_NAMES
+
+    errors = _errors(camera, received)
+    latency = _latencies_ms(received)
+    summary = {
+        "seconds": round(elapsed, 2), "frames_sent": camera.sent,
+        "frames_answered": len(received),
+        "frames_with_person": int(sum(m.person_detected for m, _ in received)),
+        "latency_ms_image_stamp_to_body_joints": {
+            "p50": round(float(np.median(latency)), 2) if len(latency) else None,
+            "p99": round(float(np.percentile(latency, 99)), 2) if len(latency) else None},
+        "median_error_cm": {name: round(100 * float(np.median(errors[:, k])), 1)
+                            for k, name in enumerate(JOINT_NAMES)} if len(errors) else {},
+    }
+    print(f"\ndemo: {summary['frames_answered']} of {summary['frames_sent']} frames answered "
+          f"in {elapsed:.1f} s, {summary['frames_with_person']} with a person")
+    if len(latency):
+        print(f"demo: image stamp to /body_joints received (two hops and the node): p50 "
+              f"{np.median(latency):.1f} ms, p99 {np.percentile(latency, 99):.1f} ms")
+    if len(errors):
+        print("demo: median 3D error against the rendered truth: " + ", ".join(
+            f"{name} {value:.1f} cm" for name, value in summary["median_error_cm"].items()))
+    return summary

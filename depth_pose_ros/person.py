@@ -1,0 +1,215 @@
+"""Isolating the person in a virtual-camera depth frame (60 x 50, metres, 0 = no return).
+
+The paper keeps the object closest to the camera. Real rooms defeat that (a pillar in front of
+the person, walls around, the floor touching the feet), so:
+1. keep depths inside [min_depth, max_depth];
+2. remove the floor: the roughly horizontal plane with the most points (RANSAC on the lower half);
+3. split the rest into surfaces: 4-neighbours whose depths differ by at most max_depth_step;
+4. keep surfaces shaped like a standing person: at least min_pixels, between min_height and
+   max_height metres tall, at most max_width wide, and not running out of the image at the top or
+   the sides (walls, pillars and door frames do; the training renders always show the head and
+   the body, only arms may leave the image, and legs at the bottom);
+5. of those, the closest (the paper's rule), with the small surfaces that touch it and lie in
+   front of it or just behind (a hand or a knee pointed at the camera, an arm seen end-on).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from depth_pose_ros.camera import PinholeCamera
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    """Settings of the person extraction; the node's parameters map onto these."""
+
+    min_depth: float = 0.5  # m
+    max_depth: float = 4.5  # m
+    remove_floor: bool = True
+    floor_tolerance: float = 0.08  # m from the fitted plane still counts as floor
+    floor_max_tilt_deg: float = 25.0  # the floor's normal within this of the camera's "up"
+    floor_min_spread: float = 0.1  # m, standard deviation of the floor's points across x
+    floor_min_distance: float = 0.3  # m below the camera; planes through the camera hold whole
+    # image rows (a row's pixels all lie in them whatever their depth) and are never the floor
+    max_depth_step: float = 0.12  # m between neighbouring pixels of one surface
+    min_pixels: int = 40
+    min_height: float = 0.8  # m
+    max_height: float = 2.4  # m
+    max_width: float = 2.4  # m
+    max_reach: float = 0.8  # m: small surfaces touching the body this far in front join it,
+    max_behind: float = 0.3  # m: and those this far behind its mean depth (a foreshortened arm)
+    max_border_pixels: int = 10  # on the top, left or right edge: more is a wall, not an arm
+
+    def __post_init__(self):
+        if not 0 < self.min_depth < self.max_depth:
+            raise ValueError(f"need 0 < min_depth < max_depth, got {self.min_depth}, "
+                             f"{self.max_depth}")
+
+
+def find_floor(points: np.ndarray, valid: np.ndarray, flt: PersonFilter,
+               hypotheses: int = 256, seed: int = 0) -> tuple[np.ndarray, float] | None:
+    """RANSAC for the floor: a plane n.p + d = 0 (unit n pointing up, -y; d = the camera's height
+    above it) within floor_max_tilt_deg of level and at least floor_min_distance below the
+    camera, with (almost) nothing below it. Returns (n, d), or None when no plane holds
+    min_pixels points spread over an area (not a band across a wall).
+
+    Hypotheses are triples of nearby pixels, first picked in the bottom third: at 60 x 50 the
+    floor is often a strip of a few rows that triples drawn across the image would rarely hit.
+    Such a strip fixes the tilt about the x axis poorly, so of the planes holding nearly the
+    most points the most level one wins (cameras that look at people are mounted near level).
+    """
+    rows, cols = valid.shape
+    bottom = np.argwhere(valid[rows * 2 // 3:]) + (rows * 2 // 3, 0)
+    if len(bottom) < 3:
+        return None
+    rng = np.random.default_rng(seed)  # fixed: the same frame always gives the same floor
+    first = bottom[rng.integers(0, len(bottom), hypotheses)]
+    others = np.clip(first[:, None] + rng.integers((-3, -8), (4, 9), (hypotheses, 2, 2)),
+                     0, (rows - 1, cols - 1))
+    pixels = np.concatenate([first[:, None], others], axis=1)  # (K, 3, 2) row, column
+    triples = points[pixels[..., 0], pixels[..., 1]]  # (K, 3, 3)
+    normals = np.cross(triples[:, 1] - triples[:, 0], triples[:, 2] - triples[:, 0])
+    length = np.linalg.norm(normals, axis=1)
+    ok = valid[others[..., 0], others[..., 1]].all(axis=1) & (length > 1e-9)
+    normals = normals[ok] / length[ok, None]
+    normals *= -np.sign(normals[:, 1:2] + 1e-12)  # point up (-y in the optical frame)
+    offsets = -np.einsum("kj,kj->k", normals, triples[ok][:, 0])
+    keep = ((-normals[:, 1] >= np.cos(np.radians(flt.floor_max_tilt_deg)))
+            & (offsets >= flt.floor_min_distance))
+    normals, offsets = normals[keep], offsets[keep]
+    if len(normals) == 0:
+        return None
+    candidates = points[valid]
+    height = candidates[::4] @ normals.T + offsets  # (N/4, K): every 4th point is enough to rank
+    below = (height < -flt.floor_tolerance).sum(axis=0)
+    # Ranked with half the tolerance: a tighter fit tells the floor's true tilt apart.
+    counts = np.where(below <= max(2, 0.01 * len(height)),
+                      (np.abs(height) <= 0.5 * flt.floor_tolerance).sum(axis=0), 0)
+    if counts.max() == 0:
+        return None
+    near_best = np.flatnonzero(counts >= 0.9 * counts.max())
+    best = near_best[np.argmin(normals[near_best, 1])]  # the most level: n_y closest to -1
+    on_plane = candidates[np.abs(candidates @ normals[best] + offsets[best]) <= flt.floor_tolerance]
+    if len(on_plane) < flt.min_pixels:
+        return None
+    spread = np.linalg.svd(on_plane - on_plane.mean(axis=0), compute_uv=False)
+    if spread[1] / np.sqrt(len(on_plane)) < flt.floor_min_spread:
+        return None
+    return normals[best], float(offsets[best])
+
+
+def label_surfaces(depth: np.ndarray, valid: np.ndarray, max_step: float) -> np.ndarray:
+    """(H, W) -> (H, W) label per pixel: the smallest flat index of its connected surface, -1 off.
+
+    Union-find by hooking and pointer jumping, vectorised: O(log n) rounds over the edge list.
+    """
+    h, w = depth.shape
+    index = np.arange(h * w).reshape(h, w)
+    right = valid[:, :-1] & valid[:, 1:] & (np.abs(depth[:, 1:] - depth[:, :-1]) <= max_step)
+    down = valid[:-1] & valid[1:] & (np.abs(depth[1:] - depth[:-1]) <= max_step)
+    a = np.concatenate([index[:, :-1][right], index[:-1][down]])
+    b = np.concatenate([index[:, 1:][right], index[1:][down]])
+    parent = np.arange(h * w)
+    while True:
+        pa, pb = parent[a], parent[b]
+        differ = pa != pb
+        if not differ.any():
+            break
+        np.minimum.at(parent, np.maximum(pa, pb)[differ], np.minimum(pa, pb)[differ])
+        while True:  # pointer jumping until every pixel points at its root
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return np.where(valid.ravel(), parent, -1).reshape(h, w)
+
+
+def _edges(observed: np.ndarray) -> np.ndarray:
+    """Observed pixels on the top, left or right edge of the observed area."""
+    inner = np.zeros_like(observed)
+    inner[1:, 1:-1] = observed[:-1, 1:-1] & observed[1:, :-2] & observed[1:, 2:]
+    return observed & ~inner
+
+
+def _floor_still_fits(points: np.ndarray, valid: np.ndarray, floor, flt: PersonFilter) -> bool:
+    """The same test RANSAC applies: enough points on the plane, (almost) none below it."""
+    height = points[valid] @ floor[0] + floor[1]
+    below = np.count_nonzero(height < -flt.floor_tolerance)
+    on = np.count_nonzero(np.abs(height) <= flt.floor_tolerance)
+    return on >= flt.min_pixels and below <= max(2, 0.01 * len(height))
+
+
+class PersonExtractor:
+    """Finds the person's pixels frame after frame in one camera's virtual view.
+
+    Keeps the floor plane while it still fits the new frame: a camera on a robot or a tripod
+    keeps its floor, and the RANSAC then runs only when the view changes.
+    """
+
+    def __init__(self, camera: PinholeCamera, flt: PersonFilter = PersonFilter(),
+                 observed: np.ndarray | None = None):
+        """observed: the virtual pixels that look into the source image (default all); its
+        edges are the image's edges."""
+        self.camera, self.filter = camera, flt
+        self._edges = _edges(np.ones(camera.shape, bool) if observed is None else observed)
+        self._pixel_grid = camera.back_project_image(np.ones(camera.shape))  # (H, W, 3) at z = 1
+        self.floor: tuple[np.ndarray, float] | None = None
+
+    def __call__(self, depth: np.ndarray) -> np.ndarray:
+        """(H, W) metres -> boolean mask of the person's pixels (all False when none is found)."""
+        flt = self.filter
+        valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
+        points = self._pixel_grid * depth[..., None]
+        if flt.remove_floor:
+            if self.floor is None or not _floor_still_fits(points, valid, self.floor, flt):
+                self.floor = find_floor(points, valid, flt)
+            if self.floor is not None:
+                normal, offset = self.floor
+                valid &= points @ normal + offset > flt.floor_tolerance  # the plane and below
+        labels = label_surfaces(depth, valid, flt.max_depth_step)
+        roots, counts = np.unique(labels[labels >= 0], return_counts=True)
+        best, best_depth = -1, np.inf
+        for root in roots[counts >= flt.min_pixels]:
+            mask = labels == root
+            if np.count_nonzero(mask & self._edges) > flt.max_border_pixels:
+                continue  # runs out of the image: a wall, pillar or door frame
+            xyz = points[mask]
+            height = xyz[:, 1].max() - xyz[:, 1].min()
+            width = xyz[:, 0].max() - xyz[:, 0].min()
+            if not (flt.min_height <= height <= flt.max_height and width <= flt.max_width):
+                continue
+            distance = float(xyz[:, 2].mean())
+            if distance < best_depth:
+                best, best_depth = root, distance
+        if best < 0:
+            return np.zeros_like(valid)
+        return _with_parts_in_front(labels == best, labels, depth, flt)
+
+
+def extract_person(depth: np.ndarray, camera: PinholeCamera, flt: PersonFilter = PersonFilter(),
+                   observed: np.ndarray | None = None) -> np.ndarray:
+    """One frame, no memory: see PersonExtractor."""
+    return PersonExtractor(camera, flt, observed)(depth)
+
+
+def _with_parts_in_front(person: np.ndarray, labels: np.ndarray, depth: np.ndarray,
+                         flt: PersonFilter) -> np.ndarray:
+    """Add small surfaces touching the person that lie in front of it or close behind: a hand or
+    knee pointed at the camera, or an arm seen end-on, shows depth jumps to the rest of the body.
+    A wall behind is farther (and usually larger)."""
+    near = np.zeros_like(person)
+    near[1:] |= person[:-1]
+    near[:-1] |= person[1:]
+    near[:, 1:] |= person[:, :-1]
+    near[:, :-1] |= person[:, 1:]
+    body_depth = float(depth[person].mean())
+    size = np.count_nonzero(person)
+    for root in np.unique(labels[near & ~person & (labels >= 0)]):
+        part = labels == root
+        part_depth = float(depth[part].mean())
+        if (body_depth - flt.max_reach <= part_depth <= body_depth + flt.max_behind
+                and np.count_nonzero(part) <= size // 3):
+            person = person | part
+    return person

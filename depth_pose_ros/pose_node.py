@@ -1,0 +1,215 @@
+"""pose_node: a depth image and its CameraInfo in; /body_joints, /tf and /body_markers out."""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import deque
+from dataclasses import replace
+
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                SetParametersResult)
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from tf2_msgs.msg import TFMessage
+from visualization_msgs.msg import MarkerArray
+
+from depth_pose_ros import ros_messages
+from depth_pose_ros.depth_image import DepthImageError
+from depth_pose_ros.estimator import PRECISIONS, ModelError, PoseEstimator
+from depth_pose_ros.msg import BodyJoints
+from depth_pose_ros.person import PersonFilter
+from depth_pose_ros.pipeline import CameraError, PosePipeline
+from depth_pose_ros.smoothing import OneEuroFilter
+
+
+
+def _range(low, high):
+    if isinstance(low, int):
+        return {"integer_range": [IntegerRange(from_value=low, to_value=high, step=1)]}
+    return {"floating_point_range": [FloatingPointRange(from_value=low, to_value=high)]}
+
+
+# name: (default, description, extra descriptor fields). config/pose.yaml repeats the defaults.
+PARAMETERS = {
+    "model_path": ("", "model directory written by `depth-pose export`; empty: the shipped DNN33",
+                   {"read_only": True}),
+    "precision": ("", f"inference precision: empty (the model's choice) or one of {PRECISIONS}",
+                  {"read_only": True}),
+    "inference_threads": (0, "OpenVINO CPU threads; 0: OpenVINO's choice",
+                          {"read_only": True, **_range(0, 256)}),
+    "frame_prefix": ("body_", "TF child frames are <frame_prefix><joint name>", {}),
+    "min_depth": (0.5, "metres; nearer returns are ignored", _range(0.1, 10.0)),
+    "max_depth": (4.5, "metres; farther returns are ignored (the network knows 0.5-4.5 m)",
+                  _range(0.2, 20.0)),
+    "remove_floor": (True, "find and remove the floor plane before isolating the person", {}),
+    "roi_x_offset": (0, "region of interest in source pixels (as sensor_msgs/RegionOfInterest)",
+                     _range(0, 16384)),
+    "roi_y_offset": (0, "region of interest: first row", _range(0, 16384)),
+    "roi_width": (0, "region of interest: width in pixels; 0: to the right edge",
+                  _range(0, 16384)),
+    "roi_height": (0, "region of interest: height in pixels; 0: to the bottom edge",
+                   _range(0, 16384)),
+    "smoothing": (False, "One-Euro filter on the joints over time (less jitter, some lag)", {}),
+    "smoothing_min_cutoff": (1.0, "One-Euro cutoff at rest, Hz", _range(0.01, 30.0)),
+    "smoothing_beta": (0.5, "One-Euro speed coefficient, per m/s", _range(0.0, 100.0)),
+    "publish_tf": (True, "publish one TF frame per joint on /tf", {}),
+    "publish_markers": (True, "publish joint spheres and bones on body_markers", {}),
+    "publish_network_input": (False, "publish the 60 x 50 network input on ~/network_input",
+                              {}),
+    "warning_period": (5.0, "seconds between two warnings of the same kind (bad input)",
+                       _range(0.0, 3600.0)),
+    "stats_period": (10.0, "seconds between log lines with rate and latency; 0: never",
+                     {"read_only": True, **_range(0.0, 3600.0)}),
+}
+
+
+class PoseNode(Node):
+    """Estimates a person's upper-body joints in every depth frame that has a CameraInfo."""
+
+    def __init__(self, **kwargs):
+        super().__init__("pose_node", **kwargs)
+        for name, (default, description, extra) in PARAMETERS.items():
+            self.declare_parameter(name, default, ParameterDescriptor(description=description,
+                                                                      **extra))
+        self.add_on_set_parameters_callback(self.on_set_parameters)
+        precision = self._param("precision") or None
+        if precision not in (None, *PRECISIONS):
+            raise ModelError(f"parameter precision must be empty or one of {PRECISIONS}, "
+                             f"got {precision!r}")
+        estimator = PoseEstimator.load(self._param("model_path") or None, precision=precision,
+                                       threads=self._param("inference_threads") or None)
+        self._pipeline = PosePipeline(estimator)
+        self._apply_parameters()
+        self._camera = None
+        self._latencies: deque[float] = deque(maxlen=100_000)
+        self._frames, self._markers_shown = 0, False
+        self._last_warning: dict[str, float] = {}
+        self.create_subscription(CameraInfo, "camera_info", self.on_camera_info,
+                                 qos_profile_sensor_data)
+        self.create_subscription(Image, "depth", self.on_depth, qos_profile_sensor_data)
+        self._joints_pub = self.create_publisher(BodyJoints, "body_joints", 10)
+        self._tf_pub = self.create_publisher(TFMessage, "/tf", ros_messages.TF_QOS)
+        self._markers_pub = self.create_publisher(MarkerArray, "body_markers", 10)
+        self._input_pub = self.create_publisher(Image, "~/network_input", qos_profile_sensor_data)
+        self._stats_timer = None
+        if self._param("stats_period") > 0:
+            self._stats_timer = self.create_timer(self._param("stats_period"), self.on_stats)
+        self.get_logger().info(
+            f"model {estimator.model_dir} ({estimator.precision}); waiting for images on "
+            f"{self.resolve_topic_name('depth')} and {self.resolve_topic_name('camera_info')}")
+
+    def _param(self, name):
+        return self.get_parameter(name).value
+
+    def _apply_parameters(self, overrides: dict | None = None) -> None:
+        p = {name: self._param(name) for name in PARAMETERS} | (overrides or {})
+        self._frame_prefix = p["frame_prefix"]
+        roi = (p["roi_x_offset"], p["roi_y_offset"], p["roi_width"], p["roi_height"])
+        self._pipeline.configure(PersonFilter(min_depth=p["min_depth"], max_depth=p["max_depth"],
+                                              remove_floor=p["remove_floor"]),
+                                 roi if any(roi) else None)
+        self._smoother = OneEuroFilter(p["smoothing_min_cutoff"], p["smoothing_beta"]) \
+            if p["smoothing"] else None
+        self._publish = {k: p[f"publish_{k}"] for k in ("tf", "markers", "network_input")}
+
+    def on_set_parameters(self, params) -> SetParametersResult:
+        changed = {p.name: p.value for p in params}
+        merged = {name: self._param(name) for name in PARAMETERS} | changed
+        if not merged["min_depth"] < merged["max_depth"]:
+            return SetParametersResult(successful=False, reason="min_depth must be < max_depth")
+        prefix = merged["frame_prefix"]
+        if prefix.startswith("/") or any(c.isspace() for c in prefix):
+            return SetParametersResult(
+                successful=False, reason="frame_prefix must not start with '/' or hold spaces")
+        if hasattr(self, "_pipeline"):  # not during declaration
+            self._apply_parameters(changed)
+        return SetParametersResult(successful=True)
+
+    def _warn(self, kind: str, message: str) -> None:
+        """A warning at most every warning_period seconds per kind: one bad kind of input
+        neither floods the log nor hides another."""
+        now = time.monotonic()
+        if now - self._last_warning.get(kind, -math.inf) >= self._param("warning_period"):
+            self._last_warning[kind] = now
+            self.get_logger().warning(message)
+
+    def on_camera_info(self, msg: CameraInfo) -> None:
+        try:
+            self._camera = ros_messages.camera_from_info(msg)
+        except CameraError as error:
+            self._camera = None
+            self._warn("camera_info", f"ignoring CameraInfo: {error}")
+
+    def on_depth(self, msg: Image) -> None:
+        start = time.perf_counter()
+        if self._camera is None:
+            self._warn("no_camera_info", "no valid CameraInfo on "
+                       f"{self.resolve_topic_name('camera_info')} yet; dropping depth images")
+            return
+        if (msg.width, msg.height) != (self._camera.width, self._camera.height):
+            self._warn("size", f"image is {msg.width} x {msg.height} but its CameraInfo "
+                               f"{self._camera.width} x {self._camera.height}; dropping it")
+            return
+        try:
+            pose = self._pipeline.process(ros_messages.image_to_raw(msg), self._camera)
+        except DepthImageError as error:
+            self._warn(str(error).split(" ")[0], f"dropping depth image: {error}")
+            return
+        if self._smoother is not None:
+            if pose.detected:
+                stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+                pose = replace(pose, joints3d=self._smoother(pose.joints3d, stamp))
+            else:
+                self._smoother.reset()
+        self._joints_pub.publish(ros_messages.body_joints(msg.header, pose))
+        self._latencies.append(time.perf_counter() - start)
+        self._frames += 1
+        if pose.detected and self._publish["tf"]:
+            self._tf_pub.publish(ros_messages.transforms(msg.header, pose, self._frame_prefix))
+        if self._publish["markers"] and (pose.detected or self._markers_shown):
+            self._markers_pub.publish(ros_messages.markers(msg.header, pose))
+            self._markers_shown = pose.detected
+        if self._publish["network_input"]:
+            self._input_pub.publish(ros_messages.depth_image(msg.header, pose.network_input,
+                                                             "32FC1"))
+
+    def latency_stats(self) -> dict:
+        """Processing time from image receipt to /body_joints publish, over the frames so far."""
+        if not self._latencies:
+            return {"frames": 0}
+        ms = np.asarray(self._latencies) * 1e3
+        return {"frames": len(ms), "p50_ms": float(np.percentile(ms, 50)),
+                "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max())}
+
+    def on_stats(self) -> None:
+        period = self._param("stats_period")
+        stats = self.latency_stats()
+        if stats["frames"]:
+            self.get_logger().info(
+                f"{self._frames / period:.1f} frames/s; receipt to /body_joints: p50 "
+                f"{stats['p50_ms']:.2f} ms, p99 {stats['p99_ms']:.2f} ms")
+        self._frames = 0
+
+
+def main(args=None) -> int:
+    # As ros2/examples: a Ctrl-C may land anywhere, shutdown included; catch it around it all.
+    try:
+        with rclpy.init(args=args):
+            try:
+                node = PoseNode()
+            except ModelError as error:
+                print(f"pose_node: {error}", file=sys.stderr)
+                return 2
+            rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

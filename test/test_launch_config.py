@@ -1,0 +1,90 @@
+"""config/pose.yaml, launch/pose.launch.py and config/pose.rviz agree with the node.
+
+`ros2 launch` cannot be installed here (launch and launch_ros are not on PyPI), so the launch
+file is read, not run: its launch arguments are checked against the node's parameters.
+"""
+import ast
+from pathlib import Path
+
+import yaml
+
+from depth_pose_ros.pose_node import PARAMETERS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _yaml_parameters():
+    return yaml.safe_load((REPO / "config" / "pose.yaml").read_text())["pose_node"]["ros__parameters"]
+
+
+def test_yaml_holds_every_parameter_with_the_declared_default():
+    assert _yaml_parameters() == {name: default for name, (default, _, _) in PARAMETERS.items()}
+
+
+def test_node_declares_the_yaml_parameters(tmp_path):
+    """The real node, its declared parameters and descriptors (no middleware traffic)."""
+    import rclpy
+    from depth_pose_ros.pose_node import PoseNode
+
+    rclpy.init(args=["--ros-args", "--params-file", str(REPO / "config" / "pose.yaml")])
+    try:
+        node = PoseNode()
+        declared = {p.name: p.value for p in node.get_parameters(list(PARAMETERS))}
+        assert declared == _yaml_parameters()
+        for name, descriptor in zip(PARAMETERS, node.describe_parameters(list(PARAMETERS))):
+            assert descriptor.description, f"{name} has no description"
+        ranges = node.describe_parameters(["min_depth"])[0].floating_point_range[0]
+        assert (ranges.from_value, ranges.to_value) == (0.1, 10.0)
+        node.destroy_node()
+    finally:
+        rclpy.shutdown()
+
+
+def _launch_arguments():
+    """The launch file's DeclareLaunchArgument names with their defaults (as source text), and
+    its PARAMETER_ARGUMENTS table: launch argument -> (default, parameter type)."""
+    tree = ast.parse((REPO / "launch" / "pose.launch.py").read_text())
+    declared, table = {}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "DeclareLaunchArgument":
+            if isinstance(node.args[0], ast.Constant):
+                default = next(k.value for k in node.keywords if k.arg == "default_value")
+                declared[node.args[0].value] = ast.unparse(default)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == \
+                "PARAMETER_ARGUMENTS":
+            for key, value in zip(node.value.keys, node.value.values):
+                table[key.value] = (value.elts[0].value, value.elts[2].id)
+    return declared, table
+
+
+def test_launch_arguments_match_the_node_parameters():
+    declared, table = _launch_arguments()
+    assert {"depth_topic", "camera_info_topic", "params_file", "rviz"} <= set(declared)
+    assert declared["depth_topic"] == "'/camera/depth/image_raw'"
+    yaml_values = _yaml_parameters()
+    assert table, "PARAMETER_ARGUMENTS not found"
+    for name, (default, kind) in table.items():
+        assert name in PARAMETERS, f"launch argument {name} is no parameter of pose_node"
+        expected = yaml_values[name]
+        assert kind == type(expected).__name__, name
+        text = str(expected).lower() if isinstance(expected, bool) else str(expected)
+        assert default == text, f"{name}: launch default {default!r}, config {text!r}"
+
+
+def test_launch_file_starts_the_installed_node_with_the_config_and_remaps():
+    source = (REPO / "launch" / "pose.launch.py").read_text()
+    ast.parse(source)
+    for needle in ('executable="pose_node"', '"config" / "pose.yaml"', '("depth", ',
+                   '("camera_info", ', '"config" / "pose.rviz"'):
+        assert needle in source, needle
+
+
+def test_rviz_config_shows_the_depth_image_markers_and_tf():
+    config = yaml.safe_load((REPO / "config" / "pose.rviz").read_text())
+    displays = config["Visualization Manager"]["Displays"]
+    shown = {(d["Class"], d.get("Topic", {}).get("Value")) for d in displays if d["Enabled"]}
+    assert ("rviz_default_plugins/MarkerArray", "/body_markers") in shown
+    assert ("rviz_default_plugins/Image", "/camera/depth/image_raw") in shown
+    assert ("rviz_default_plugins/TF", None) in shown
+    assert config["Visualization Manager"]["Global Options"]["Fixed Frame"] == \
+        "camera_depth_optical_frame"

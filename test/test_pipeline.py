@@ -1,0 +1,185 @@
+"""From any camera's depth frame to joints: reprojection, person extraction, smoothing (no ROS)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.depth_image import to_millimetres
+from depth_pose_ros.person import PersonFilter, PersonExtractor, extract_person, label_surfaces
+from depth_pose_ros.pipeline import CameraError, PosePipeline, camera_from_intrinsics
+from depth_pose_ros.render import render_depth
+from depth_pose_ros.reproject import VirtualView
+from depth_pose_ros.smoothing import OneEuroFilter
+from depth_pose_ros.synth import DEMO_CAMERA, motion_bodies, render_room, sample_bodies_in_view
+
+REAL_DEPTH = Path(__file__).resolve().parents[2] / "shared" / "real-depth"
+ITOP_CAMERA = PinholeCamera(320, 240, 285.71, 285.71, 160.0, 120.0)
+VIRTUAL = PinholeCamera.virtual()
+
+
+@pytest.fixture(scope="module")
+def bodies():
+    return sample_bodies_in_view(np.random.default_rng(3), 6, VIRTUAL)
+
+
+def test_reprojection_from_the_virtual_camera_itself_is_the_identity(bodies):
+    depth = render_depth(VIRTUAL, bodies.take([0]))[0]
+    np.testing.assert_array_equal(VirtualView(VIRTUAL).sample(depth), depth)
+
+
+def test_reprojecting_a_sensor_frame_matches_rendering_in_the_virtual_camera(bodies):
+    """A 640 x 480 render reprojected = the 60 x 50 render of the same scene: the rays differ by
+    under half a sensor pixel, so depths agree within a centimetre and only a few silhouette
+    pixels differ."""
+    view = VirtualView(DEMO_CAMERA)
+    for k in range(len(bodies)):
+        body = bodies.take([k])
+        sensor_mm = to_millimetres(render_depth(DEMO_CAMERA, body, batch=1)[0])
+        virtual = render_depth(VIRTUAL, body)[0]
+        sampled = view.sample(sensor_mm)
+        assert np.count_nonzero((sampled > 0) != (virtual > 0)) <= 0.1 * np.count_nonzero(virtual)
+        both = (sampled > 0) & (virtual > 0)
+        assert np.percentile(np.abs(sampled - virtual)[both], 99) < 0.01
+
+
+def test_missing_sensor_pixels_inside_a_surface_are_filled(bodies):
+    view = VirtualView(DEMO_CAMERA)
+    sensor = render_depth(DEMO_CAMERA, bodies.take([1]), batch=1)[0]
+    full = view.sample(sensor)
+    holed = sensor.copy()
+    holed[view._rows[0], view._cols[0]] = 0.0  # every pixel the virtual rays hit first
+    filled = view.sample(holed)
+    body = full > 0
+    interior = body.copy()
+    interior[1:-1, 1:-1] &= body[:-2, 1:-1] & body[2:, 1:-1] & body[1:-1, :-2] & body[1:-1, 2:]
+    assert (filled[interior] > 0).all()
+    # Where an arm crosses the torso the neighbours' median may take the other surface.
+    assert np.percentile(np.abs(filled[interior] - full[interior]), 95) < 0.02
+    assert not (filled[~body] > 0).any(), "silhouettes must not grow"
+
+
+def test_region_of_interest_and_pixels_outside_the_sensor_see_nothing():
+    narrow = PinholeCamera(100, 80, 120.0, 120.0, 49.5, 39.5)  # a narrower field of view
+    sensor = np.full(narrow.shape, 2.0, np.float32)
+    view = VirtualView(narrow)
+    sampled = view.sample(sensor)
+    assert (sampled[view.observed] == 2.0).all() and (sampled[~view.observed] == 0).all()
+    assert 0.3 < view.observed.mean() < 0.7
+    left_half = VirtualView(narrow, roi=(0, 0, 50, 0)).sample(sensor)
+    columns = np.arange(VIRTUAL.width)
+    sees = view.to_source_pixels(np.stack([columns, np.full(60, 24.0)], -1))[:, 0] < 49.5
+    assert (left_half[view.observed & sees[None]] == 2.0).all()
+    assert (left_half[:, ~sees] == 0).all()
+
+
+def test_virtual_pixels_map_to_the_sensor_pixels_of_the_same_rays(bodies):
+    view = VirtualView(DEMO_CAMERA)
+    joints = bodies.joints.reshape(-1, 3)
+    np.testing.assert_allclose(view.to_source_pixels(VIRTUAL.project(joints)),
+                               DEMO_CAMERA.project(joints), atol=1e-9)
+
+
+def test_surfaces_split_at_depth_jumps():
+    depth = np.full((6, 8), 3.0)
+    depth[1:4, 1:4] = 2.0  # a box in front of a wall
+    labels = label_surfaces(depth, depth > 0, max_step=0.12)
+    assert len(np.unique(labels)) == 2
+    assert (labels[1:4, 1:4] == labels[1, 1]).all() and labels[0, 0] != labels[1, 1]
+
+
+def _person_iou(person_depth, mask):
+    person = person_depth > 0
+    return np.count_nonzero(mask & person) / np.count_nonzero(mask | person)
+
+
+def test_the_person_is_isolated_from_floor_and_wall():
+    bodies = motion_bodies(np.random.default_rng(5), 3, 2)
+    room = render_room(VIRTUAL, bodies)
+    alone = render_depth(VIRTUAL, bodies)
+    extractor = PersonExtractor(VIRTUAL)
+    for k in range(len(bodies)):
+        mask = extractor(room[k])
+        # The floor takes the soles (within floor_tolerance): all but a few pixels agree.
+        assert _person_iou(alone[k], mask) > 0.9
+        assert not (mask & (alone[k] == 0)).any(), "floor or wall pixels in the person"
+    normal, offset = extractor.floor
+    assert normal[1] < -0.99  # level camera: the floor's normal is "up", -y
+    lowest = bodies.capsules[..., 1].max() + 0.5 * bodies.capsule_radii.max()
+    assert offset == pytest.approx(lowest, abs=0.05)
+
+
+def test_a_closer_pillar_is_not_taken_for_the_person(bodies):
+    scene = render_depth(VIRTUAL, bodies.take([2]))[0]
+    with_pillar = scene.copy()
+    with_pillar[:, :6] = 1.2  # a pillar at 1.2 m along the left edge, top to bottom
+    mask = extract_person(with_pillar, VIRTUAL)
+    assert _person_iou(scene, mask) > 0.95
+    assert extract_person(np.zeros(VIRTUAL.shape, np.float32), VIRTUAL).sum() == 0
+    too_far = extract_person(scene, VIRTUAL, PersonFilter(min_depth=0.5, max_depth=1.0))
+    assert too_far.sum() == 0
+
+
+@pytest.mark.skipif(not REAL_DEPTH.is_dir(), reason="needs ../shared/real-depth beside the repo")
+@pytest.mark.parametrize("name", ["itop_000053", "itop_009814", "itop_02254"])
+def test_real_frames_the_person_not_the_pillar_walls_or_floor(name):
+    """ITOP frames: a pillar nearer than the person on the left, walls at 3.5-4.2 m, the floor
+    under the feet. Looked at (depth-pose estimate --out): the mask is the person."""
+    raw = np.load(REAL_DEPTH / f"{name}.npy")
+    view = VirtualView(ITOP_CAMERA)
+    depth = view.sample(raw)
+    mask = extract_person(depth, view.virtual, observed=view.observed)
+    rows, cols = np.nonzero(mask)
+    assert 150 <= mask.sum() <= 450
+    assert 2.5 <= np.median(depth[mask]) <= 3.4  # the person stands 2.6-3.3 m away
+    assert cols.min() >= 15 and cols.max() <= 45  # the pillar fills columns 0-10
+    assert rows.max() - rows.min() >= 25  # head to feet, not a fragment
+    assert (depth[mask] < 3.5).all()  # nothing of the walls behind
+
+
+def test_camera_info_must_describe_a_camera():
+    k = [525.0, 0, 319.5, 0, 525.0, 239.5, 0, 0, 1]
+    assert camera_from_intrinsics(640, 480, k) == DEMO_CAMERA
+    for width, height, bad in [(640, 480, [0.0] * 9), (640, 480, [np.nan] * 9),
+                               (640, 480, k[:6]), (0, 0, k)]:
+        with pytest.raises(CameraError):
+            camera_from_intrinsics(width, height, bad)
+
+
+def test_pipeline_on_a_sensor_frame_in_a_room(shipped_estimator):
+    """640 x 480 frames with floor and wall: the network sees nearly what a clean render in its
+    own camera shows, and the joints land near the truth."""
+    bodies = motion_bodies(np.random.default_rng(2), 3, 2)
+    room = render_room(DEMO_CAMERA, bodies)
+    clean = render_depth(VIRTUAL, bodies)
+    pipeline = PosePipeline(shipped_estimator)
+    errors, pixel_errors = [], []
+    for k in range(len(bodies)):
+        pose = pipeline.process(to_millimetres(room[k]), DEMO_CAMERA)
+        assert pose.detected and pose.in_view.all()
+        assert _person_iou(clean[k], pose.network_input > 0) > 0.85  # the floor takes the soles
+        errors.append(np.linalg.norm(pose.joints3d - bodies.joints[k], axis=1))
+        pixel_errors.append(np.linalg.norm(pose.pixels - DEMO_CAMERA.project(bodies.joints[k]),
+                                           axis=1))
+    errors = np.median(errors, axis=0)
+    assert errors[[0, 1, 4]].max() < 0.10, errors  # root and shoulders
+    assert errors.max() < 0.25, errors
+    # One virtual pixel spans 9.5 sensor pixels.
+    assert np.median(pixel_errors) < 20
+    empty = pipeline.process(np.zeros(DEMO_CAMERA.shape, np.uint16), DEMO_CAMERA)
+    assert not empty.detected and np.isnan(empty.joints3d).all()
+
+
+def test_one_euro_filter_steadies_still_joints_and_follows_moving_ones():
+    rng = np.random.default_rng(0)
+    smooth = OneEuroFilter(min_cutoff=1.0, beta=0.5)
+    times = np.arange(300) / 30.0
+    noisy = 1.0 + rng.normal(0, 0.01, (300, 7, 3))
+    out = np.array([smooth(x, t) for x, t in zip(noisy, times)])
+    assert out[60:].std() < 0.4 * noisy[60:].std()
+    smooth.reset()
+    ramp = np.array([smooth(np.full((7, 3), 0.5 * t), t) for t in times])  # 0.5 m/s
+    assert np.abs(ramp[-1] - 0.5 * times[-1]).max() < 0.05  # small lag at walking speed
+    assert smooth(np.zeros((7, 3)), 0.0).sum() == 0.0  # time going back: starts over
+    with pytest.raises(ValueError):
+        OneEuroFilter(min_cutoff=0.0)
