@@ -90,12 +90,18 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _save_json(result: dict, path: Path | None) -> None:
+    """A benchmark's numbers, when --json asks for them."""
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def cmd_speed(args) -> int:
     from depth_pose_ros.speed import measure
 
     result = measure(args.model, precision=args.precision, seconds=args.seconds)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+    _save_json(result, args.json)
     for name in ("estimate_virtual", "openvino_infer"):
         r = result[name]
         print(f"{name:17s} {result['precision']}: {r['fps']:8.0f} frames/s  "
@@ -151,6 +157,25 @@ def cmd_demo(args) -> int:
     from depth_pose_ros.demo import run
 
     return run(args.out, duration=args.duration, rate=args.rate, seed=args.seed)
+
+
+def cmd_bench_node(args) -> int:
+    from depth_pose_ros.bench_node import report, run
+
+    result = run(duration=args.duration, rate=args.rate, warmup=args.warmup,
+                 precision=args.precision)
+    print(report(result))
+    _save_json(result, args.json)
+    return 0
+
+
+def cmd_bench_smoothing(args) -> int:
+    from depth_pose_ros.bench_smoothing import report, run
+
+    result = run(seed=args.seed, model_dir=args.model)
+    print(report(result))
+    _save_json(result, args.json)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,6 +281,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=30.0, help="camera frames per second")
     demo.add_argument("--seed", type=int, default=0, help="which person and poses")
     demo.set_defaults(handler=cmd_demo)
+
+    bench_node = sub.add_parser(
+        "bench-node", help="pose_node latency and throughput on 640 x 480 input (ROS 2)",
+        description="A synthetic camera process publishes 640 x 480 16UC1 frames at --rate; "
+                    "pose_node runs in this process and times every frame from receipt to "
+                    "/body_joints published.")
+    bench_node.add_argument("--rate", type=float, default=500.0, help="frames/s (default 500)")
+    bench_node.add_argument("--duration", type=float, default=10.0, help="measured seconds")
+    bench_node.add_argument("--warmup", type=float, default=3.0, help="seconds not measured")
+    bench_node.add_argument("--precision", choices=("int8", "bf16", "f32"))
+    bench_node.add_argument("--json", type=Path, help="also write the numbers here")
+    bench_node.set_defaults(handler=cmd_bench_node)
+
+    bench_smoothing = sub.add_parser(
+        "bench-smoothing", help="error and jitter with and without the One-Euro filter",
+        description="The node's pipeline at 30 Hz on noisy synthetic 640 x 480 frames (a "
+                    "still and a moving person): median error and frame-to-frame jitter for "
+                    "smoothing off and a few One-Euro settings.")
+    bench_smoothing.add_argument("--seed", type=int, default=0)
+    bench_smoothing.add_argument("--model", type=Path, help="default: the shipped model")
+    bench_smoothing.add_argument("--json", type=Path)
+    bench_smoothing.set_defaults(handler=cmd_bench_smoothing)
 
     speed = sub.add_parser("speed", help="batch-1 inference speed of an exported model",
                            description="Frames/s and latency of PoseEstimator.estimate_virtual "

@@ -101,29 +101,37 @@ def find_floor(points: np.ndarray, valid: np.ndarray, flt: PersonFilter,
 
 
 def label_surfaces(depth: np.ndarray, valid: np.ndarray, max_step: float) -> np.ndarray:
-    """(H, W) -> (H, W) label per pixel: the smallest flat index of its connected surface, -1 off.
+    """(H, W) -> (H, W) surface labels 0, 1, ... (-1 off the valid pixels): 4-neighbours whose
+    depths differ by at most max_step belong to one surface.
 
-    Union-find by hooking and pointer jumping, vectorised: O(log n) rounds over the edge list.
+    Minimum-label propagation along runs: the connected pixels of a row (or of a column) are
+    one contiguous stretch of the row-major (column-major) order, so one reduceat gives each run
+    its smallest label. Alternating rows and columns until nothing changes takes a few passes
+    for body-like shapes; it is several times faster here than union-find with ufunc.at.
     """
     h, w = depth.shape
-    index = np.arange(h * w).reshape(h, w)
     right = valid[:, :-1] & valid[:, 1:] & (np.abs(depth[:, 1:] - depth[:, :-1]) <= max_step)
     down = valid[:-1] & valid[1:] & (np.abs(depth[1:] - depth[:-1]) <= max_step)
-    a = np.concatenate([index[:, :-1][right], index[:-1][down]])
-    b = np.concatenate([index[:, 1:][right], index[1:][down]])
-    parent = np.arange(h * w)
+    # A run starts at every pixel not connected to the one before it in that order.
+    row_starts = np.flatnonzero(np.concatenate([np.ones((h, 1), bool), ~right], axis=1))
+    col_starts = np.flatnonzero(np.concatenate([np.ones((w, 1), bool), ~down.T], axis=1))
+    row_lengths = np.diff(np.append(row_starts, h * w))
+    col_lengths = np.diff(np.append(col_starts, h * w))
+    label = np.arange(h * w, dtype=np.int32)
     while True:
-        pa, pb = parent[a], parent[b]
-        differ = pa != pb
-        if not differ.any():
+        label = np.repeat(np.minimum.reduceat(label, row_starts), row_lengths)
+        by_column = label.reshape(h, w).T.ravel()
+        by_column = np.repeat(np.minimum.reduceat(by_column, col_starts), col_lengths)
+        updated = by_column.reshape(w, h).T.ravel()
+        if np.array_equal(updated, label):
             break
-        np.minimum.at(parent, np.maximum(pa, pb)[differ], np.minimum(pa, pb)[differ])
-        while True:  # pointer jumping until every pixel points at its root
-            grand = parent[parent]
-            if np.array_equal(grand, parent):
-                break
-            parent = grand
-    return np.where(valid.ravel(), parent, -1).reshape(h, w)
+        label = updated
+    # Number the surfaces 0, 1, ... by their smallest pixel index (a lookup, not a sort).
+    on = valid.ravel()
+    is_root = np.zeros(h * w, bool)
+    is_root[label[on]] = True
+    number = np.cumsum(is_root, dtype=np.int32) - 1
+    return np.where(on, number[label], -1).reshape(h, w)
 
 
 def _edges(observed: np.ndarray) -> np.ndarray:
@@ -133,12 +141,12 @@ def _edges(observed: np.ndarray) -> np.ndarray:
     return observed & ~inner
 
 
-def _floor_still_fits(points: np.ndarray, valid: np.ndarray, floor, flt: PersonFilter) -> bool:
-    """The same test RANSAC applies: enough points on the plane, (almost) none below it."""
-    height = points[valid] @ floor[0] + floor[1]
-    below = np.count_nonzero(height < -flt.floor_tolerance)
-    on = np.count_nonzero(np.abs(height) <= flt.floor_tolerance)
-    return on >= flt.min_pixels and below <= max(2, 0.01 * len(height))
+def _floor_still_fits(height: np.ndarray, valid: np.ndarray, flt: PersonFilter) -> bool:
+    """The test RANSAC applies, on the valid pixels' heights above the plane: enough points on
+    it, (almost) none below it."""
+    on = np.count_nonzero(valid & (np.abs(height) <= flt.floor_tolerance))
+    below = np.count_nonzero(valid & (height < -flt.floor_tolerance))
+    return on >= flt.min_pixels and below <= max(2, 0.01 * np.count_nonzero(valid))
 
 
 class PersonExtractor:
@@ -163,53 +171,52 @@ class PersonExtractor:
         valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
         points = self._pixel_grid * depth[..., None]
         if flt.remove_floor:
-            if self.floor is None or not _floor_still_fits(points, valid, self.floor, flt):
+            height = None if self.floor is None else points @ self.floor[0] + self.floor[1]
+            if height is None or not _floor_still_fits(height, valid, flt):
                 self.floor = find_floor(points, valid, flt)
-            if self.floor is not None:
-                normal, offset = self.floor
-                valid &= points @ normal + offset > flt.floor_tolerance  # the plane and below
+                height = None if self.floor is None else points @ self.floor[0] + self.floor[1]
+            if height is not None:
+                valid &= height > flt.floor_tolerance  # the plane and anything below it
         labels = label_surfaces(depth, valid, flt.max_depth_step)
-        roots, counts = np.unique(labels[labels >= 0], return_counts=True)
-        best, best_depth = -1, np.inf
-        for root in roots[counts >= flt.min_pixels]:
-            mask = labels == root
-            if np.count_nonzero(mask & self._edges) > flt.max_border_pixels:
-                continue  # runs out of the image: a wall, pillar or door frame
-            xyz = points[mask]
-            height = xyz[:, 1].max() - xyz[:, 1].min()
-            width = xyz[:, 0].max() - xyz[:, 0].min()
-            if not (flt.min_height <= height <= flt.max_height and width <= flt.max_width):
-                continue
-            distance = float(xyz[:, 2].mean())
-            if distance < best_depth:
-                best, best_depth = root, distance
+        # Every surface's size, edge contact and mean depth at once; extents for the large ones.
+        on = labels.ravel() >= 0
+        label = labels.ravel()[on]
+        if label.size == 0:
+            return np.zeros_like(valid)
+        xyz = points.reshape(-1, 3)[on]
+        counts = np.bincount(label)
+        border = np.bincount(label, weights=self._edges.ravel()[on], minlength=len(counts))
+        distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
+        candidates = np.flatnonzero((counts >= flt.min_pixels)
+                                    & (border <= flt.max_border_pixels))
+        best, best_distance = -1, np.inf
+        for k in candidates:  # usually one to a few
+            xy = xyz[label == k, :2]
+            wide, tall = xy.max(axis=0) - xy.min(axis=0)
+            if (flt.min_height <= tall <= flt.max_height and wide <= flt.max_width
+                    and distance[k] < best_distance):
+                best, best_distance = k, distance[k]  # the closest person-like surface
         if best < 0:
             return np.zeros_like(valid)
-        return _with_parts_in_front(labels == best, labels, depth, flt)
+        person = labels == best
+        # Small surfaces touching it, in front of it or just behind (see PersonFilter).
+        near = np.zeros_like(person)
+        near[1:] |= person[:-1]
+        near[:-1] |= person[1:]
+        near[:, 1:] |= person[:, :-1]
+        near[:, :-1] |= person[:, 1:]
+        touching = np.unique(labels[near & ~person & (labels >= 0)])
+        joins = touching[(distance[touching] >= distance[best] - flt.max_reach)
+                         & (distance[touching] <= distance[best] + flt.max_behind)
+                         & (counts[touching] <= counts[best] // 3)]
+        if joins.size == 0:
+            return person
+        joined = np.zeros(len(counts) + 1, bool)  # the extra last entry answers label -1
+        joined[joins] = True
+        return person | joined[labels]
 
 
 def extract_person(depth: np.ndarray, camera: PinholeCamera, flt: PersonFilter = PersonFilter(),
                    observed: np.ndarray | None = None) -> np.ndarray:
     """One frame, no memory: see PersonExtractor."""
     return PersonExtractor(camera, flt, observed)(depth)
-
-
-def _with_parts_in_front(person: np.ndarray, labels: np.ndarray, depth: np.ndarray,
-                         flt: PersonFilter) -> np.ndarray:
-    """Add small surfaces touching the person that lie in front of it or close behind: a hand or
-    knee pointed at the camera, or an arm seen end-on, shows depth jumps to the rest of the body.
-    A wall behind is farther (and usually larger)."""
-    near = np.zeros_like(person)
-    near[1:] |= person[:-1]
-    near[:-1] |= person[1:]
-    near[:, 1:] |= person[:, :-1]
-    near[:, :-1] |= person[:, 1:]
-    body_depth = float(depth[person].mean())
-    size = np.count_nonzero(person)
-    for root in np.unique(labels[near & ~person & (labels >= 0)]):
-        part = labels == root
-        part_depth = float(depth[part].mean())
-        if (body_depth - flt.max_reach <= part_depth <= body_depth + flt.max_behind
-                and np.count_nonzero(part) <= size // 3):
-            person = person | part
-    return person

@@ -50,54 +50,82 @@ def camera_info(header: Header, camera: PinholeCamera) -> CameraInfo:
         p=[camera.fx, 0.0, camera.cx, 0.0, 0.0, camera.fy, camera.cy, 0.0, 0.0, 0.0, 1.0, 0.0])
 
 
-def body_joints(header: Header, pose: PersonPose) -> BodyJoints:
-    msg = BodyJoints(header=header, person_detected=pose.detected)
-    if pose.detected:
-        msg.names = list(pose.names)
-        msg.positions = [Point(x=float(x), y=float(y), z=float(z)) for x, y, z in pose.joints3d]
+class PoseMessages:
+    """The node's outputs for one frame. Each message is built once and refilled per frame:
+    constructing ROS messages in Python costs more than the network's inference."""
+
+    def __init__(self, names: tuple[str, ...], frame_prefix: str):
+        self._names = list(names)
+        self._points = [Point() for _ in names]
+        self._joints = BodyJoints(person_detected=True, names=self._names, positions=self._points)
+        self._nobody = BodyJoints(person_detected=False)
+        self._tf = TFMessage(transforms=[TransformStamped() for _ in names])
+        for t in self._tf.transforms:
+            t.transform.rotation.w = 1.0  # joints carry no orientation
+        self.frame_prefix = frame_prefix
+        spheres = []
+        for i, name in enumerate(names):
+            m = Marker(ns=MARKER_NAMESPACE, id=i, type=Marker.SPHERE, action=Marker.ADD,
+                       color=_colour(name))
+            m.pose.orientation.w = 1.0
+            m.scale.x = m.scale.y = m.scale.z = 0.08
+            spheres.append(m)
+        bones = Marker(ns=MARKER_NAMESPACE, id=len(names), type=Marker.LINE_LIST,
+                       action=Marker.ADD, color=ColorRGBA(r=0.9, g=0.9, b=0.2, a=1.0),
+                       points=[Point() for _ in range(2 * len(BONES))])
+        bones.pose.orientation.w = 1.0
+        bones.scale.x = 0.02
+        self._markers = MarkerArray(markers=spheres + [bones])
+        self._delete = MarkerArray(markers=[Marker(ns=MARKER_NAMESPACE, action=Marker.DELETEALL)])
+
+    @property
+    def frame_prefix(self) -> str:
+        return self._prefix
+
+    @frame_prefix.setter
+    def frame_prefix(self, prefix: str) -> None:
+        self._prefix = prefix
+        for t, name in zip(self._tf.transforms, self._names):
+            t.child_frame_id = prefix + name
+
+    def body_joints(self, header: Header, pose: PersonPose) -> BodyJoints:
+        if not pose.detected:
+            self._nobody.header = header
+            return self._nobody
+        msg = self._joints
+        msg.header = header
+        for point, (x, y, z) in zip(self._points, pose.joints3d.tolist()):
+            point.x, point.y, point.z = x, y, z
         msg.pixel_u = pose.pixels[:, 0].astype(np.float32).tolist()
         msg.pixel_v = pose.pixels[:, 1].astype(np.float32).tolist()
-        msg.in_view = [bool(v) for v in pose.in_view]
-    return msg
+        msg.in_view = pose.in_view.tolist()
+        return msg
 
+    def transforms(self, header: Header, pose: PersonPose) -> TFMessage:
+        """One transform per joint: parent = the image's frame, child = <prefix><joint name>."""
+        for t, (x, y, z) in zip(self._tf.transforms, pose.joints3d.tolist()):
+            t.header = header
+            translation = t.transform.translation
+            translation.x, translation.y, translation.z = x, y, z
+        return self._tf
 
-def transforms(header: Header, pose: PersonPose, frame_prefix: str) -> TFMessage:
-    """One transform per joint: parent = the image's frame, child = <prefix><joint name>.
-    Joints carry no orientation: identity rotations."""
-    msg = TFMessage()
-    for name, (x, y, z) in zip(pose.names, pose.joints3d):
-        t = TransformStamped(header=header, child_frame_id=frame_prefix + name)
-        t.transform.translation.x, t.transform.translation.y = float(x), float(y)
-        t.transform.translation.z = float(z)
-        t.transform.rotation.w = 1.0
-        msg.transforms.append(t)
-    return msg
+    def markers(self, header: Header, pose: PersonPose) -> MarkerArray:
+        """Joint spheres (ids 0-6), the bones as one line list (id 7); DELETEALL for no person."""
+        if not pose.detected:
+            self._delete.markers[0].header = header
+            return self._delete
+        joints = pose.joints3d.tolist()
+        *spheres, bones = self._markers.markers
+        for marker, (x, y, z) in zip(spheres, joints):
+            marker.header = header
+            position = marker.pose.position
+            position.x, position.y, position.z = x, y, z
+        bones.header = header
+        for point, k in zip(bones.points, [k for bone in BONES for k in bone]):
+            point.x, point.y, point.z = joints[k]
+        return self._markers
 
 
 def _colour(name: str, alpha: float = 1.0) -> ColorRGBA:
     r, g, b = _JOINT_RGBA[name.split("_")[0]] if "_" in name else _JOINT_RGBA["root"]
     return ColorRGBA(r=r, g=g, b=b, a=alpha)
-
-
-def markers(header: Header, pose: PersonPose) -> MarkerArray:
-    """Joint spheres (ids 0-6) and the bones as one line list (id 7); DELETEALL without a person."""
-    if not pose.detected:
-        return MarkerArray(markers=[Marker(header=header, ns=MARKER_NAMESPACE,
-                                           action=Marker.DELETEALL)])
-    spheres = []
-    for i, (name, (x, y, z)) in enumerate(zip(pose.names, pose.joints3d)):
-        m = Marker(header=header, ns=MARKER_NAMESPACE, id=i, type=Marker.SPHERE,
-                   action=Marker.ADD, color=_colour(name))
-        m.pose.position = Point(x=float(x), y=float(y), z=float(z))
-        m.pose.orientation.w = 1.0
-        m.scale.x = m.scale.y = m.scale.z = 0.08
-        spheres.append(m)
-    bones = Marker(header=header, ns=MARKER_NAMESPACE, id=len(spheres), type=Marker.LINE_LIST,
-                   action=Marker.ADD, color=ColorRGBA(r=0.9, g=0.9, b=0.2, a=1.0))
-    bones.pose.orientation.w = 1.0
-    bones.scale.x = 0.02
-    for i, j in BONES:
-        for k in (i, j):
-            x, y, z = pose.joints3d[k]
-            bones.points.append(Point(x=float(x), y=float(y), z=float(z)))
-    return MarkerArray(markers=spheres + [bones])

@@ -7,6 +7,7 @@ Knows the ground truth of every frame it sends (truth_for_stamp).
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 import rclpy
@@ -36,10 +37,16 @@ class SyntheticCamera(Node):
             description="the optical frame of the published images", read_only=True))
         self.declare_parameter("seed", 0, ParameterDescriptor(
             description="which person and poses", read_only=True))
+        self.declare_parameter("keyframes", 4, ParameterDescriptor(
+            description="poses in the loop", read_only=True))
+        self.declare_parameter("steps", 20, ParameterDescriptor(
+            description="frames from one pose to the next", read_only=True))
         self._encoding = self.get_parameter("encoding").value
         if self._encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {list(ENCODINGS)}")
-        self.sequence = sequence or demo_sequence(self.get_parameter("seed").value)
+        self.sequence = sequence or demo_sequence(self.get_parameter("seed").value,
+                                                  self.get_parameter("keyframes").value,
+                                                  self.get_parameter("steps").value)
         self._frame_id = self.get_parameter("frame_id").value
         # Encode once: publishing is then the only per-frame work.
         header = Header(frame_id=self._frame_id)
@@ -50,7 +57,7 @@ class SyntheticCamera(Node):
                                                 qos_profile_sensor_data)
         self._info_pub = self.create_publisher(CameraInfo, "/camera/depth/camera_info",
                                                qos_profile_sensor_data)
-        self.sent = 0
+        self.sent, self._started = 0, time.monotonic()
         self._index_of_stamp: dict[tuple[int, int], int] = {}
         self.create_timer(1.0 / self.get_parameter("rate").value, self.publish_next)
 
@@ -75,12 +82,21 @@ class SyntheticCamera(Node):
         return s.depth[index], s.joints3d[index], s.pixels[index]
 
 
+    def rate_report(self) -> str:
+        elapsed = time.monotonic() - self._started
+        return f"sent {self.sent} frames in {elapsed:.2f} s ({self.sent / elapsed:.1f} Hz)"
+
+
 def main(args=None) -> int:
+    camera = None
     try:
         with rclpy.init(args=args):
-            rclpy.spin(SyntheticCamera())
+            camera = SyntheticCamera()
+            rclpy.spin(camera)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    if camera is not None:
+        print(f"synthetic_camera: {camera.rate_report()}", flush=True)
     return 0
 
 

@@ -21,7 +21,7 @@ PARAMETER_ARGUMENTS = {
     "min_depth": ("0.5", "metres", float),
     "max_depth": ("4.5", "metres", float),
     "remove_floor": ("true", "remove the floor plane before isolating the person", bool),
-    "smoothing": ("false", "One-Euro filter on the joints", bool),
+    "smoothing": ("true", "One-Euro filter on the joints", bool),
     "publish_network_input": ("false", "publish the 60 x 50 network input", bool),
 }
 

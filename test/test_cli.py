@@ -34,3 +34,35 @@ def test_clear_errors(tmp_path):
     assert result.returncode == 2
     assert "positive" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_estimate_one_depth_file(tmp_path):
+    """A rendered 640 x 480 room frame as .npy (uint16 mm) and as a 16-bit PNG."""
+    from PIL import Image
+
+    from depth_pose_ros.depth_image import to_millimetres
+    from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+
+    sequence = demo_sequence(seed=4, keyframes=2, steps=1)
+    mm = to_millimetres(sequence.depth[0])
+    np.save(tmp_path / "frame.npy", mm)
+    Image.fromarray(mm).save(tmp_path / "frame.png")
+    intrinsics = ["--fx", DEMO_CAMERA.fx, "--cx", DEMO_CAMERA.cx, "--cy", DEMO_CAMERA.cy]
+    for name in ("frame.npy", "frame.png"):
+        result = run("estimate", tmp_path / name, *intrinsics, "--out", tmp_path / "o.png")
+        assert result.returncode == 0, result.stderr
+        rows = {line.split()[0]: [float(v) for v in line.split()[1:6]]
+                for line in result.stdout.splitlines() if line.split()[0] in ("root", "left_hand")}
+        truth = sequence.joints3d[0]
+        assert np.linalg.norm(np.array(rows["root"][:3]) - truth[0]) < 0.15
+        assert (tmp_path / "o.png").stat().st_size > 10_000
+
+    np.save(tmp_path / "empty.npy", np.zeros((480, 640), np.uint16))
+    result = run("estimate", tmp_path / "empty.npy", *intrinsics)
+    assert result.returncode == 1 and "no person found" in result.stdout
+    result = run("estimate", tmp_path / "frame.npy", "--fx", 0)
+    assert result.returncode == 2 and "focal lengths must be positive" in result.stderr
+    np.save(tmp_path / "rgb.npy", np.zeros((4, 4, 3), np.uint8))
+    result = run("estimate", tmp_path / "rgb.npy", "--fx", 500)
+    assert result.returncode == 2 and "expected a 2-D depth image" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -113,7 +113,10 @@ def ros():
 @pytest.fixture(scope="module")
 def running(ros, tmp_path_factory):
     log = tmp_path_factory.mktemp("pose_node") / "stderr.log"
-    process = start_node(log, "-p", "warning_period:=0.0")  # every warning, to check each
+    # Every warning, to check each; no smoothing, so each frame's joints are its own; markers
+    # for every frame.
+    process = start_node(log, "-p", "warning_period:=0.0", "-p", "smoothing:=false",
+                         "-p", "markers_max_rate:=0.0")
     harness = Harness()
     try:
         harness.wait_for_node(process)
@@ -255,8 +258,9 @@ def test_parameters_are_validated_when_set(running):
     assert client.wait_for_service(timeout_sec=20)
 
     def set_param(name, value):
-        kind = {float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
-        field = {float: "double_value", str: "string_value"}[type(value)]
+        kind = {float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING,
+                bool: ParameterType.PARAMETER_BOOL}
+        field = {float: "double_value", str: "string_value", bool: "bool_value"}[type(value)]
         request = SetParameters.Request(parameters=[Parameter(
             name=name, value=ParameterValue(type=kind[type(value)], **{field: value}))])
         future = client.call_async(request)
@@ -273,6 +277,16 @@ def test_parameters_are_validated_when_set(running):
     tf = harness.tf[Harness._key(image.header)]
     assert tf.transforms[0].child_frame_id == "person_root"
     assert set_param("frame_prefix", "body_").successful
+
+    # Smoothing switched on at run time: the same frame twice, after a different one, gives
+    # joints that move towards the frame's own (the filter lags behind a jump).
+    first, second = harness.sequence.depth[0], harness.sequence.depth[3]
+    raw = _positions(harness.send(harness.image(second), harness.info()))
+    assert set_param("smoothing", True).successful
+    harness.send(harness.image(first), harness.info())
+    lagged = _positions(harness.send(harness.image(second), harness.info()))
+    assert not np.allclose(lagged, raw, atol=1e-3)
+    assert set_param("smoothing", False).successful
 
 
 def test_frames_wait_for_camera_info(ros, tmp_path):
