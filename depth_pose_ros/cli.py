@@ -178,6 +178,33 @@ def cmd_bench_smoothing(args) -> int:
     return 0
 
 
+def cmd_bag_record_synth(args) -> int:
+    from depth_pose_ros.bags import record_synth
+
+    result = record_synth(args.out, args.seconds, rate=args.rate, storage=args.storage,
+                          seed=args.seed, encoding=args.encoding, progress=not args.quiet)
+    print(f"wrote {result['frames']} frames ({result['encoding']}, {result['rate_hz']:g} Hz, "
+          f"{result['storage']}) with ground truth on /body_joints_gt to {args.out}")
+    return 0
+
+
+def cmd_bag_eval(args) -> int:
+    from depth_pose_ros.bags import evaluate_bag
+
+    m = evaluate_bag(args.bag, args.out, depth_topic=args.depth_topic, info_topic=args.info_topic,
+                     gt_topic=args.gt_topic, write_bag=args.write_bag, model=args.model,
+                     progress=not args.quiet)
+    print(f"{m['frames']} frames, {m['frames_with_person']} with a person; pipeline p50 "
+          f"{m['latency_ms']['p50']:.2f} ms, p99 {m['latency_ms']['p99']:.2f} ms; jitter "
+          f"{m['jitter_rms_cm']['raw']} cm raw, {m['jitter_rms_cm']['smoothed']} cm smoothed")
+    if "ap10" in m:
+        print(f"AP@10cm: six non-root {m['ap10_mean_no_root']:.3f}, all seven "
+              f"{m['ap10_mean']:.3f} (smoothed: {m['smoothed']['ap10_mean_no_root']:.3f})")
+    print(f"wrote {args.out}/metrics.json, report.md, timeline.png"
+          + (f"; estimates in {args.write_bag}" if args.write_bag else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="depth-pose",
@@ -282,6 +309,37 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="which person and poses")
     demo.set_defaults(handler=cmd_demo)
 
+    record = sub.add_parser(
+        "bag-record-synth", help="a rosbag2 of the synthetic camera with ground truth",
+        description="Writes a standard rosbag2 (metadata.yaml; `ros2 bag play` plays it) of a "
+                    "rendered person moving in a room: /camera/depth/image_raw (640 x 480), "
+                    "/camera/depth/camera_info and the truth on /body_joints_gt.")
+    record.add_argument("--out", type=Path, required=True, help="bag directory (must not exist)")
+    record.add_argument("--seconds", type=float, required=True)
+    record.add_argument("--rate", type=float, default=30.0)
+    record.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    record.add_argument("--encoding", choices=("16UC1", "32FC1"), default="16UC1")
+    record.add_argument("--seed", type=int, default=0, help="which person and poses")
+    record.add_argument("--quiet", action="store_true", help="no progress bar")
+    record.set_defaults(handler=cmd_bag_record_synth)
+
+    bag_eval = sub.add_parser(
+        "bag-eval", help="run the node's pipeline over a bag: metrics, plots, estimates",
+        description="Runs the node's pipeline (no middleware) over every depth frame of a "
+                    "rosbag2 (mcap or sqlite3; 16UC1 or 32FC1). Writes metrics.json, report.md "
+                    "and timeline.png; with ground truth (BodyJoints), AP@10cm and errors.")
+    bag_eval.add_argument("bag", type=Path)
+    bag_eval.add_argument("--out", type=Path, required=True, help="report directory")
+    bag_eval.add_argument("--depth-topic", help="default: /camera/depth/image_raw or the only "
+                                                "Image topic")
+    bag_eval.add_argument("--info-topic", help="default: camera_info beside the depth topic")
+    bag_eval.add_argument("--gt-topic", help="default: /body_joints_gt when present")
+    bag_eval.add_argument("--write-bag", type=Path, help="also write the estimates (/body_joints,"
+                                                         " /tf, /body_markers) to this new bag")
+    bag_eval.add_argument("--model", type=Path, help="default: the shipped model")
+    bag_eval.add_argument("--quiet", action="store_true", help="no progress bar")
+    bag_eval.set_defaults(handler=cmd_bag_eval)
+
     bench_node = sub.add_parser(
         "bench-node", help="pose_node latency and throughput on 640 x 480 input (ROS 2)",
         description="A synthetic camera process publishes 640 x 480 16UC1 frames at --rate; "
@@ -324,10 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from depth_pose_ros.depth_image import DepthImageError
     from depth_pose_ros.estimator import ModelError
+    from depth_pose_ros.bags import BagError
     from depth_pose_ros.pipeline import CameraError
     try:
         return args.handler(args)
-    except (FileNotFoundError, ModelError, DepthImageError, CameraError) as error:
+    except (FileNotFoundError, ModelError, DepthImageError, CameraError, BagError) as error:
         print(f"depth-pose: {error}", file=sys.stderr)
         return 2
 

@@ -70,6 +70,16 @@ def test_workspace_install_holds_sources_and_interfaces(tmp_path):
     assert Path(camera_file).is_relative_to(prefix)
     assert detected == "False"
 
+    # `ros2 run depth_pose_ros pose_node` runs this script: it starts from the install space and
+    # stops with one clear line when its model is missing (the install here has no models/).
+    result = subprocess.run(
+        [sys.executable, "-S", str(prefix / "lib" / "depth_pose_ros" / "pose_node"),
+         "--ros-args", "-p", f"model_path:={tmp_path / 'none'}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=f"{installed.parent}:{site}"))
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "model.json is missing" in result.stderr and "Traceback" not in result.stderr
+
 
 def test_pip_wheel_is_the_core_with_small_runtime_needs(tmp_path):
     result = subprocess.run(

@@ -1,0 +1,147 @@
+"""rosbag2 recording and evaluation (the rosbags library; no ROS middleware)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from depth_pose_ros.bags import BagError, evaluate_bag, record_synth, typestore
+from depth_pose_ros.depth_image import encode
+from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+
+DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
+
+
+@pytest.fixture(scope="module")
+def synth_bag(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bags") / "synth"
+    record_synth(path, seconds=1.0, rate=30, storage="mcap", progress=False)
+    return path
+
+
+def _read_topics(path):
+    from rosbags.highlevel import AnyReader
+    with AnyReader([path], default_typestore=typestore()) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        first = {}
+        for connection, _, raw in reader.messages():
+            first.setdefault(connection.topic, reader.deserialize(raw, connection.msgtype))
+    return counts, first
+
+
+def test_recorded_bag_is_a_standard_rosbag2(synth_bag):
+    assert (synth_bag / "metadata.yaml").is_file()
+    counts, first = _read_topics(synth_bag)
+    assert counts == {"/camera/depth/image_raw": 30, "/camera/depth/camera_info": 30,
+                      "/body_joints_gt": 30}
+    image = first["/camera/depth/image_raw"]
+    assert (image.width, image.height, image.encoding) == (640, 480, "16UC1")
+    truth = first["/body_joints_gt"]
+    assert truth.person_detected and truth.names[0] == "root" and len(truth.positions) == 7
+    assert image.header.stamp == truth.header.stamp
+
+
+def test_round_trip_metrics_and_estimates_bag(synth_bag, tmp_path):
+    out, estimates = tmp_path / "report", tmp_path / "estimates"
+    result = subprocess.run([str(DEPTH_POSE), "bag-eval", str(synth_bag), "--out", str(out),
+                             "--write-bag", str(estimates), "--quiet"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["frames"] == metrics["frames_with_person"] == metrics["frames_with_truth"] == 30
+    # Sane, not a benchmark (30 frames of two poses): the root is easy, the rest near the truth.
+    assert metrics["ap10"]["root"] > 0.9 and metrics["ap10_mean_no_root"] > 0.2
+    assert max(metrics["median_error_cm"].values()) < 30
+    assert 0 < metrics["latency_ms"]["p50"] <= metrics["latency_ms"]["p99"]
+    assert metrics["jitter_rms_cm"]["smoothed"] < metrics["jitter_rms_cm"]["raw"]
+    assert set(metrics["ap10"]) == {"root", "right_shoulder", "right_elbow", "right_hand",
+                                    "left_shoulder", "left_elbow", "left_hand"}
+    assert (out / "report.md").is_file() and (out / "timeline.png").stat().st_size > 10_000
+
+    counts, first = _read_topics(estimates)
+    assert counts["/body_joints"] == counts["/camera/depth/image_raw"] == 30
+    assert counts["/tf"] == 30 and counts["/body_markers"] == 30
+    joints = first["/body_joints"]
+    assert joints.person_detected and list(joints.names)[3] == "right_hand"
+    assert first["/tf"].transforms[0].child_frame_id == "body_root"
+    assert joints.header.stamp == first["/camera/depth/image_raw"].header.stamp
+
+
+@pytest.mark.parametrize("storage, encoding", [("sqlite3", "32FC1"), ("sqlite3", "16UC1"),
+                                               ("mcap", "32FC1")])
+def test_both_storages_and_encodings_read_alike(synth_bag, tmp_path, storage, encoding):
+    path = tmp_path / "bag"
+    record_synth(path, seconds=1.0, rate=30, storage=storage, encoding=encoding, progress=False)
+    reference = evaluate_bag(synth_bag, tmp_path / "ref", progress=False)
+    metrics = evaluate_bag(path, tmp_path / "out", progress=False)
+    assert metrics["frames"] == metrics["frames_with_person"] == 30
+    for joint, value in reference["median_error_cm"].items():
+        assert abs(metrics["median_error_cm"][joint] - value) < 1.0, joint
+
+
+def _foreign_bag(path, with_info=True):
+    """A bag as another tool would write it: other topic names, no ground truth, sqlite3."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    store = typestore()
+    types = store.types
+    depth = demo_sequence(seed=6, keyframes=2, steps=2).depth
+    with Writer(path, version=9, storage_plugin=StoragePlugin.SQLITE3) as writer:
+        image_c = writer.add_connection("/robot/head_camera/depth/image_rect_raw",
+                                        "sensor_msgs/msg/Image", typestore=store)
+        info_c = writer.add_connection("/robot/head_camera/depth/camera_info",
+                                       "sensor_msgs/msg/CameraInfo", typestore=store)
+        for k, d in enumerate(depth):
+            t = 10**18 + k * 33_000_000
+            header = types["std_msgs/msg/Header"](
+                stamp=types["builtin_interfaces/msg/Time"](sec=t // 10**9, nanosec=t % 10**9),
+                frame_id="head_camera_depth_optical_frame")
+            step, data = encode(d, "16UC1")
+            image = types["sensor_msgs/msg/Image"](
+                header=header, height=480, width=640, encoding="16UC1", is_bigendian=0, step=step,
+                data=np.frombuffer(data, np.uint8))
+            c = DEMO_CAMERA
+            info = types["sensor_msgs/msg/CameraInfo"](
+                header=header, height=480, width=640, distortion_model="plumb_bob", d=np.zeros(5),
+                k=np.array([c.fx, 0, c.cx, 0, c.fy, c.cy, 0, 0, 1.0]), r=np.eye(3).ravel(),
+                p=np.zeros(12), binning_x=0, binning_y=0,
+                roi=types["sensor_msgs/msg/RegionOfInterest"](
+                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False))
+            if with_info:
+                writer.write(info_c, t, store.serialize_cdr(info, "sensor_msgs/msg/CameraInfo"))
+            writer.write(image_c, t, store.serialize_cdr(image, "sensor_msgs/msg/Image"))
+
+
+def test_a_bag_from_elsewhere_finds_its_topics(tmp_path):
+    _foreign_bag(tmp_path / "foreign")
+    metrics = evaluate_bag(tmp_path / "foreign", tmp_path / "out", progress=False)
+    assert metrics["topics"] == {"depth": "/robot/head_camera/depth/image_rect_raw",
+                                 "camera_info": "/robot/head_camera/depth/camera_info",
+                                 "truth": None}
+    assert metrics["frames"] == metrics["frames_with_person"] == 4
+    assert "ap10" not in metrics and metrics["jitter_rms_cm"]["raw"] is not None
+
+
+def test_missing_topics_and_corrupt_bags_are_clear_errors(synth_bag, tmp_path):
+    with pytest.raises(BagError, match="no sensor_msgs/msg/Image topic /nope"):
+        evaluate_bag(synth_bag, tmp_path / "a", depth_topic="/nope", progress=False)
+    with pytest.raises(BagError, match="no depth_pose_ros/msg/BodyJoints topic /nope"):
+        evaluate_bag(synth_bag, tmp_path / "b", gt_topic="/nope", progress=False)
+    _foreign_bag(tmp_path / "no_info", with_info=False)
+    # CameraInfo topic registered but empty: every frame lacks intrinsics.
+    with pytest.raises(BagError, match="no matching CameraInfo"):
+        evaluate_bag(tmp_path / "no_info", tmp_path / "c", progress=False)
+
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "metadata.yaml").write_text((synth_bag / "metadata.yaml").read_text())
+    (corrupt / "synth.mcap").write_bytes(b"\x89MCAP0\r\n" + b"\0garbage" * 100)
+    result = subprocess.run([str(DEPTH_POSE), "bag-eval", str(corrupt), "--out",
+                             str(tmp_path / "d"), "--quiet"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 2 and "cannot read" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = subprocess.run([str(DEPTH_POSE), "bag-eval", str(tmp_path / "absent"), "--out",
+                             str(tmp_path / "e")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "does not exist" in result.stderr
