@@ -17,7 +17,7 @@ setup(
     install_requires=["numpy>=1.24", "openvino>=2024.0"],
     extras_require={
         "train": ["torch==2.13.0", "matplotlib", "tqdm"],
-        "eval": ["matplotlib", "tqdm", "rosbags"],
+        "eval": ["matplotlib", "tqdm", "rosbags", "onnxruntime", "onnx"],
         "test": ["pytest"],
     },
     entry_points={"console_scripts": ["depth-pose = depth_pose_ros.cli:main",

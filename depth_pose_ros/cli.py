@@ -205,6 +205,15 @@ def cmd_bag_eval(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from depth_pose_ros.bench import report, run
+
+    result = run(args.model, seconds=args.seconds, repeats=args.repeats)
+    print(report(result))
+    _save_json(result, args.json)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="depth-pose",
@@ -339,6 +348,17 @@ def build_parser() -> argparse.ArgumentParser:
     bag_eval.add_argument("--model", type=Path, help="default: the shipped model")
     bag_eval.add_argument("--quiet", action="store_true", help="no progress bar")
     bag_eval.set_defaults(handler=cmd_bag_eval)
+
+    bench = sub.add_parser(
+        "bench", help="inference engines side by side, and the node's pipeline",
+        description="DNN33 (shipped weights) and an MLP on OpenVINO (shipped precision and f32), "
+                    "PyTorch eager and onnxruntime: batch-1 frames/s, p50/p99, batch-64 "
+                    "frames/s, median 3D error; then the node's whole per-frame pipeline.")
+    bench.add_argument("--model", type=Path, help="default: the shipped model")
+    bench.add_argument("--seconds", type=float, default=3.0, help="per measurement (default 3)")
+    bench.add_argument("--repeats", type=int, default=3, help="medians over this many runs")
+    bench.add_argument("--json", type=Path, help="also write the numbers here")
+    bench.set_defaults(handler=cmd_bench)
 
     bench_node = sub.add_parser(
         "bench-node", help="pose_node latency and throughput on 640 x 480 input (ROS 2)",

@@ -14,7 +14,7 @@ from depth_pose_ros.estimator import PoseEstimator
 from depth_pose_ros.synth import generate
 
 
-def _timed(call, frames, seconds: float) -> np.ndarray:
+def timed(call, frames, seconds: float) -> np.ndarray:
     """Per-call latencies (s) of call(frame) cycling over frames for about `seconds`."""
     latencies = []
     deadline = time.perf_counter() + seconds
@@ -37,7 +37,7 @@ def measure(model_dir, precision: str | None = None, seconds: float = 3.0, repea
     results = {}
     for name, call, data in (("estimate_virtual", estimator.estimate_virtual, frames),
                              ("openvino_infer", lambda x: request.infer([x[None]]), inputs)):
-        runs = [_timed(call, data, seconds / repeats) for _ in range(repeats)]
+        runs = [timed(call, data, seconds / repeats) for _ in range(repeats)]
         results[name] = {
             "fps": float(np.median([len(r) / r.sum() for r in runs])),
             "p50_us": float(np.median([np.percentile(r, 50) for r in runs]) * 1e6),

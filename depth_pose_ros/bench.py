@@ -1,0 +1,172 @@
+"""`depth-pose bench`: the same weights and frames on every inference engine here, and the
+node's whole per-frame pipeline. Medians over repeats: the machines are shared and noisy.
+
+Engines: `openvino` (the shipped precision, as PoseEstimator runs it), `openvino_f32`, `torch`
+(eager, inference_mode) and `onnxruntime` (the ONNX export of the same PyTorch model). DNN33 runs
+the shipped weights, read back from the OpenVINO IR into the PyTorch definition, so all four
+compute the same function; its median 3D error on fresh synthetic frames shows what each engine's
+arithmetic costs in accuracy. The MLP runs freshly initialised weights: speed only.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from depth_pose_ros.speed import timed
+
+ENGINES = ("openvino", "openvino_f32", "torch", "onnxruntime")
+BATCH = 64
+
+
+def torch_from_ir(model_dir: Path, arch: str):
+    """The PyTorch model of `arch` holding the weights of an exported OpenVINO IR."""
+    import openvino as ov
+    import torch
+
+    from depth_pose_ros.models import build_model
+
+    model = build_model(arch).eval()
+    ir = ov.Core().read_model(Path(model_dir) / "model.xml")
+    constants = [op.get_data() for op in ir.get_ordered_ops()
+                 if op.get_type_name() == "Constant" and op.get_output_element_type(0).is_real()]
+    parameters = list(model.parameters())
+    assert [c.size for c in constants] == [p.numel() for p in parameters], (
+        "the IR's weights do not line up with the PyTorch model's parameters")
+    with torch.no_grad():
+        for parameter, constant in zip(parameters, constants):
+            parameter.copy_(torch.from_numpy(np.array(constant, np.float32)).reshape(parameter.shape))
+    return model
+
+
+def _openvino(model, precision: str):
+    import openvino as ov
+    import torch
+
+    if not isinstance(model, ov.Model):
+        model = ov.convert_model(model, example_input=torch.zeros(1, 1, 50, 60),
+                                 input=[(-1, 1, 50, 60)])
+    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": precision,
+                                                      "PERFORMANCE_HINT": "LATENCY"})
+    request = compiled.create_infer_request()
+    return lambda x: next(iter(request.infer([x]).values()))
+
+
+def _torch(model):
+    import torch
+
+    torch.set_num_threads(2)
+
+    def call(x):
+        with torch.inference_mode():
+            return model(torch.from_numpy(x)).numpy()
+    return call
+
+
+def _onnxruntime(model, folder: Path):
+    import warnings
+
+    import onnxruntime as ort
+    import torch
+
+    path = folder / "model.onnx"
+    with warnings.catch_warnings():  # the TorchScript exporter is deprecated, still the simplest
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 1, 50, 60),), str(path), dynamo=False,
+                          input_names=["depth"], output_names=["targets"],
+                          dynamic_axes={"depth": {0: "n"}, "targets": {0: "n"}})
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda x: session.run(None, {"depth": x})[0]
+
+
+def _engines(torch_model, shipped_precision: str, folder: Path) -> dict:
+    return {"openvino": _openvino(torch_model, shipped_precision),
+            "openvino_f32": _openvino(torch_model, "f32"),
+            "torch": _torch(torch_model),
+            "onnxruntime": _onnxruntime(torch_model, folder)}
+
+
+def _speed(call, inputs: np.ndarray, seconds: float, repeats: int) -> dict:
+    singles = [inputs[k:k + 1] for k in range(len(inputs))]
+    batch = inputs[:BATCH]
+    call(batch)  # warm up both shapes
+    runs = [timed(call, singles, seconds / repeats) for _ in range(repeats)]
+    batched = [timed(call, [batch], seconds / repeats) for _ in range(repeats)]
+    return {"b1_fps": round(float(np.median([len(r) / r.sum() for r in runs])), 1),
+            "b1_p50_us": round(float(np.median([np.percentile(r, 50) for r in runs])) * 1e6, 1),
+            "b1_p99_us": round(float(np.median([np.percentile(r, 99) for r in runs])) * 1e6, 1),
+            "batch_fps": round(float(np.median([BATCH * len(r) / r.sum() for r in batched])), 1)}
+
+
+def _pipeline_speed(estimator, seconds: float, repeats: int) -> dict:
+    from depth_pose_ros.depth_image import to_millimetres
+    from depth_pose_ros.pipeline import PosePipeline
+    from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+
+    pipeline = PosePipeline(estimator)
+    frames = [to_millimetres(d) for d in demo_sequence(0, keyframes=2, steps=4).depth]
+    runs = [timed(lambda raw: pipeline.process(raw, DEMO_CAMERA), frames, seconds / repeats)
+            for _ in range(repeats)]
+    return {"input": "640 x 480 16UC1 (synthetic room), reprojection + person + DNN33",
+            "p50_us": round(float(np.median([np.percentile(r, 50) for r in runs])) * 1e6, 1),
+            "p99_us": round(float(np.median([np.percentile(r, 99) for r in runs])) * 1e6, 1)}
+
+
+def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
+        frames: int = 512) -> dict:
+    import torch
+
+    from depth_pose_ros.estimator import PoseEstimator
+    from depth_pose_ros.models import build_model
+    from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, add_depth_noise
+    from depth_pose_ros.synth import generate
+
+    estimator = PoseEstimator.load(model_dir)
+    rng = np.random.default_rng(0)
+    scenes = generate(rng, frames)
+    depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, rng)
+    inputs = estimator.preprocessor.inputs(depth).astype(np.float32)
+    result = {"model": str(estimator.model_dir), "precision": estimator.precision,
+              "frames": frames, "seconds_per_measure": seconds, "repeats": repeats}
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as folder:
+        for name, model in (("dnn33", torch_from_ir(estimator.model_dir, estimator.info["arch"])),
+                            ("mlp", build_model("mlp").eval())):
+            block = {}
+            for engine, call in _engines(model, estimator.precision, Path(folder)).items():
+                started = time.perf_counter()
+                block[engine] = _speed(call, inputs, seconds, repeats)
+                if name == "dnn33":  # trained weights: what each engine's arithmetic costs
+                    outputs = np.concatenate([call(inputs[k:k + BATCH])
+                                              for k in range(0, frames, BATCH)])
+                    joints, _ = estimator.preprocessor.joints(outputs, estimator.camera)
+                    error = np.linalg.norm(joints - scenes.joints3d, axis=2)
+                    block[engine]["median_error_cm"] = round(100 * float(np.median(error)), 3)
+                block[engine]["measure_s"] = round(time.perf_counter() - started, 1)
+            torch_fps = block["torch"]["b1_fps"]
+            block["b1_speedup_over_torch"] = {e: round(block[e]["b1_fps"] / torch_fps, 2)
+                                              for e in ENGINES}
+            result[name] = block
+    result["pipeline"] = _pipeline_speed(estimator, seconds, repeats)
+    return result
+
+
+def report(result: dict) -> str:
+    lines = ["| model | engine | batch-1 frames/s | p50 | p99 | batch-64 frames/s | "
+             "x torch (batch 1) | median 3D error |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name in ("dnn33", "mlp"):
+        for engine in ENGINES:
+            r = result[name][engine]
+            error = f"{r['median_error_cm']:.2f} cm" if "median_error_cm" in r else "(untrained)"
+            label = f"{engine} ({result['precision']})" if engine == "openvino" else engine
+            lines.append(f"| {name} | {label} | {r['b1_fps']:,.0f} | {r['b1_p50_us']:.0f} µs | "
+                         f"{r['b1_p99_us']:.0f} µs | {r['batch_fps']:,.0f} | "
+                         f"{result[name]['b1_speedup_over_torch'][engine]:.2f} | {error} |")
+    p = result["pipeline"]
+    lines.append(f"\nnode pipeline ({p['input']}): p50 {p['p50_us']:.0f} µs, "
+                 f"p99 {p['p99_us']:.0f} µs")
+    return "\n".join(lines)

@@ -1,0 +1,41 @@
+"""depth-pose bench: every engine on the same weights; the JSON keys tools read."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
+
+
+def test_weights_read_back_from_the_ir_reproduce_the_shipped_model(shipped_estimator):
+    import torch
+
+    from depth_pose_ros.bench import torch_from_ir
+
+    model = torch_from_ir(shipped_estimator.model_dir, "dnn33")
+    x = np.random.default_rng(0).normal(size=(4, 1, 50, 60)).astype(np.float32)
+    with torch.inference_mode():
+        expected = model(torch.from_numpy(x)).numpy()
+    f32 = type(shipped_estimator)(shipped_estimator.model_dir, precision="f32")
+    got = next(iter(f32._request.infer([x]).values()))
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_bench_json_on_a_tiny_budget(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run([str(DEPTH_POSE), "bench", "--seconds", "0.2", "--repeats", "1",
+                             "--json", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    numbers = json.loads(out.read_text())
+    for model in ("dnn33", "mlp"):
+        for engine in ("openvino", "openvino_f32", "torch", "onnxruntime"):
+            entry = numbers[model][engine]
+            assert {"b1_fps", "b1_p50_us", "b1_p99_us", "batch_fps"} <= set(entry)
+            assert entry["b1_fps"] > 0 and entry["b1_p50_us"] <= entry["b1_p99_us"]
+    errors = [numbers["dnn33"][e]["median_error_cm"] for e in ("openvino", "openvino_f32",
+                                                              "torch", "onnxruntime")]
+    assert max(errors) - min(errors) < 0.5  # the same function on every engine
+    assert 0 < numbers["pipeline"]["p50_us"] <= numbers["pipeline"]["p99_us"]
+    assert "| dnn33 | torch |" in result.stdout
