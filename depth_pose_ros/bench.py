@@ -116,6 +116,30 @@ def _pipeline_speed(estimator, seconds: float, repeats: int) -> dict:
             "p99_us": round(float(np.median([np.percentile(r, 99) for r in runs])) * 1e6, 1)}
 
 
+def layer_profile(model_dir: Path, precision: str, calls: int = 500) -> list[dict]:
+    """Where a batch-1 inference spends its time: OpenVINO's per-layer counters, mean µs."""
+    import openvino as ov
+
+    core = ov.Core()
+    model = core.read_model(Path(model_dir) / "model.xml")
+    model.reshape([1, 1, 50, 60])
+    request = core.compile_model(model, "CPU", {
+        "INFERENCE_PRECISION_HINT": "bf16" if precision == "int8" else precision,
+        "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}).create_infer_request()
+    x = np.zeros((1, 1, 50, 60), np.float32)
+    for _ in range(100):
+        request.infer([x])
+    totals: dict[tuple[str, str], float] = {}
+    for _ in range(calls):
+        request.infer([x])
+        for layer in request.profiling_info:
+            key = (layer.node_type, layer.exec_type)
+            totals[key] = totals.get(key, 0.0) + layer.real_time.total_seconds()
+    rows = [{"layer": kind, "kernel": kernel, "us": round(1e6 * t / calls, 1)}
+            for (kind, kernel), t in totals.items()]
+    return sorted(rows, key=lambda r: -r["us"])
+
+
 def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
         frames: int = 512) -> dict:
     import torch
@@ -152,6 +176,7 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
                                               for e in ENGINES}
             result[name] = block
     result["pipeline"] = _pipeline_speed(estimator, seconds, repeats)
+    result["dnn33_layers_us"] = layer_profile(estimator.model_dir, estimator.precision)
     return result
 
 
@@ -169,4 +194,8 @@ def report(result: dict) -> str:
     p = result["pipeline"]
     lines.append(f"\nnode pipeline ({p['input']}): p50 {p['p50_us']:.0f} µs, "
                  f"p99 {p['p99_us']:.0f} µs")
+    layers = result["dnn33_layers_us"]
+    lines.append(f"\nDNN33 batch 1 ({result['precision']}), OpenVINO's per-layer counters, "
+                 f"{sum(r['us'] for r in layers):.0f} µs in all: " + ", ".join(
+                     f"{r['layer']} {r['us']:.0f} µs" for r in layers[:6]))
     return "\n".join(lines)

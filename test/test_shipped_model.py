@@ -33,6 +33,9 @@ def test_shipped_model_estimates_fresh_synthetic_people():
     # The card says 0.995 root, ~0.97 shoulders, 0.68 over the non-root joints on 80,000 frames.
     assert ap[0] > 0.95 and ap[[1, 4]].min() > 0.9, ap
     assert np.delete(ap, 0).mean() > 0.55, ap
-    pose = estimator.estimate_virtual(depth[0])
-    np.testing.assert_allclose(pose.joints3d, joints3d[0], atol=1e-5)
+    # One frame at a time runs a batch-1 compiled copy: the same numbers.
+    for k in range(5):
+        pose = estimator.estimate_virtual(depth[k])
+        np.testing.assert_allclose(pose.joints3d, joints3d[k], atol=1e-4)
+        np.testing.assert_allclose(pose.pixels, pixels[k], atol=1e-3)
     assert pose.names == JOINT_NAMES
