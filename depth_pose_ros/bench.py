@@ -42,16 +42,30 @@ def torch_from_ir(model_dir: Path, arch: str):
 
 
 def _openvino(model, precision: str):
+    """Batch 1 as PoseEstimator runs it (a static-shape copy, input bound to a buffer);
+    larger batches on the dynamic-shape model."""
     import openvino as ov
     import torch
 
     if not isinstance(model, ov.Model):
         model = ov.convert_model(model, example_input=torch.zeros(1, 1, 50, 60),
                                  input=[(-1, 1, 50, 60)])
-    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": precision,
-                                                      "PERFORMANCE_HINT": "LATENCY"})
-    request = compiled.create_infer_request()
-    return lambda x: next(iter(request.infer([x]).values()))
+    config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"}
+    core = ov.Core()
+    batched = core.compile_model(model, "CPU", config).create_infer_request()
+    single_model = model.clone()
+    single_model.reshape([1, 1, 50, 60])
+    single = core.compile_model(single_model, "CPU", config).create_infer_request()
+    buffer = np.zeros((1, 1, 50, 60), np.float32)
+    single.set_input_tensor(ov.Tensor(buffer, shared_memory=True))
+
+    def call(x):
+        if len(x) == 1:
+            buffer[...] = x
+            single.infer()
+            return single.get_output_tensor().data
+        return next(iter(batched.infer([x]).values()))
+    return call
 
 
 def _torch(model):

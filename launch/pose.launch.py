@@ -1,29 +1,47 @@
 """ros2 launch depth_pose_ros pose.launch.py [depth_topic:=...] [camera_info_topic:=...] [rviz:=true]
 
-Starts pose_node with config/pose.yaml; the common parameters can be overridden as launch
-arguments (their defaults are config/pose.yaml's, a test keeps them in step).
+Starts pose_node with config/pose.yaml (or params_file:=yours). The common parameters can also be
+set as launch arguments; left empty (the default) they keep the params file's value.
 """
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 
-# Launch argument -> (default, description, parameter type) for parameters of pose_node.
+# Launch argument (= pose_node parameter) -> (parameter type, description).
 PARAMETER_ARGUMENTS = {
-    "model_path": ("", "model directory; empty: the shipped DNN33", str),
-    "precision": ("", "int8, bf16 or f32; empty: the model's choice", str),
-    "frame_prefix": ("body_", "TF child frames are <frame_prefix><joint>", str),
-    "min_depth": ("0.5", "metres", float),
-    "max_depth": ("4.5", "metres", float),
-    "remove_floor": ("true", "remove the floor plane before isolating the person", bool),
-    "smoothing": ("true", "One-Euro filter on the joints", bool),
-    "publish_network_input": ("false", "publish the 60 x 50 network input", bool),
+    "model_path": (str, "model directory written by `depth-pose export`"),
+    "precision": (str, "int8, bf16 or f32"),
+    "frame_prefix": (str, "TF child frames are <frame_prefix><joint>"),
+    "min_depth": (float, "metres"),
+    "max_depth": (float, "metres"),
+    "remove_floor": (bool, "remove the floor plane before isolating the person"),
+    "smoothing": (bool, "One-Euro filter on the joints"),
+    "publish_network_input": (bool, "publish the 60 x 50 network input"),
 }
+
+
+def _typed(text: str, kind: type):
+    if kind is bool:
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"expected true or false, got {text!r}")
+        return text.lower() == "true"
+    return kind(text)
+
+
+def _pose_node(context):
+    overrides = {name: _typed(LaunchConfiguration(name).perform(context), kind)
+                 for name, (kind, _) in PARAMETER_ARGUMENTS.items()
+                 if LaunchConfiguration(name).perform(context) != ""}
+    return [Node(
+        package="depth_pose_ros", executable="pose_node", name="pose_node", output="screen",
+        parameters=[LaunchConfiguration("params_file"), overrides],
+        remappings=[("depth", LaunchConfiguration("depth_topic")),
+                    ("camera_info", LaunchConfiguration("camera_info_topic"))])]
 
 
 def generate_launch_description():
@@ -37,16 +55,10 @@ def generate_launch_description():
                               description="YAML with pose_node's parameters"),
         DeclareLaunchArgument("rviz", default_value="false",
                               description="also start RViz with config/pose.rviz"),
-    ] + [DeclareLaunchArgument(name, default_value=default, description=description)
-         for name, (default, description, _) in PARAMETER_ARGUMENTS.items()]
-    overrides = {name: ParameterValue(LaunchConfiguration(name), value_type=kind)
-                 for name, (_, _, kind) in PARAMETER_ARGUMENTS.items()}
-    pose_node = Node(
-        package="depth_pose_ros", executable="pose_node", name="pose_node", output="screen",
-        parameters=[LaunchConfiguration("params_file"), overrides],
-        remappings=[("depth", LaunchConfiguration("depth_topic")),
-                    ("camera_info", LaunchConfiguration("camera_info_topic"))])
+    ] + [DeclareLaunchArgument(name, default_value="",
+                               description=f"{description}; empty: the params file's value")
+         for name, (_, description) in PARAMETER_ARGUMENTS.items()]
     rviz = Node(package="rviz2", executable="rviz2", name="rviz2",
                 arguments=["-d", str(share / "config" / "pose.rviz")],
                 condition=IfCondition(LaunchConfiguration("rviz")))
-    return LaunchDescription(arguments + [pose_node, rviz])
+    return LaunchDescription(arguments + [OpaqueFunction(function=_pose_node), rviz])

@@ -6,6 +6,7 @@ file is read, not run: its launch arguments are checked against the node's param
 import ast
 from pathlib import Path
 
+import pytest
 import yaml
 
 from depth_pose_ros.pose_node import PARAMETERS
@@ -40,42 +41,56 @@ def test_node_declares_the_yaml_parameters(tmp_path):
         rclpy.shutdown()
 
 
+def _launch_source():
+    return ast.parse((REPO / "launch" / "pose.launch.py").read_text())
+
+
 def _launch_arguments():
     """The launch file's DeclareLaunchArgument names with their defaults (as source text), and
-    its PARAMETER_ARGUMENTS table: launch argument -> (default, parameter type)."""
-    tree = ast.parse((REPO / "launch" / "pose.launch.py").read_text())
+    its PARAMETER_ARGUMENTS table: launch argument -> parameter type name."""
     declared, table = {}, {}
-    for node in ast.walk(tree):
+    for node in ast.walk(_launch_source()):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "DeclareLaunchArgument":
-            if isinstance(node.args[0], ast.Constant):
-                default = next(k.value for k in node.keywords if k.arg == "default_value")
-                declared[node.args[0].value] = ast.unparse(default)
+            name = ast.unparse(node.args[0])
+            default = next(k.value for k in node.keywords if k.arg == "default_value")
+            declared[name] = ast.unparse(default)
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == \
                 "PARAMETER_ARGUMENTS":
             for key, value in zip(node.value.keys, node.value.values):
-                table[key.value] = (value.elts[0].value, value.elts[2].id)
+                table[key.value] = value.elts[0].id
     return declared, table
 
 
-def test_launch_arguments_match_the_node_parameters():
+def test_launch_arguments_are_node_parameters_that_default_to_the_params_file():
     declared, table = _launch_arguments()
-    assert {"depth_topic", "camera_info_topic", "params_file", "rviz"} <= set(declared)
-    assert declared["depth_topic"] == "'/camera/depth/image_raw'"
+    assert {"'depth_topic'", "'camera_info_topic'", "'params_file'", "'rviz'"} <= set(declared)
+    assert declared["'depth_topic'"] == "'/camera/depth/image_raw'"
+    assert declared["name"] == "''"  # every parameter argument: empty keeps the file's value
     yaml_values = _yaml_parameters()
     assert table, "PARAMETER_ARGUMENTS not found"
-    for name, (default, kind) in table.items():
+    for name, kind in table.items():
         assert name in PARAMETERS, f"launch argument {name} is no parameter of pose_node"
-        expected = yaml_values[name]
-        assert kind == type(expected).__name__, name
-        text = str(expected).lower() if isinstance(expected, bool) else str(expected)
-        assert default == text, f"{name}: launch default {default!r}, config {text!r}"
+        assert kind == type(yaml_values[name]).__name__, name
+
+
+def test_launch_argument_text_becomes_the_parameter_type():
+    function = next(node for node in ast.walk(_launch_source())
+                    if isinstance(node, ast.FunctionDef) and node.name == "_typed")
+    namespace = {}
+    exec(compile(ast.Module(body=[function], type_ignores=[]), "pose.launch.py", "exec"),
+         namespace)
+    typed = namespace["_typed"]
+    assert typed("True", bool) is True and typed("false", bool) is False
+    assert typed("0.75", float) == 0.75 and typed("person_", str) == "person_"
+    with pytest.raises(ValueError):
+        typed("yes", bool)
 
 
 def test_launch_file_starts_the_installed_node_with_the_config_and_remaps():
     source = (REPO / "launch" / "pose.launch.py").read_text()
     ast.parse(source)
     for needle in ('executable="pose_node"', '"config" / "pose.yaml"', '("depth", ',
-                   '("camera_info", ', '"config" / "pose.rviz"'):
+                   '("camera_info", ', '"config" / "pose.rviz"', "OpaqueFunction"):
         assert needle in source, needle
 
 
