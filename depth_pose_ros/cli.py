@@ -11,7 +11,9 @@ import numpy as np
 
 # models.ARCHITECTURES has the same names (a test checks); listed here so that --help and the
 # other subcommands do not import torch.
-ARCHITECTURE_NAMES = ("mlp", "dnn20", "dnn33", "dnn50")
+ARCHITECTURE_NAMES = ("mlp", "dnn20", "dnn33", "dnn50") + tuple(
+    f"{net}_{cut}" for net in ("mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r")
+    for cut in ("f", "s"))
 
 
 def _positive_int(text: str) -> int:
