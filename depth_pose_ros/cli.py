@@ -63,6 +63,19 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_forest(args) -> int:
+    from depth_pose_ros.forest import ForestConfig, train_forest
+
+    info = train_forest(args.out, frames=args.frames,
+                        config=ForestConfig(trees=args.trees, max_depth=args.max_depth,
+                                            seed=args.seed))
+    print(f"wrote {args.out}: forest of {args.trees} trees on {info['samples']:,} pixels of "
+          f"{args.frames} frames (fit {info['fit_seconds']} s); estimate p50 "
+          f"{info['estimate_ms']['p50']} ms per frame. Evaluate it like a network: "
+          f"depth-pose evaluate --model {args.out} --data DIR --out REPORT")
+    return 0
+
+
 def cmd_export(args) -> int:
     from depth_pose_ros.export import export
 
@@ -267,6 +280,19 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--threads", type=_positive_int, default=2)
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")
     trainer.set_defaults(handler=cmd_train)
+
+    forest = sub.add_parser(
+        "forest", help="train the Kinect-style random-forest baseline (Shotton et al.)",
+        description="Renders fresh frames with body-part labels, trains a random forest on "
+                    "depth-difference features to label pixels with the joint they belong to, "
+                    "and saves it; `depth-pose evaluate --model OUT` then scores it like a "
+                    "network.")
+    forest.add_argument("--out", type=Path, required=True)
+    forest.add_argument("--frames", type=_positive_int, default=3000, help="training frames")
+    forest.add_argument("--trees", type=_positive_int, default=3)
+    forest.add_argument("--max-depth", type=_positive_int, default=20)
+    forest.add_argument("--seed", type=int, default=0)
+    forest.set_defaults(handler=cmd_forest)
 
     exporter = sub.add_parser("export", help="a training run -> OpenVINO model directory",
                               description="Convert RUN/best.pt to OpenVINO IR with model.json. "

@@ -28,6 +28,9 @@ SPLITS = ("test", "all")
 def load_predictor(model: Path):
     """A function (N, 50, 60) metres -> (joints3d, pixels), and a label for reports."""
     model = Path(model)
+    if (model / "forest.json").is_file():  # the Kinect-style baseline (forest.py)
+        from depth_pose_ros.forest import load_forest_predictor
+        return load_forest_predictor(model), "random forest (Kinect-style)"
     if (model / "model.json").is_file():
         from depth_pose_ros.estimator import PoseEstimator
         estimator = PoseEstimator.load(model)
