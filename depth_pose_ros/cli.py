@@ -63,6 +63,17 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from depth_pose_ros.compare import compare, table
+
+    rows = compare(args.data, args.budget, args.out, specs=tuple(args.runs.split(",")),
+                   eval_frames=args.eval_frames, forest_frames=args.forest_frames,
+                   progress=not args.quiet, val_frames=args.val_frames)
+    print(table(rows))
+    print(f"wrote {args.out}/comparison.md, comparison.png, comparison.json")
+    return 0
+
+
 def cmd_forest(args) -> int:
     from depth_pose_ros.forest import ForestConfig, train_forest
 
@@ -280,6 +291,25 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--threads", type=_positive_int, default=2)
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")
     trainer.set_defaults(handler=cmd_train)
+
+    from depth_pose_ros.compare import FOREST, SECTION7  # names only: no torch import
+    comparer = sub.add_parser(
+        "compare", help="networks and the forest baseline at one budget, as a table and chart",
+        description="Trains each run (ARCH[:INPUT][:augment], or 'forest') for the same "
+                    "wall-clock budget on the same data, exports, evaluates on the test split "
+                    "and times it; finished runs in OUT are reused.")
+    comparer.add_argument("--data", type=Path, required=True)
+    comparer.add_argument("--budget", type=float, required=True, help="training minutes each")
+    comparer.add_argument("--out", type=Path, required=True)
+    comparer.add_argument("--runs", default=",".join(SECTION7 + (FOREST,)),
+                          help="comma-separated (default: DNN33, the paper's §7 networks, forest)")
+    comparer.add_argument("--eval-frames", type=_positive_int,
+                          help="evaluate on the first N test frames (default: all)")
+    comparer.add_argument("--forest-frames", type=_positive_int, default=3000)
+    comparer.add_argument("--val-frames", type=_positive_int, default=4000,
+                          help="the training split's last N frames validate (default 4000)")
+    comparer.add_argument("--quiet", action="store_true", help="no progress bars")
+    comparer.set_defaults(handler=cmd_compare)
 
     forest = sub.add_parser(
         "forest", help="train the Kinect-style random-forest baseline (Shotton et al.)",
