@@ -163,7 +163,7 @@ def evaluate_bag(bag: Path, out: Path, depth_topic: str | None = None,
         raise BagError(f"{bag} does not exist")
     pipeline = PosePipeline(PoseEstimator.load(model))
     store = typestore()
-    frames = []  # (stamp key, PersonPose, seconds, error or None)
+    frames = []  # (header stamp key, PersonPose, seconds, header, bag time)
     truths = {}
     skipped = {}
     try:
@@ -179,7 +179,7 @@ def evaluate_bag(bag: Path, out: Path, depth_topic: str | None = None,
         count = sum(c.msgcount for c in wanted if c.topic == topics.depth)
         bar = tqdm(total=count, desc="bag-eval", unit="frame", disable=not progress)
         try:
-            for connection, _, raw in reader.messages(connections=wanted):
+            for connection, bag_time, raw in reader.messages(connections=wanted):
                 msg = reader.deserialize(raw, connection.msgtype)
                 if connection.topic == topics.info:
                     try:
@@ -208,7 +208,7 @@ def evaluate_bag(bag: Path, out: Path, depth_topic: str | None = None,
                     started = time.perf_counter()
                     pose = pipeline.process(depth, camera)
                     frames.append((_key(msg.header), pose, time.perf_counter() - started,
-                                   msg.header))
+                                   msg.header, bag_time))
         except Exception as error:
             raise BagError(f"cannot read {bag}: {error}") from error
         finally:
@@ -235,7 +235,7 @@ def _smoothed(frames) -> np.ndarray:
 
     smooth = OneEuroFilter(PARAMETERS["smoothing_min_cutoff"][0], PARAMETERS["smoothing_beta"][0])
     result = []
-    for (sec, nsec), pose, _, _ in frames:
+    for (sec, nsec), pose, *_ in frames:
         if pose.detected:
             result.append(smooth(pose.joints3d, sec + 1e-9 * nsec))
         else:
@@ -366,7 +366,7 @@ def _write_estimates(path: Path, source: Path, frames, topics: _Topics) -> None:
         raise BagError(f"{path} exists; rosbag2 writes a new directory")
     store = typestore()
     messages = PoseMessages(JOINT_NAMES, PARAMETERS["frame_prefix"][0])
-    by_stamp = {key: (pose, header) for key, pose, _, header in frames}
+    at_time = {bag_time: (pose, header) for _, pose, _, header, bag_time in frames}
     with AnyReader([source], default_typestore=store) as reader, \
             Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
         copied = {c.topic: writer.add_connection(c.topic, c.msgtype, typestore=store)
@@ -379,7 +379,7 @@ def _write_estimates(path: Path, source: Path, frames, topics: _Topics) -> None:
             writer.write(copied[connection.topic], timestamp, raw)
             if connection.topic != topics.depth:
                 continue
-            found = by_stamp.get(_key(reader.deserialize(raw, connection.msgtype).header))
+            found = at_time.get(timestamp)
             if found is None:
                 continue
             pose, source_header = found

@@ -12,6 +12,18 @@ _BONE_COLOURS = {(0, 1): "w", (0, 4): "w", (1, 4): "w", (1, 2): "r", (2, 3): "r"
                  (4, 5): "c", (5, 6): "c"}
 
 
+def save_figure(fig, out: Path, dpi: int) -> Path:
+    """Lay out, write (creating the folder) and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=dpi, facecolor="white")
+    plt.close(fig)
+    return out
+
+
 def draw_skeleton(ax, pixels: np.ndarray, style: str = "-", alpha: float = 1.0) -> None:
     """Draw one (7, 2) skeleton in pixel coordinates onto a matplotlib axis."""
     for i, j in BONES:
@@ -55,12 +67,7 @@ def contact_sheet(depth_m: np.ndarray, pixels: np.ndarray, out: Path, columns: i
         ax.set_yticks([])
     fig.suptitle("depth, nearest 60 cm per frame (near = yellow), with ground truth: right arm red, left cyan",
                  fontsize=9)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, facecolor="white")
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi=110)
 
 
 def pose_overlay(depth_m: np.ndarray, pose, out: Path, title: str = "",
@@ -93,9 +100,4 @@ def pose_overlay(depth_m: np.ndarray, pose, out: Path, title: str = "",
     right.imshow(np.where(net > 0, net, np.nan), cmap="viridis_r", interpolation="nearest")
     right.set_facecolor("black")
     right.set_title(f"network input {net.shape[1]} x {net.shape[0]} (the person only)", fontsize=9)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, facecolor="white")
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi=100)
