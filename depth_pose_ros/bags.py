@@ -217,13 +217,14 @@ def evaluate_bag(bag: Path, out: Path, depth_topic: str | None = None,
         reader.close()
     if not frames:
         raise BagError(f"no depth frame of {topics.depth} could be processed: {skipped}")
-    metrics = _metrics(frames, truths, topics, skipped)
+    smoothed = _smoothed(frames)  # as the node would publish them
+    metrics = _metrics(frames, smoothed, truths, topics, skipped)
     if write_bag:
         _write_estimates(Path(write_bag), bag, frames, topics)
         metrics["estimates_bag"] = str(write_bag)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _plots(frames, truths, out)
+    _plots(frames, smoothed, truths, out)
     (out / "report.md").write_text(_report(bag, metrics))
     return metrics
 
@@ -255,13 +256,12 @@ def _jitter_cm(joints: np.ndarray, truth: np.ndarray | None) -> float | None:
     return round(100 * float(np.sqrt((motion[ok] ** 2).sum(axis=2).mean())), 2)
 
 
-def _metrics(frames, truths, topics, skipped) -> dict:
+def _metrics(frames, smoothed, truths, topics, skipped) -> dict:
     from depth_pose_ros.metrics import average_precision
 
     latency = np.array([f[2] for f in frames]) * 1e3
     detected = np.array([f[1].detected for f in frames])
     raw = np.array([f[1].joints3d for f in frames])
-    smoothed = _smoothed(frames)
     metrics = {
         "frames": len(frames), "frames_with_person": int(detected.sum()),
         "frames_skipped": skipped,
@@ -298,14 +298,13 @@ def _metrics(frames, truths, topics, skipped) -> dict:
     return metrics
 
 
-def _plots(frames, truths, out: Path) -> None:
+def _plots(frames, smoothed, truths, out: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     latency = np.array([f[2] for f in frames]) * 1e3
     raw = np.array([f[1].joints3d for f in frames])
-    smoothed = _smoothed(frames)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
     axes[0].hist(latency, bins=50, color="tab:blue")
     axes[0].set_xlabel("pipeline time per frame (ms)")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from depth_pose_ros.speed import timed
+from depth_pose_ros.speed import repeated
 
 ENGINES = ("openvino", "openvino_f32", "torch", "onnxruntime")
 BATCH = 64
@@ -108,12 +108,10 @@ def _speed(call, inputs: np.ndarray, seconds: float, repeats: int) -> dict:
     singles = [inputs[k:k + 1] for k in range(len(inputs))]
     batch = inputs[:BATCH]
     call(batch)  # warm up both shapes
-    runs = [timed(call, singles, seconds / repeats) for _ in range(repeats)]
-    batched = [timed(call, [batch], seconds / repeats) for _ in range(repeats)]
-    return {"b1_fps": round(float(np.median([len(r) / r.sum() for r in runs])), 1),
-            "b1_p50_us": round(float(np.median([np.percentile(r, 50) for r in runs])) * 1e6, 1),
-            "b1_p99_us": round(float(np.median([np.percentile(r, 99) for r in runs])) * 1e6, 1),
-            "batch_fps": round(float(np.median([BATCH * len(r) / r.sum() for r in batched])), 1)}
+    single = repeated(call, singles, seconds, repeats)
+    batched = repeated(call, [batch], seconds, repeats)
+    return {"b1_fps": round(single["fps"], 1), "b1_p50_us": round(single["p50_us"], 1),
+            "b1_p99_us": round(single["p99_us"], 1), "batch_fps": round(BATCH * batched["fps"], 1)}
 
 
 def _pipeline_speed(estimator, seconds: float, repeats: int) -> dict:
@@ -123,11 +121,9 @@ def _pipeline_speed(estimator, seconds: float, repeats: int) -> dict:
 
     pipeline = PosePipeline(estimator)
     frames = [to_millimetres(d) for d in demo_sequence(0, keyframes=2, steps=4).depth]
-    runs = [timed(lambda raw: pipeline.process(raw, DEMO_CAMERA), frames, seconds / repeats)
-            for _ in range(repeats)]
+    result = repeated(lambda raw: pipeline.process(raw, DEMO_CAMERA), frames, seconds, repeats)
     return {"input": "640 x 480 16UC1 (synthetic room), reprojection + person + DNN33",
-            "p50_us": round(float(np.median([np.percentile(r, 50) for r in runs])) * 1e6, 1),
-            "p99_us": round(float(np.median([np.percentile(r, 99) for r in runs])) * 1e6, 1)}
+            "p50_us": round(result["p50_us"], 1), "p99_us": round(result["p99_us"], 1)}
 
 
 def layer_profile(model_dir: Path, precision: str, calls: int = 500) -> list[dict]:

@@ -27,6 +27,15 @@ def timed(call, frames, seconds: float) -> np.ndarray:
     return np.asarray(latencies)
 
 
+def repeated(call, frames, seconds: float, repeats: int) -> dict:
+    """call(frame) timed in `repeats` runs sharing `seconds`: medians over the runs of frames/s
+    and of the p50 / p99 latency (µs), since the machines are shared and noisy."""
+    runs = [timed(call, frames, seconds / repeats) for _ in range(repeats)]
+    return {"fps": float(np.median([len(r) / r.sum() for r in runs])),
+            "p50_us": float(np.median([np.percentile(r, 50) for r in runs]) * 1e6),
+            "p99_us": float(np.median([np.percentile(r, 99) for r in runs]) * 1e6)}
+
+
 def measure(model_dir, precision: str | None = None, seconds: float = 3.0, repeats: int = 3,
             threads: int | None = None) -> dict:
     estimator = PoseEstimator.load(model_dir, precision=precision, threads=threads)
@@ -37,10 +46,5 @@ def measure(model_dir, precision: str | None = None, seconds: float = 3.0, repea
     results = {}
     for name, call, data in (("estimate_virtual", estimator.estimate_virtual, frames),
                              ("openvino_infer", lambda x: request.infer([x[None]]), inputs)):
-        runs = [timed(call, data, seconds / repeats) for _ in range(repeats)]
-        results[name] = {
-            "fps": float(np.median([len(r) / r.sum() for r in runs])),
-            "p50_us": float(np.median([np.percentile(r, 50) for r in runs]) * 1e6),
-            "p99_us": float(np.median([np.percentile(r, 99) for r in runs]) * 1e6),
-        }
+        results[name] = repeated(call, data, seconds, repeats)
     return {"model": str(model_dir), "precision": estimator.precision, **results}
