@@ -5,7 +5,9 @@ Engines: `openvino` (the shipped precision, as PoseEstimator runs it), `openvino
 (eager, inference_mode) and `onnxruntime` (the ONNX export of the same PyTorch model). DNN33 runs
 the shipped weights, read back from the OpenVINO IR into the PyTorch definition, so all four
 compute the same function; its median 3D error on fresh synthetic frames shows what each engine's
-arithmetic costs in accuracy. The MLP runs freshly initialised weights: speed only.
+arithmetic costs in accuracy. DNN33 also runs `openvino_int8`, the model directory's NNCF INT8
+IR (shipped or not), to show the speed and accuracy INT8 would trade. The MLP runs freshly
+initialised weights: speed only.
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import numpy as np
 
 from depth_pose_ros.speed import repeated
 
-ENGINES = ("openvino", "openvino_f32", "torch", "onnxruntime")
 BATCH = 64
 
 
@@ -97,11 +98,17 @@ def _onnxruntime(model, folder: Path):
     return lambda x: session.run(None, {"depth": x})[0]
 
 
-def _engines(torch_model, shipped_precision: str, folder: Path) -> dict:
-    return {"openvino": _openvino(torch_model, shipped_precision),
-            "openvino_f32": _openvino(torch_model, "f32"),
-            "torch": _torch(torch_model),
-            "onnxruntime": _onnxruntime(torch_model, folder)}
+def _engines(torch_model, shipped_precision: str, folder: Path, int8_ir: Path | None = None
+             ) -> dict:
+    import openvino as ov
+
+    engines = {"openvino": _openvino(torch_model, shipped_precision),
+               "openvino_f32": _openvino(torch_model, "f32"),
+               "torch": _torch(torch_model),
+               "onnxruntime": _onnxruntime(torch_model, folder)}
+    if int8_ir is not None and int8_ir.is_file():  # its float layers run in bf16, as shipped
+        engines["openvino_int8"] = _openvino(ov.Core().read_model(int8_ir), "bf16")
+    return engines
 
 
 def _speed(call, inputs: np.ndarray, seconds: float, repeats: int) -> dict:
@@ -168,10 +175,13 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
               "frames": frames, "seconds_per_measure": seconds, "repeats": repeats}
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
-        for name, model in (("dnn33", torch_from_ir(estimator.model_dir, estimator.info["arch"])),
-                            ("mlp", build_model("mlp").eval())):
+        for name, model, int8_ir in (
+                ("dnn33", torch_from_ir(estimator.model_dir, estimator.info["arch"]),
+                 estimator.model_dir / "model_int8.xml"),
+                ("mlp", build_model("mlp").eval(), None)):
             block = {}
-            for engine, call in _engines(model, estimator.precision, Path(folder)).items():
+            for engine, call in _engines(model, estimator.precision, Path(folder),
+                                         int8_ir).items():
                 started = time.perf_counter()
                 block[engine] = _speed(call, inputs, seconds, repeats)
                 if name == "dnn33":  # trained weights: what each engine's arithmetic costs
@@ -183,7 +193,7 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
                 block[engine]["measure_s"] = round(time.perf_counter() - started, 1)
             torch_fps = block["torch"]["b1_fps"]
             block["b1_speedup_over_torch"] = {e: round(block[e]["b1_fps"] / torch_fps, 2)
-                                              for e in ENGINES}
+                                              for e in list(block)}
             result[name] = block
     result["pipeline"] = _pipeline_speed(estimator, seconds, repeats)
     result["dnn33_layers_us"] = layer_profile(estimator.model_dir, estimator.precision)
@@ -194,7 +204,7 @@ def report(result: dict) -> str:
     lines = ["| model | engine | batch-1 frames/s | p50 | p99 | batch-64 frames/s | "
              "x torch (batch 1) | median 3D error |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name in ("dnn33", "mlp"):
-        for engine in ENGINES:
+        for engine in [e for e in result[name] if e != "b1_speedup_over_torch"]:
             r = result[name][engine]
             error = f"{r['median_error_cm']:.2f} cm" if "median_error_cm" in r else "(untrained)"
             label = f"{engine} ({result['precision']})" if engine == "openvino" else engine

@@ -58,7 +58,9 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(arch=args.arch, recipe=args.recipe, input_mode=args.input, epochs=args.epochs,
                       time_budget_min=args.time_budget, batch_size=args.batch_size,
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
-                      augment=args.augment, seed=args.seed, threads=args.threads)
+                      augment=args.augment, seed=args.seed, threads=args.threads,
+                      init_from=str(args.init_from) if args.init_from else None,
+                      **({"fast_lr": args.lr} if args.lr is not None else {}))
     train(cfg, args.data, args.out, progress_bar=not args.quiet)
     return 0
 
@@ -68,7 +70,7 @@ def cmd_compare(args) -> int:
 
     rows = compare(args.data, args.budget, args.out, specs=tuple(args.runs.split(",")),
                    eval_frames=args.eval_frames, forest_frames=args.forest_frames,
-                   progress=not args.quiet, val_frames=args.val_frames)
+                   progress=not args.quiet, val_frames=args.val_frames, threads=args.threads)
     print(table(rows))
     print(f"wrote {args.out}/comparison.md, comparison.png, comparison.json")
     return 0
@@ -289,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="beyond the paper: random mirror and shifts of up to 2 pixels")
     trainer.add_argument("--seed", type=int, default=0)
     trainer.add_argument("--threads", type=_positive_int, default=2)
+    trainer.add_argument("--init-from", type=Path, default=None, metavar="RUN",
+                         help="start from RUN's best weights (same data and --input) with a "
+                         "fresh schedule")
+    trainer.add_argument("--lr", type=float, default=None,
+                         help="peak learning rate of the fast recipe (default 1.5e-3)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")
     trainer.set_defaults(handler=cmd_train)
 
@@ -308,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     comparer.add_argument("--forest-frames", type=_positive_int, default=3000)
     comparer.add_argument("--val-frames", type=_positive_int, default=4000,
                           help="the training split's last N frames validate (default 4000)")
+    comparer.add_argument("--threads", type=_positive_int, default=2,
+                          help="training threads for every run (default 2)")
     comparer.add_argument("--quiet", action="store_true", help="no progress bars")
     comparer.set_defaults(handler=cmd_compare)
 

@@ -54,6 +54,9 @@ class TrainConfig:
     fast_lr: float = 1.5e-3
     fast_weight_decay: float = 1e-4
     fast_warmup: float = 0.03  # share of the run spent warming the learning rate up
+    # Warm start: begin from another run's best weights (same data and input encoding) with a
+    # fresh schedule, e.g. a lower fast_lr: longer training spread over several sessions.
+    init_from: str | None = None
 
 
 def learning_rate(cfg: TrainConfig, progress: float) -> float:
@@ -116,6 +119,12 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
 
     # --- model and optimiser -------------------------------------------------------------------
     model = build_model(cfg.arch).to(memory_format=torch.channels_last)
+    if cfg.init_from:
+        initial = torch.load(Path(cfg.init_from) / "best.pt", weights_only=False)
+        if initial["arch"] != cfg.arch or initial["preprocessor"] != pre.to_dict():
+            raise ValueError(f"--init-from {cfg.init_from}: its architecture or preprocessing "
+                             f"(data, input encoding) differs from this run's")
+        model.load_state_dict(initial["model"])
     if cfg.recipe == "paper":
         optimizer = torch.optim.SGD(model.parameters(), lr=cfg.paper_lr,
                                     momentum=cfg.paper_momentum)

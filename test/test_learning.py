@@ -144,6 +144,27 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     assert train(cfg, data, tmp_path / "run", progress_bar=False)["epochs"] == 2  # nothing left
 
 
+def test_warm_start_begins_from_the_other_runs_weights(tiny_run, tmp_path):
+    import torch
+
+    from depth_pose_ros.train import TrainConfig, train
+    data, run, _, _, _ = tiny_run
+    # With a vanishing learning rate, one epoch leaves the warm-started weights where they were.
+    cfg = TrainConfig(arch="dnn33", epochs=1, val_frames=60, batch_size=64, fast_lr=1e-12,
+                      init_from=str(run))
+    train(cfg, data, tmp_path / "warm", progress_bar=False)
+    before = torch.load(run / "best.pt", weights_only=False)["model"]
+    after = torch.load(tmp_path / "warm" / "best.pt", weights_only=False)["model"]
+    for name, weights in before.items():
+        torch.testing.assert_close(after[name], weights, rtol=0, atol=1e-6)
+    saved = torch.load(tmp_path / "warm" / "checkpoint.pt", weights_only=False)
+    assert saved["config"]["init_from"] == str(run)
+    with pytest.raises(ValueError, match="init-from"):
+        train(TrainConfig(arch="dnn33", epochs=1, val_frames=60, batch_size=64,
+                          input_mode="paper8bit", init_from=str(run)),
+              data, tmp_path / "other", progress_bar=False)
+
+
 def test_openvino_matches_torch(tiny_run):
     from depth_pose_ros.estimator import PoseEstimator
     from depth_pose_ros.export import load_run
@@ -165,6 +186,20 @@ def test_openvino_matches_torch(tiny_run):
     assert check["calibration_frames"] > 0 and set(check["median_error_m"]) >= {"int8", "bf16", "f32"}
     chosen = info["inference_precision"]
     assert check["median_error_m"][chosen] - check["median_error_m"]["f32"] <= 0.005
+
+
+def test_int8_keeps_the_first_and_last_layers_in_float(tiny_run):
+    import openvino as ov
+    model_dir = tiny_run[2]
+    ops = ov.Core().read_model(model_dir / "model_int8.xml").get_ordered_ops()
+    weighted = [op for op in ops if op.get_type_name() in ("Convolution", "MatMul")]
+
+    def quantized_input(op):  # NNCF puts a FakeQuantize in front of an INT8 layer's input,
+        source = op.input_value(0).get_node()  # or of the pooling / reshape before it
+        while source.get_type_name() in ("MaxPool", "Reshape"):
+            source = source.input_value(0).get_node()
+        return source.get_type_name() == "FakeQuantize"
+    assert [quantized_input(op) for op in weighted] == [False, True, True, False]
 
 
 def test_runtime_imports_no_torch(tiny_run):
