@@ -60,7 +60,7 @@ def cmd_train(args) -> int:
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
                       augment=args.augment, seed=args.seed, threads=args.threads,
                       init_from=str(args.init_from) if args.init_from else None,
-                      **({"fast_lr": args.lr} if args.lr is not None else {}))
+                      fast_lr=TrainConfig.fast_lr if args.lr is None else args.lr)
     train(cfg, args.data, args.out, progress_bar=not args.quiet)
     return 0
 

@@ -3,8 +3,8 @@
 Every network gets the same data, split, training threads and wall-clock budget (fast recipe,
 seed 0); each is exported (precision chosen by measurement) and evaluated on the test split
 (sigma 1.875 cm). Batch-1 speed is measured once all training is done, one model after another,
-so that it is not timed beside a training job. The forest is trained on its own rendered frames (it needs part labels, which
-the dataset does not store) and evaluated on the same test frames. Runs already finished in OUT
+so that it is not timed beside a training job. The forest is trained on its own rendered frames
+(it needs part labels, which the dataset does not store) and evaluated on the same test frames. Runs already finished in OUT
 are reused, so an interrupted comparison resumes.
 
 A run is named by a spec: ARCH[:INPUT][:augment], e.g. dnn33, dnn33:paper8bit, dnn33:float:augment.

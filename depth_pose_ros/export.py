@@ -102,8 +102,8 @@ def quantize_int8(ov_model, calibration_inputs: np.ndarray, path: Path) -> None:
 
     The first and the last weighted layers stay in float: 8 bits over the input's range are
     steps of about 3.5 cm of depth, and over the output's range about 1 cm of joint position.
-    Measured on the shipped DNN33 (BENCHMARKS.md): median error +1.8 cm with every layer in
-    INT8, +0.6 cm with these two in float. A two-layer network (the MLP) keeps only its first."""
+    Measured on the second shipped DNN33 (BENCHMARKS.md): median error +1.8 cm with every layer
+    in INT8, +0.6 cm with these two in float (+0.96 cm on the third). A two-layer network (the MLP) keeps only its first."""
     import nncf
     import openvino as ov
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from depth_pose_ros.export import load_run
 from depth_pose_ros.metrics import average_precision, joint_distances
 from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
@@ -120,7 +121,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     # --- model and optimiser -------------------------------------------------------------------
     model = build_model(cfg.arch).to(memory_format=torch.channels_last)
     if cfg.init_from:
-        initial = torch.load(Path(cfg.init_from) / "best.pt", weights_only=False)
+        _, initial = load_run(Path(cfg.init_from))  # clear error if it is not a run
         if initial["arch"] != cfg.arch or initial["preprocessor"] != pre.to_dict():
             raise ValueError(f"--init-from {cfg.init_from}: its architecture or preprocessing "
                              f"(data, input encoding) differs from this run's")
