@@ -5,8 +5,10 @@ Engines: `openvino` (the shipped precision, as PoseEstimator runs it), `openvino
 (eager, inference_mode) and `onnxruntime` (the ONNX export of the same PyTorch model). DNN33 runs
 the shipped weights, read back from the OpenVINO IR into the PyTorch definition, so all four
 compute the same function; its median 3D error on fresh synthetic frames shows what each engine's
-arithmetic costs in accuracy. DNN33 also runs `openvino_int8`, the model directory's NNCF INT8
-IR (shipped or not), to show the speed and accuracy INT8 would trade. The MLP runs freshly
+arithmetic costs in accuracy. DNN33 also runs the other of bf16 and INT8 (the model directory's
+NNCF INT8 IR) as `openvino_bf16` or `openvino_int8`, to show what the precision trades. OpenVINO
+engines are also measured with batch-1 requests in flight on the plugin's throughput streams
+(frames/s over both cores, as benchmark_app reports throughput). The MLP runs freshly
 initialised weights: speed only.
 """
 from __future__ import annotations
@@ -42,31 +44,57 @@ def torch_from_ir(model_dir: Path, arch: str):
     return model
 
 
-def _openvino(model, precision: str):
-    """Batch 1 as PoseEstimator runs it (a static-shape copy, input bound to a buffer);
-    larger batches on the dynamic-shape model."""
-    import openvino as ov
-    import torch
+class _OpenVINO:
+    """An OpenVINO engine: batch 1 as PoseEstimator runs it (a static-shape copy, input bound to
+    a buffer), larger batches on the dynamic-shape model, and batch-1 requests kept in flight
+    on the plugin's throughput streams (benchmark_app's `-b 1 -hint throughput`).
+    precision int8 means an INT8 IR whose remaining float layers run in bf16, as shipped."""
 
-    if not isinstance(model, ov.Model):
-        model = ov.convert_model(model, example_input=torch.zeros(1, 1, 50, 60),
-                                 input=[(-1, 1, 50, 60)])
-    config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"}
-    core = ov.Core()
-    batched = core.compile_model(model, "CPU", config).create_infer_request()
-    single_model = model.clone()
-    single_model.reshape([1, 1, 50, 60])
-    single = core.compile_model(single_model, "CPU", config).create_infer_request()
-    buffer = np.zeros((1, 1, 50, 60), np.float32)
-    single.set_input_tensor(ov.Tensor(buffer, shared_memory=True))
+    def __init__(self, model, precision: str):
+        import openvino as ov
+        import torch
 
-    def call(x):
+        if not isinstance(model, ov.Model):
+            model = ov.convert_model(model, example_input=torch.zeros(1, 1, 50, 60),
+                                     input=[(-1, 1, 50, 60)])
+        self.hint = "bf16" if precision == "int8" else precision
+        config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"}
+        core = ov.Core()
+        self._batched = core.compile_model(model, "CPU", config).create_infer_request()
+        self._single_model = model.clone()
+        self._single_model.reshape([1, 1, 50, 60])
+        self._single = core.compile_model(self._single_model, "CPU", config).create_infer_request()
+        self._buffer = np.zeros((1, 1, 50, 60), np.float32)
+        self._single.set_input_tensor(ov.Tensor(self._buffer, shared_memory=True))
+
+    def __call__(self, x):
         if len(x) == 1:
-            buffer[...] = x
-            single.infer()
-            return single.get_output_tensor().data
-        return next(iter(batched.infer([x]).values()))
-    return call
+            self._buffer[...] = x
+            self._single.infer()
+            return self._single.get_output_tensor().data
+        return next(iter(self._batched.infer([x]).values()))
+
+    def in_flight_fps(self, inputs: np.ndarray, seconds: float, repeats: int) -> dict:
+        """Frames/s of batch-1 requests kept in flight, median over repeats, and the streams."""
+        import openvino as ov
+
+        compiled = ov.Core().compile_model(self._single_model, "CPU", {
+            "INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "THROUGHPUT"})
+        queue = ov.AsyncInferQueue(compiled, compiled.get_property(
+            "OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        singles = [inputs[k:k + 1] for k in range(len(inputs))]
+        rates = []
+        for _ in range(repeats):
+            count, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds / repeats:
+                for x in singles:
+                    queue.start_async([x])  # waits while every request is busy
+                count += len(singles)
+            queue.wait_all()
+            rates.append(count / (time.perf_counter() - start))
+        return {"b1_in_flight_fps": round(float(np.median(rates)), 1),
+                "streams": int(compiled.get_property("NUM_STREAMS")),
+                "requests": len(queue)}
 
 
 def _torch(model):
@@ -100,14 +128,21 @@ def _onnxruntime(model, folder: Path):
 
 def _engines(torch_model, shipped_precision: str, folder: Path, int8_ir: Path | None = None
              ) -> dict:
+    """`openvino` runs the shipped precision; beside it f32, the other of bf16 / INT8 when the
+    model directory has both, PyTorch and onnxruntime, all on the same weights."""
     import openvino as ov
 
-    engines = {"openvino": _openvino(torch_model, shipped_precision),
-               "openvino_f32": _openvino(torch_model, "f32"),
+    has_int8 = int8_ir is not None and int8_ir.is_file()
+    shipped = (_OpenVINO(ov.Core().read_model(int8_ir), "int8") if shipped_precision == "int8"
+               else _OpenVINO(torch_model, shipped_precision))
+    engines = {"openvino": shipped,
+               "openvino_f32": _OpenVINO(torch_model, "f32"),
                "torch": _torch(torch_model),
                "onnxruntime": _onnxruntime(torch_model, folder)}
-    if int8_ir is not None and int8_ir.is_file():  # its float layers run in bf16, as shipped
-        engines["openvino_int8"] = _openvino(ov.Core().read_model(int8_ir), "bf16")
+    if shipped_precision == "int8":
+        engines["openvino_bf16"] = _OpenVINO(torch_model, "bf16")
+    elif has_int8:
+        engines["openvino_int8"] = _OpenVINO(ov.Core().read_model(int8_ir), "int8")
     return engines
 
 
@@ -133,12 +168,12 @@ def _pipeline_speed(estimator, seconds: float, repeats: int) -> dict:
             "p50_us": round(result["p50_us"], 1), "p99_us": round(result["p99_us"], 1)}
 
 
-def layer_profile(model_dir: Path, precision: str, calls: int = 500) -> list[dict]:
+def layer_profile(ir_path: Path, precision: str, calls: int = 500) -> list[dict]:
     """Where a batch-1 inference spends its time: OpenVINO's per-layer counters, mean µs."""
     import openvino as ov
 
     core = ov.Core()
-    model = core.read_model(Path(model_dir) / "model.xml")
+    model = core.read_model(ir_path)
     model.reshape([1, 1, 50, 60])
     request = core.compile_model(model, "CPU", {
         "INFERENCE_PRECISION_HINT": "bf16" if precision == "int8" else precision,
@@ -184,6 +219,8 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
                                          int8_ir).items():
                 started = time.perf_counter()
                 block[engine] = _speed(call, inputs, seconds, repeats)
+                if isinstance(call, _OpenVINO):
+                    block[engine].update(call.in_flight_fps(inputs, seconds, repeats))
                 if name == "dnn33":  # trained weights: what each engine's arithmetic costs
                     outputs = np.concatenate([call(inputs[k:k + BATCH])
                                               for k in range(0, frames, BATCH)])
@@ -196,20 +233,23 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
                                               for e in block}
             result[name] = block
     result["pipeline"] = _pipeline_speed(estimator, seconds, repeats)
-    result["dnn33_layers_us"] = layer_profile(estimator.model_dir, estimator.precision)
+    result["dnn33_layers_us"] = layer_profile(estimator.ir_path, estimator.precision)
     return result
 
 
 def report(result: dict) -> str:
-    lines = ["| model | engine | batch-1 frames/s | p50 | p99 | batch-64 frames/s | "
-             "x torch (batch 1) | median 3D error |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| model | engine | batch-1 frames/s | p50 | p99 | batch-1 in flight frames/s | "
+             "batch-64 frames/s | x torch (batch 1) | median 3D error |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name in ("dnn33", "mlp"):
         for engine in result[name]["b1_speedup_over_torch"]:  # the engines that ran
             r = result[name][engine]
             error = f"{r['median_error_cm']:.2f} cm" if "median_error_cm" in r else "(untrained)"
             label = f"{engine} ({result['precision']})" if engine == "openvino" else engine
+            in_flight = (f"{r['b1_in_flight_fps']:,.0f} ({r['streams']} streams)"
+                         if "b1_in_flight_fps" in r else "")
             lines.append(f"| {name} | {label} | {r['b1_fps']:,.0f} | {r['b1_p50_us']:.0f} µs | "
-                         f"{r['b1_p99_us']:.0f} µs | {r['batch_fps']:,.0f} | "
+                         f"{r['b1_p99_us']:.0f} µs | {in_flight} | {r['batch_fps']:,.0f} | "
                          f"{result[name]['b1_speedup_over_torch'][engine]:.2f} | {error} |")
     p = result["pipeline"]
     lines.append(f"\nnode pipeline ({p['input']}): p50 {p['p50_us']:.0f} µs, "

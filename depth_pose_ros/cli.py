@@ -92,7 +92,7 @@ def cmd_forest(args) -> int:
 def cmd_export(args) -> int:
     from depth_pose_ros.export import export
 
-    info = export(args.run, args.out, data=args.data)
+    info = export(args.run, args.out, data=args.data, int8_steps=args.int8_steps)
     check = info.get("precision_check", {}).get("median_error_m", {})
     print(f"wrote {args.out}: {info['arch']}, {info['weights']:,} weights, inference precision "
           f"{info['inference_precision']}" + (f" (median error on {info['precision_check']['frames']}"
@@ -341,6 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--out", type=Path, required=True, help="model directory to write")
     exporter.add_argument("--data", type=Path, default=None,
                           help="the run's dataset, to measure the inference precision")
+    exporter.add_argument("--int8-steps", type=int, default=None,
+                          help="quantisation-aware fine-tuning steps of the INT8 model, 256 "
+                          "training frames each (0: post-training quantisation only; default: "
+                          "export.INT8_FINETUNE_STEPS)")
     exporter.set_defaults(handler=cmd_export)
 
     evaluator = sub.add_parser("evaluate", help="accuracy report of a model (paper §5, §6)",

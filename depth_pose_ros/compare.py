@@ -40,7 +40,7 @@ def run_network(spec: str, data: Path, run: Path, budget: float, eval_frames: in
                       epochs=1000, time_budget_min=budget, val_frames=val_frames,
                       threads=threads), data, run,
           progress_bar=progress)
-    export(run, run / "model", data=data)
+    export(run, run / "model", data=data, int8_steps=0)  # INT8 post-training only
     evaluate(run / "model", data, run / "report", max_frames=eval_frames)
 
 

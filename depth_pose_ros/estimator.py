@@ -85,6 +85,7 @@ class PoseEstimator:
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self.model_dir = model_dir
+        self.ir_path = xml_path
         core = ov.Core()
         self._compiled = core.compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
@@ -117,7 +118,7 @@ class PoseEstimator:
         if depth.shape != self.camera.shape:
             raise ValueError(f"expected ({self.camera.height}, {self.camera.width}) depth, "
                              f"got {depth.shape}")
-        self._single_input[0] = self.preprocessor.inputs(depth[None])[0]
+        self.preprocessor.inputs(depth[None], out=self._single_input)
         self._single.infer()
         outputs = self._single.get_output_tensor().data
         joints3d, pixels = self.preprocessor.joints(outputs, self.camera)

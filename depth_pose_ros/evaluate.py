@@ -194,6 +194,10 @@ def report_markdown(metrics: dict, figures: dict) -> str:
         f"**AP@10cm: {metrics['ap10_mean_no_root']:.3f} over the six non-root joints "
         f"(paper DNN33: 0.86; Kinect: {KINECT_AP10_MEAN}), hands {metrics['ap10_hands']:.3f} "
         f"(Kinect {KINECT_AP10_HANDS}); {metrics['ap10_mean']:.3f} over all seven.**", "",
+        "Hands by where the truth lies: " + "; ".join(
+            f"{key.replace('_', ' ')} {v['share']:.0%} of hands, AP@10cm "
+            + ("-" if v["ap10"] is None else f"{v['ap10']:.3f}")
+            for key, v in metrics["ap10_hands_by_view"].items()) + ".", "",
         "| joint | AP@10cm | median 3D error (cm) | q3 (cm) | max (cm) | median x / y / z (cm) "
         "| median u / v (px) |",
         "| --- | --- | --- | --- | --- | --- | --- |",

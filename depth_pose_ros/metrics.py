@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import HANDS, JOINT_NAMES, ROOT
 
 AP_THRESHOLD_M = 0.10
@@ -35,12 +36,20 @@ def summarize(pred3d, true3d, pred_px, true_px) -> dict:
     axis_err = np.abs(np.asarray(pred3d, np.float64) - true3d)
     px_err = np.abs(np.asarray(pred_px, np.float64) - true_px)
     non_root = [j for j in range(len(JOINT_NAMES)) if j != ROOT]
+    # Hands that reach out of the picture can only be guessed from the arm (paper §3: 30 % of
+    # its test frames had one).
+    hand_in_view = PinholeCamera.virtual().in_view(np.asarray(true_px)[:, list(HANDS)])
+    hand_hit = dist[:, list(HANDS)] < AP_THRESHOLD_M
+    hands_by_view = {key: {"share": float(mask.mean()),
+                           "ap10": float(hand_hit[mask].mean()) if mask.any() else None}
+                     for key, mask in (("in_view", hand_in_view), ("out_of_view", ~hand_in_view))}
     return {
         "n_frames": int(len(dist)),
         "ap10": {name: float(ap[j]) for j, name in enumerate(JOINT_NAMES)},
         "ap10_mean": float(ap.mean()),
         "ap10_mean_no_root": float(ap[non_root].mean()),
         "ap10_hands": float(ap[list(HANDS)].mean()),
+        "ap10_hands_by_view": hands_by_view,
         "median_error_m": {name: float(np.median(dist[:, j])) for j, name in enumerate(JOINT_NAMES)},
         "distance_m": {name: _stats(dist[:, j]) for j, name in enumerate(JOINT_NAMES)},
         "axis_error_m": {name: {axis: _stats(axis_err[:, j, k]) for k, axis in enumerate("xyz")}

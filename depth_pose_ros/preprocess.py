@@ -34,15 +34,23 @@ def add_depth_noise(depth_m: np.ndarray, sigma, rng: np.random.Generator) -> np.
     return np.where(body, np.maximum(depth_m + noise, 1e-3), 0.0).astype(np.float32)
 
 
-def encode_depth(depth_m: np.ndarray, mode: str) -> np.ndarray:
-    """Depth in metres -> the network's raw input values in 0..1 (before the mean is subtracted)."""
+def encode_depth(depth_m: np.ndarray, mode: str, out: np.ndarray | None = None) -> np.ndarray:
+    """Depth in metres -> the network's raw input values in 0..1 (before the mean is subtracted).
+
+    Anything but a positive depth (0, negative, NaN) encodes as no return. out: an optional
+    float32 array of the same shape to write into (the runtime's bound input buffer).
+    """
     depth_m = np.asarray(depth_m, dtype=np.float32)
-    body = depth_m > 0
-    if mode == "float":
-        return np.where(body, depth_m / DEPTH_FAR, 0.0).astype(np.float32)
+    if mode == "float":  # two in-place ufuncs: this runs for every frame the node sees
+        out = np.fmax(depth_m, np.float32(0.0), out=out)  # fmax maps NaN and negatives to 0
+        return np.divide(out, np.float32(DEPTH_FAR), out=out)
     if mode == "paper8bit":
         level = np.clip(np.round((depth_m - DEPTH_NEAR) / (DEPTH_FAR - DEPTH_NEAR) * 254) + 1, 1, 255)
-        return np.where(body, level / 255.0, 0.0).astype(np.float32)
+        encoded = np.where(depth_m > 0, level / 255.0, 0.0).astype(np.float32)
+        if out is None:
+            return encoded
+        out[...] = encoded
+        return out
     raise ValueError(f"unknown input mode {mode!r}; expected one of {INPUT_MODES}")
 
 
@@ -94,6 +102,23 @@ def mirror(depth_m, joints3d, camera: PinholeCamera | None = None):
     return depth_m[:, :, ::-1].copy(), joints, camera.project(joints).astype(np.float32)
 
 
+def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng):
+    """Training frames -> (network inputs (N, 1, H, W), normalised targets (N, 33)).
+
+    Noise of sigma (scalar or per frame) on the body's pixels. With augment (beyond the paper),
+    half the frames are mirrored and all shifted by -2..2 pixels, the truth following.
+    depth_m is modified in place: pass a fresh array.
+    """
+    if augment:
+        joints3d = np.array(joints3d)
+        flip = rng.random(len(depth_m)) < 0.5
+        depth_m[flip], joints3d[flip], _ = mirror(depth_m[flip], joints3d[flip])
+        depth_m, joints3d, pixels = shift_images(
+            depth_m, joints3d, *rng.integers(-2, 3, (2, len(depth_m))), "zero")
+    targets = pre.normalise(to_targets(joints3d, pixels))
+    return pre.inputs(add_depth_noise(depth_m, sigma, rng)), targets
+
+
 @dataclass
 class Preprocessor:
     """Everything needed to turn depth into network input and network output into joints."""
@@ -114,9 +139,12 @@ class Preprocessor:
         return cls(mode, (mean / len(depth_m)).astype(np.float32),
                    targets.min(axis=0), targets.max(axis=0))
 
-    def inputs(self, depth_m: np.ndarray) -> np.ndarray:
-        """(N, H, W) depth in metres -> (N, 1, H, W) float32 network input."""
-        return (encode_depth(depth_m, self.mode) - self.mean_image)[:, None]
+    def inputs(self, depth_m: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(N, H, W) depth in metres -> (N, 1, H, W) float32 network input, written into out
+        ((N, 1, H, W) float32) when given."""
+        encoded = encode_depth(depth_m, self.mode, None if out is None else out[:, 0])
+        encoded -= self.mean_image
+        return encoded[:, None]
 
     def normalise(self, targets: np.ndarray) -> np.ndarray:
         return ((targets - self.target_min) / (self.target_max - self.target_min)).astype(np.float32)

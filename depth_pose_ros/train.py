@@ -25,7 +25,7 @@ from depth_pose_ros.export import load_run
 from depth_pose_ros.metrics import average_precision, joint_distances
 from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
-                                       add_depth_noise, mirror, shift_images)
+                                       add_depth_noise, training_batch)
 from depth_pose_ros.joints import HANDS, ROOT, to_targets
 from depth_pose_ros.depth_image import to_metres
 from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
@@ -88,7 +88,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     pre = Preprocessor.fit(to_metres(train_depth), joints3d[train_idx],
                            pixels[train_idx], cfg.input_mode)
     train_joints = np.asarray(joints3d[train_idx])
-    train_y = pre.normalise(to_targets(train_joints, pixels[train_idx]))
+    train_pixels = np.asarray(pixels[train_idx])
     val_true3d = np.asarray(joints3d[val_idx])
     val_y = torch.from_numpy(pre.normalise(to_targets(val_true3d, pixels[val_idx])))
     noisy_val = add_depth_noise(val_depth, TEST_NOISE_SIGMA, np.random.default_rng(cfg.seed + 1))
@@ -98,15 +98,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
                               TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
 
     def get_batch(rng, idx):
-        depth = to_metres(train_depth[idx])  # (B, 50, 60)
-        y = train_y[idx]
-        if cfg.augment:  # mirror half the frames, shift all by -2..2 pixels; truth follows
-            j3d = train_joints[idx]
-            flip = rng.random(len(idx)) < 0.5
-            depth[flip], j3d[flip], _ = mirror(depth[flip], j3d[flip])
-            depth, j3d, px = shift_images(depth, j3d, *rng.integers(-2, 3, (2, len(idx))), "zero")
-            y = pre.normalise(to_targets(j3d, px))
-        x = pre.inputs(add_depth_noise(depth, sigma_of_frame[idx], rng))  # (B, 1, 50, 60)
+        x, y = training_batch(pre, to_metres(train_depth[idx]), train_joints[idx],
+                              train_pixels[idx], sigma_of_frame[idx], cfg.augment, rng)
         return (torch.from_numpy(x).to(memory_format=torch.channels_last), torch.from_numpy(y))
 
     @torch.inference_mode()

@@ -49,6 +49,12 @@ def test_metrics_on_hand_computed_cases():
     assert m["median_error_m"]["root"] == pytest.approx(0.0745)
     assert m["pixel_error"]["left_hand"]["u"]["median"] == 1.0
     assert m["distance_m"]["right_hand"]["max"] == pytest.approx(0.5)
+    assert m["ap10_hands_by_view"]["in_view"] == {"share": 1.0, "ap10": pytest.approx(0.625)}
+    outside = np.ones((4, 7, 2))
+    outside[0, 3] = [-3.0, 10.0]  # the 0.5 m-off right hand of frame 0 lies left of the picture
+    by_view = summarize(pred, truth, outside, outside)["ap10_hands_by_view"]
+    assert by_view["out_of_view"] == {"share": 0.125, "ap10": 0.0}
+    assert by_view["in_view"]["ap10"] == pytest.approx(5 / 7)
 
 
 def test_noise_touches_only_the_body():
@@ -68,6 +74,16 @@ def test_encodings():
     assert levels[0, 4] - levels[0, 3] in (0, 1)  # about 1.6 cm per step
     assert (DEPTH_FAR - DEPTH_NEAR) / 254 == pytest.approx(0.0157, abs=1e-4)
     np.testing.assert_allclose(encode_depth(depth, "float")[0], depth[0] / DEPTH_FAR)
+    invalid = np.array([[np.nan, -1.0, 0.0, 3.0]], np.float32)  # anything not positive: no return
+    for mode in ("float", "paper8bit"):
+        encoded = encode_depth(invalid, mode)
+        np.testing.assert_array_equal(encoded[0, :3], 0.0)
+        assert encoded[0, 3] > 0
+        buffer = np.full((1, 1, 1, 4), 7.0, np.float32)  # the runtime writes into its input buffer
+        pre = Preprocessor(mode, np.full((1, 4), 0.25, np.float32), np.zeros(33), np.ones(33))
+        pre.inputs(invalid[None], out=buffer)  # one frame of 1 x 4 pixels
+        np.testing.assert_array_equal(buffer, pre.inputs(invalid[None]))
+        np.testing.assert_array_equal(buffer[0, 0], encoded - 0.25)
     with pytest.raises(ValueError, match="unknown input mode"):
         encode_depth(depth, "int4")
 
@@ -116,7 +132,7 @@ def tiny_run(tmp_path_factory):
     write_dataset(data, 700, seed=3, progress=False)
     cfg = TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64)
     result = train(cfg, data, run, progress_bar=False)
-    info = export(run, model, data=data, frames=60)
+    info = export(run, model, data=data, frames=60, int8_steps=3, progress_bar=False)
     return data, run, model, result, info
 
 
@@ -201,6 +217,28 @@ def test_int8_keeps_the_first_and_last_layers_in_float(tiny_run):
         return source.get_type_name() == "FakeQuantize"
     assert [quantized_input(op) for op in weighted] == [False, True, True, False]
 
+
+def test_int8_finetuning_lowers_the_int8_models_error(tiny_run, tmp_path):
+    import openvino as ov
+    import torch.nn.functional as F
+
+    from depth_pose_ros.export import load_run, quantize_int8
+    data, run, _, _, _ = tiny_run
+    net, checkpoint = load_run(run)
+    pre = Preprocessor.from_dict(checkpoint["preprocessor"])
+    depth = np.load(data / "depth.npy")[:128].astype(np.float32) / 1000
+    joints, pixels = np.load(data / "joints3d.npy")[:128], np.load(data / "pixels.npy")[:128]
+    x, y = pre.inputs(depth), pre.normalise(to_targets(joints, pixels))
+
+    def int8_loss(steps):
+        path = tmp_path / f"int8_{steps}.xml"
+        quantize_int8(net, x[:32], path, [(x, y)] * steps, lr=1e-3)
+        out = ov.Core().compile_model(path, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})([x])[0]
+        return F.l1_loss(torch.from_numpy(out), torch.from_numpy(y)).item()
+    assert int8_loss(30) < 0.9 * int8_loss(0)
+    with torch.inference_mode():  # the float model is left as it was
+        np.testing.assert_allclose(net(torch.from_numpy(x[:4])).numpy(),
+                                   load_run(run)[0](torch.from_numpy(x[:4])).numpy())
 
 def test_runtime_imports_no_torch(tiny_run):
     _, _, model_dir, _, _ = tiny_run
