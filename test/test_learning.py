@@ -202,6 +202,7 @@ def test_openvino_matches_torch(tiny_run):
     assert check["calibration_frames"] > 0 and set(check["median_error_m"]) >= {"int8", "bf16", "f32"}
     chosen = info["inference_precision"]
     assert check["median_error_m"][chosen] - check["median_error_m"]["f32"] <= 0.005
+    assert check["ap10_no_root"]["f32"] - check["ap10_no_root"][chosen] <= 0.005
 
 
 def test_int8_keeps_the_first_and_last_layers_in_float(tiny_run):
