@@ -57,7 +57,9 @@ class _OpenVINO:
         if not isinstance(model, ov.Model):
             model = ov.convert_model(model, example_input=torch.zeros(1, 1, 50, 60),
                                      input=[(-1, 1, 50, 60)])
-        self.hint = "bf16" if precision == "int8" else precision
+        from depth_pose_ros.estimator import inference_hint
+
+        self.hint = inference_hint(precision)
         config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"}
         core = ov.Core()
         self._batched = core.compile_model(model, "CPU", config).create_infer_request()
@@ -172,11 +174,13 @@ def layer_profile(ir_path: Path, precision: str, calls: int = 500) -> list[dict]
     """Where a batch-1 inference spends its time: OpenVINO's per-layer counters, mean µs."""
     import openvino as ov
 
+    from depth_pose_ros.estimator import inference_hint
+
     core = ov.Core()
     model = core.read_model(ir_path)
     model.reshape([1, 1, 50, 60])
     request = core.compile_model(model, "CPU", {
-        "INFERENCE_PRECISION_HINT": "bf16" if precision == "int8" else precision,
+        "INFERENCE_PRECISION_HINT": inference_hint(precision),
         "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}).create_infer_request()
     x = np.zeros((1, 1, 50, 60), np.float32)
     for _ in range(100):

@@ -26,6 +26,12 @@ PRECISIONS = ("int8", "bf16", "f32")
 _IR_FILE = {"int8": "model_int8.xml", "bf16": "model.xml", "f32": "model.xml"}
 
 
+def inference_hint(precision: str) -> str:
+    """OpenVINO's INFERENCE_PRECISION_HINT for one of PRECISIONS (an INT8 IR's float layers run
+    in bf16)."""
+    return "bf16" if precision == "int8" else precision
+
+
 class ModelError(RuntimeError):
     """A model directory that is missing, incomplete or not one of ours."""
 
@@ -80,8 +86,8 @@ class PoseEstimator:
                              f"expected {list(JOINT_NAMES)}")
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise ModelError(f"{xml_path} must have one input and one output")
-        hint = "bf16" if self.precision == "int8" else self.precision
-        config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
+        config = {"INFERENCE_PRECISION_HINT": inference_hint(self.precision),
+                  "PERFORMANCE_HINT": "LATENCY"}
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self.model_dir = model_dir

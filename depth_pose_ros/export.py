@@ -18,8 +18,8 @@ from torch import nn
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.estimator import PRECISIONS, PoseEstimator
-from depth_pose_ros.joints import JOINT_NAMES, ROOT
-from depth_pose_ros.metrics import average_precision, joint_distances
+from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.metrics import average_precision, joint_distances, mean_without_root
 from depth_pose_ros.models import INPUT_SHAPE, build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
                                        add_depth_noise, training_batch)
@@ -102,11 +102,9 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
     truth = np.asarray(joints3d[val_idx])
     with torch.inference_mode():
         reference = pre.joints(model(torch.from_numpy(pre.inputs(depth))).numpy())[0]
-    non_root = [j for j in range(len(JOINT_NAMES)) if j != ROOT]
-
     def median_and_ap(pred):
         distances = joint_distances(pred, truth)
-        return float(np.median(distances)), float(average_precision(distances)[non_root].mean())
+        return float(np.median(distances)), mean_without_root(average_precision(distances))
     medians, aps = {}, {}
     medians["torch_f32"], aps["torch_f32"] = median_and_ap(reference)
     max_diff = {}

@@ -22,11 +22,11 @@ import torch
 import torch.nn.functional as F
 
 from depth_pose_ros.export import load_run
-from depth_pose_ros.metrics import average_precision, joint_distances
+from depth_pose_ros.metrics import average_precision, joint_distances, mean_without_root
 from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
                                        add_depth_noise, training_batch)
-from depth_pose_ros.joints import HANDS, ROOT, to_targets
+from depth_pose_ros.joints import HANDS, to_targets
 from depth_pose_ros.depth_image import to_metres
 from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
 
@@ -109,7 +109,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
         mae = F.l1_loss(outputs, val_y).item()
         pred3d, _ = pre.joints(outputs.numpy())
         ap = average_precision(joint_distances(pred3d, val_true3d))
-        return mae, float(np.delete(ap, ROOT).mean()), float(ap[list(HANDS)].mean())
+        return mae, mean_without_root(ap), float(ap[list(HANDS)].mean())
 
     # --- model and optimiser -------------------------------------------------------------------
     model = build_model(cfg.arch).to(memory_format=torch.channels_last)
