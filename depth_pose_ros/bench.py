@@ -5,8 +5,8 @@ Engines: `openvino` (the shipped precision, as PoseEstimator runs it), `openvino
 (eager, inference_mode) and `onnxruntime` (the ONNX export of the same PyTorch model). DNN33 runs
 the shipped weights, read back from the OpenVINO IR into the PyTorch definition, so all four
 compute the same function; its median 3D error on fresh synthetic frames shows what each engine's
-arithmetic costs in accuracy. DNN33 also runs the other of bf16 and INT8 (the model directory's
-NNCF INT8 IR) as `openvino_bf16` or `openvino_int8`, to show what the precision trades. OpenVINO
+arithmetic costs in accuracy. DNN33 also runs the model directory's other precisions (estimator.
+PRECISIONS: `openvino_int8` or `openvino_bf16`), to show what each trades. OpenVINO
 engines are also measured with batch-1 requests in flight on the plugin's throughput streams
 (frames/s over both cores, as benchmark_app reports throughput). The MLP runs freshly
 initialised weights: speed only.
@@ -48,7 +48,7 @@ class _OpenVINO:
     """An OpenVINO engine: batch 1 as PoseEstimator runs it (a static-shape copy, input bound to
     a buffer), larger batches on the dynamic-shape model, and batch-1 requests kept in flight
     on the plugin's throughput streams (benchmark_app's `-b 1 -hint throughput`).
-    precision int8 means an INT8 IR whose remaining float layers run in bf16, as shipped."""
+    precision is one of estimator.PRECISIONS, the model one read from the IR for it."""
 
     def __init__(self, model, precision: str):
         import openvino as ov
@@ -128,23 +128,28 @@ def _onnxruntime(model, folder: Path):
     return lambda x: session.run(None, {"depth": x})[0]
 
 
-def _engines(torch_model, shipped_precision: str, folder: Path, int8_ir: Path | None = None
+def _engines(torch_model, shipped_precision: str, folder: Path, model_dir: Path | None = None
              ) -> dict:
-    """`openvino` runs the shipped precision; beside it f32, the other of bf16 / INT8 when the
-    model directory has both, PyTorch and onnxruntime, all on the same weights."""
+    """`openvino` runs the shipped precision; beside it f32, the model directory's other
+    precisions, PyTorch and onnxruntime, all on the same weights. Without a model directory
+    (the MLP), OpenVINO runs the PyTorch model at the shipped precision's arithmetic."""
     import openvino as ov
 
-    has_int8 = int8_ir is not None and int8_ir.is_file()
-    shipped = (_OpenVINO(ov.Core().read_model(int8_ir), "int8") if shipped_precision == "int8"
-               else _OpenVINO(torch_model, shipped_precision))
-    engines = {"openvino": shipped,
-               "openvino_f32": _OpenVINO(torch_model, "f32"),
+    from depth_pose_ros.estimator import PRECISIONS, ir_path
+
+    def openvino(precision):
+        if model_dir is None:
+            return _OpenVINO(torch_model, precision)
+        return _OpenVINO(ov.Core().read_model(ir_path(model_dir, precision)), precision)
+
+    engines = {"openvino": openvino(shipped_precision),
+               "openvino_f32": openvino("f32"),
                "torch": _torch(torch_model),
                "onnxruntime": _onnxruntime(torch_model, folder)}
-    if shipped_precision == "int8":
-        engines["openvino_bf16"] = _OpenVINO(torch_model, "bf16")
-    elif has_int8:
-        engines["openvino_int8"] = _OpenVINO(ov.Core().read_model(int8_ir), "int8")
+    for precision in PRECISIONS:
+        if (model_dir is not None and precision not in (shipped_precision, "f32")
+                and ir_path(model_dir, precision).is_file()):
+            engines[f"openvino_{precision}"] = openvino(precision)
     return engines
 
 
@@ -214,13 +219,13 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
               "frames": frames, "seconds_per_measure": seconds, "repeats": repeats}
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
-        for name, model, int8_ir in (
+        for name, model, model_dir in (
                 ("dnn33", torch_from_ir(estimator.model_dir, estimator.info["arch"]),
-                 estimator.model_dir / "model_int8.xml"),
+                 estimator.model_dir),
                 ("mlp", build_model("mlp").eval(), None)):
             block = {}
             for engine, call in _engines(model, estimator.precision, Path(folder),
-                                         int8_ir).items():
+                                         model_dir).items():
                 started = time.perf_counter()
                 block[engine] = _speed(call, inputs, seconds, repeats)
                 if isinstance(call, _OpenVINO):

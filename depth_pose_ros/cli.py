@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from depth_pose_ros.estimator import PRECISIONS
+from depth_pose_ros.losses import LOSSES
+
 
 # models.ARCHITECTURES has the same names (a test checks); listed here so that --help and the
 # other subcommands do not import torch.
@@ -58,7 +61,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(arch=args.arch, recipe=args.recipe, input_mode=args.input, epochs=args.epochs,
                       time_budget_min=args.time_budget, batch_size=args.batch_size,
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
-                      augment=args.augment, seed=args.seed, threads=args.threads,
+                      augment=args.augment, loss=args.loss, seed=args.seed, threads=args.threads,
                       init_from=str(args.init_from) if args.init_from else None,
                       fast_lr=TrainConfig.fast_lr if args.lr is None else args.lr)
     train(cfg, args.data, args.out, progress_bar=not args.quiet)
@@ -105,7 +108,8 @@ def cmd_evaluate(args) -> int:
     from depth_pose_ros.evaluate import evaluate
 
     m = evaluate(args.model, args.data, args.out, noise=args.noise, augmented=args.augmented,
-                 split=args.split, max_frames=args.max_frames)
+                 split=args.split, max_frames=args.max_frames,
+                 mirror_average=not args.one_pass)
     print(f"{m['model_label']} on {m['n_frames']} frames: AP@10cm {m['ap10_mean_no_root']:.3f} "
           f"over the six non-root joints (paper 0.86), hands {m['ap10_hands']:.3f} (Kinect 0.67), "
           f"all seven {m['ap10_mean']:.3f}; report in {args.out / 'report.md'}")
@@ -130,9 +134,9 @@ def cmd_speed(args) -> int:
 
     result = measure(args.model, precision=args.precision, seconds=args.seconds)
     _save_json(result, args.json)
-    for name in ("estimate_virtual", "openvino_infer"):
+    for name in ("estimate_virtual", "estimate_virtual_one_pass", "openvino_infer"):
         r = result[name]
-        print(f"{name:17s} {result['precision']}: {r['fps']:8.0f} frames/s  "
+        print(f"{name:25s} {result['precision']}: {r['fps']:8.0f} frames/s  "
               f"p50 {r['p50_us']:7.1f} us  p99 {r['p99_us']:7.1f} us  (batch 1)")
     return 0
 
@@ -289,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--max-train-frames", type=_positive_int, default=None)
     trainer.add_argument("--augment", action="store_true",
                          help="beyond the paper: random mirror and shifts of up to 2 pixels")
+    trainer.add_argument("--loss", choices=LOSSES, default="mae",
+                         help="mae: the paper's, over min-max normalised outputs (default); "
+                         "joints: mean 3D joint distance in metres, what AP@10cm measures")
     trainer.add_argument("--seed", type=int, default=0)
     trainer.add_argument("--threads", type=_positive_int, default=2)
     trainer.add_argument("--init-from", type=Path, default=None, metavar="RUN",
@@ -360,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluator.add_argument("--split", choices=("test", "all"), default="test",
                            help="test: the last 40 %% of the dataset (default); all: every frame")
     evaluator.add_argument("--max-frames", type=_positive_int, default=None)
+    evaluator.add_argument("--one-pass", action="store_true",
+                           help="one network pass per frame (default: each frame's estimate "
+                           "averaged with its mirror image's, as the runtime does)")
     evaluator.add_argument("--record", action="store_true",
                            help="store the headline metrics in the model's model.json")
     evaluator.set_defaults(handler=cmd_evaluate)
@@ -439,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_node.add_argument("--rate", type=float, default=500.0, help="frames/s (default 500)")
     bench_node.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     bench_node.add_argument("--warmup", type=float, default=3.0, help="seconds not measured")
-    bench_node.add_argument("--precision", choices=("int8", "bf16", "f32"))
+    bench_node.add_argument("--precision", choices=PRECISIONS)
     bench_node.add_argument("--json", type=Path, help="also write the numbers here")
     bench_node.set_defaults(handler=cmd_bench_node)
 
@@ -457,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Frames/s and latency of PoseEstimator.estimate_virtual "
                            "and of the bare OpenVINO call, medians over 3 repeats.")
     speed.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
-    speed.add_argument("--precision", choices=("int8", "bf16", "f32"), default=None,
+    speed.add_argument("--precision", choices=PRECISIONS, default=None,
                        help="default: the model's own choice")
     speed.add_argument("--seconds", type=float, default=6.0, help="measuring time (default 6)")
     speed.add_argument("--json", type=Path, default=None, help="also write the numbers here")

@@ -5,6 +5,9 @@
     pose = estimator.estimate_virtual(depth)  # (50, 60) float32 metres, 0 = no return
     pose.names, pose.joints3d, pose.pixels    # 7 names, (7, 3) m camera frame, (7, 2) pixels
 
+By default every frame runs twice, as it is and mirrored left-right, in one batch of two, and the
+two estimates are averaged (`mirror_average=False`: one pass).
+
 A model directory holds model.xml / model.bin (OpenVINO IR) and model.json (preprocessing,
 camera, joint order, precision, provenance and metrics), as written by `depth-pose export`.
 """
@@ -18,18 +21,23 @@ import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import JOINT_NAMES
-from depth_pose_ros.preprocess import Preprocessor
+from depth_pose_ros.preprocess import Preprocessor, mean_with_mirrored
 
 SHIPPED_MODEL = "dnn33"
-# int8: the NNCF-quantised IR (model_int8.xml), its remaining float layers in bf16.
+# Fastest first (BENCHMARKS.md). int8: the NNCF-quantised IR (model_int8.xml), its remaining
+# float layers in bf16.
 PRECISIONS = ("int8", "bf16", "f32")
 _IR_FILE = {"int8": "model_int8.xml", "bf16": "model.xml", "f32": "model.xml"}
 
 
 def inference_hint(precision: str) -> str:
-    """OpenVINO's INFERENCE_PRECISION_HINT for one of PRECISIONS (an INT8 IR's float layers run
-    in bf16)."""
-    return "bf16" if precision == "int8" else precision
+    """OpenVINO's INFERENCE_PRECISION_HINT for one of PRECISIONS."""
+    return "f32" if precision == "f32" else "bf16"
+
+
+def ir_path(model_dir: Path, precision: str) -> Path:
+    """The IR (.xml) in a model directory that runs at one of PRECISIONS."""
+    return Path(model_dir) / _IR_FILE[precision]
 
 
 class ModelError(RuntimeError):
@@ -56,9 +64,14 @@ class PoseEstimate:
 
 
 class PoseEstimator:
-    """Compiles the model once and reuses one inference request."""
+    """Compiles the model once and reuses one inference request.
 
-    def __init__(self, model_dir: Path, precision: str | None = None, threads: int | None = None):
+    mirror_average: estimate each frame and its mirror image in one batch and average the two
+    (AP@10cm +0.02 for about half as much time again per frame, BENCHMARKS.md).
+    """
+
+    def __init__(self, model_dir: Path, precision: str | None = None, threads: int | None = None,
+                 mirror_average: bool = True):
         import openvino as ov
 
         model_dir = Path(model_dir)
@@ -71,7 +84,7 @@ class PoseEstimator:
             self.precision = precision or self.info.get("inference_precision", "f32")
             if self.precision not in PRECISIONS:
                 raise ModelError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-            xml_path = model_dir / _IR_FILE[self.precision]
+            xml_path = ir_path(model_dir, self.precision)
             if not xml_path.is_file() or not xml_path.with_suffix(".bin").is_file():
                 raise ModelError(f"{xml_path} (and its .bin) is missing in {model_dir}")
             self.preprocessor = Preprocessor.from_dict(self.info["preprocessing"])
@@ -92,15 +105,18 @@ class PoseEstimator:
             config["INFERENCE_NUM_THREADS"] = threads
         self.model_dir = model_dir
         self.ir_path = xml_path
+        self.mirror_average = mirror_average
         core = ov.Core()
         self._compiled = core.compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
-        # One frame at a time (the node's case) runs a second copy compiled for batch 1, with
-        # the input bound once to a buffer: measured 1.35x the dynamic-shape call (BENCHMARKS.md).
+        # One frame at a time (the node's case) runs a second copy compiled for its static batch
+        # (the frame, and its mirror image when averaging), with the input bound once to a
+        # buffer: measured 1.35x the dynamic-shape call (BENCHMARKS.md).
         single = core.read_model(xml_path)
-        single.reshape([1, 1, *self.camera.shape])
+        single_shape = (2 if mirror_average else 1, 1, *self.camera.shape)
+        single.reshape(list(single_shape))
         self._single = core.compile_model(single, "CPU", config).create_infer_request()
-        self._single_input = np.zeros((1, 1, *self.camera.shape), np.float32)
+        self._single_input = np.zeros(single_shape, np.float32)
         self._single.set_input_tensor(ov.Tensor(self._single_input, shared_memory=True))
         self.estimate_batch(np.zeros((1,) + self.camera.shape, np.float32))  # warm up
         self.estimate_virtual(np.zeros(self.camera.shape, np.float32))
@@ -115,8 +131,16 @@ class PoseEstimator:
         if depths.ndim != 3 or depths.shape[1:] != self.camera.shape:
             raise ValueError(f"expected (N, {self.camera.height}, {self.camera.width}) depth, "
                              f"got {depths.shape}")
+        if self.mirror_average:
+            depths = np.concatenate([depths, depths[:, :, ::-1]])
         outputs = self._request.infer([self.preprocessor.inputs(depths)])
-        return self.preprocessor.joints(next(iter(outputs.values())), self.camera)
+        return self._joints(next(iter(outputs.values())))
+
+    def _joints(self, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        joints3d, pixels = self.preprocessor.joints(outputs, self.camera)
+        if self.mirror_average:
+            return mean_with_mirrored(joints3d, pixels, self.camera)
+        return joints3d, pixels
 
     def estimate_virtual(self, depth: np.ndarray) -> PoseEstimate:
         """One (50, 60) frame in metres in the virtual camera (0 = no return)."""
@@ -124,8 +148,9 @@ class PoseEstimator:
         if depth.shape != self.camera.shape:
             raise ValueError(f"expected ({self.camera.height}, {self.camera.width}) depth, "
                              f"got {depth.shape}")
-        self.preprocessor.inputs(depth[None], out=self._single_input)
+        self.preprocessor.inputs(depth[None], out=self._single_input[:1])
+        if self.mirror_average:
+            self.preprocessor.inputs(depth[None, :, ::-1], out=self._single_input[1:])
         self._single.infer()
-        outputs = self._single.get_output_tensor().data
-        joints3d, pixels = self.preprocessor.joints(outputs, self.camera)
+        joints3d, pixels = self._joints(self._single.get_output_tensor().data)
         return PoseEstimate(JOINT_NAMES, joints3d[0], pixels[0])

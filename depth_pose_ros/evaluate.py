@@ -25,36 +25,45 @@ NOISE_SEED = 2019
 SPLITS = ("test", "all")
 
 
-def load_predictor(model: Path):
-    """A function (N, 50, 60) metres -> (joints3d, pixels), and a label for reports."""
+def load_predictor(model: Path, mirror_average: bool = True):
+    """A function (N, 50, 60) metres -> (joints3d, pixels), and a label for reports.
+
+    Networks average each frame's estimate with its mirror image's, as the runtime does by
+    default, unless mirror_average is False (one pass).
+    """
     model = Path(model)
     if (model / "forest.json").is_file():  # the Kinect-style baseline (forest.py)
         from depth_pose_ros.forest import load_forest_predictor
         return load_forest_predictor(model), "random forest (Kinect-style)"
+    passes = "mirror-averaged" if mirror_average else "one pass"
     if (model / "model.json").is_file():
         from depth_pose_ros.estimator import PoseEstimator
-        estimator = PoseEstimator.load(model)
-        return estimator.estimate_batch, f"{estimator.info['arch']} (OpenVINO {estimator.precision})"
+        estimator = PoseEstimator.load(model, mirror_average=mirror_average)
+        return estimator.estimate_batch, (f"{estimator.info['arch']} (OpenVINO "
+                                          f"{estimator.precision}, {passes})")
     import torch
 
     from depth_pose_ros.export import load_run
-    from depth_pose_ros.preprocess import Preprocessor
+    from depth_pose_ros.preprocess import Preprocessor, mean_with_mirrored
 
     net, checkpoint = load_run(model)
     pre = Preprocessor.from_dict(checkpoint["preprocessor"])
 
     @torch.inference_mode()
     def predict(depth):
-        return pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
-    return predict, f"{checkpoint['arch']} (PyTorch f32)"
+        if mirror_average:
+            depth = np.concatenate([depth, depth[:, :, ::-1]])
+        joints3d, pixels = pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
+        return mean_with_mirrored(joints3d, pixels) if mirror_average else (joints3d, pixels)
+    return predict, f"{checkpoint['arch']} (PyTorch f32, {passes})"
 
 
 def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
              augmented: bool = False, split: str = "test", max_frames: int | None = None,
-             batch: int = 2048) -> dict:
+             batch: int = 2048, mirror_average: bool = True) -> dict:
     from tqdm import tqdm
 
-    predict, label = load_predictor(model)
+    predict, label = load_predictor(model, mirror_average)
     depth_mm, joints3d, pixels, meta = load_dataset(data)
     # The paper's 60/40 split: the test frames are the last 40 % of a dataset.
     first = 0 if split == "all" else int(round(meta["count"] * TRAIN_FRACTION))
@@ -81,6 +90,7 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
 
     metrics = summarize(pred3d, true3d, predpx, truepx)
     metrics.update({"model": str(model), "model_label": label, "data": str(data),
+                    "mirror_average": mirror_average,
                     "split": split, "noise_sigma_m": noise, "augmented": augmented,
                     "noise_seed": NOISE_SEED, "data_seed": meta["seed"]})
     out.mkdir(parents=True, exist_ok=True)
@@ -94,9 +104,11 @@ def record_in_model(model_dir: Path, metrics: dict) -> str:
     """Store the headline numbers of an evaluation in the model's model.json; returns the key."""
     info_path = Path(model_dir) / "model.json"
     info = json.loads(info_path.read_text())
-    key = f"{metrics['split']}{'_augmented' if metrics['augmented'] else ''}"
+    key = (f"{metrics['split']}{'_augmented' if metrics['augmented'] else ''}"
+           f"{'' if metrics['mirror_average'] else '_one_pass'}")
     info.setdefault("metrics", {})[key] = {
-        k: metrics[k] for k in ("n_frames", "noise_sigma_m", "noise_seed", "data_seed", "ap10",
+        k: metrics[k] for k in ("n_frames", "mirror_average", "noise_sigma_m", "noise_seed",
+                                "data_seed", "ap10",
                                 "ap10_mean", "ap10_mean_no_root", "ap10_hands", "median_error_m")}
     info_path.write_text(json.dumps(info, indent=1) + "\n")
     return key

@@ -17,8 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.estimator import PRECISIONS, PoseEstimator
+from depth_pose_ros.estimator import PRECISIONS, PoseEstimator, ir_path
 from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.losses import training_loss
 from depth_pose_ros.metrics import average_precision, joint_distances, mean_without_root
 from depth_pose_ros.models import INPUT_SHAPE, build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
@@ -57,7 +58,7 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
     example = torch.zeros((1,) + INPUT_SHAPE)
     ov_model = ov.convert_model(model, example_input=example,
                                 input=[(-1,) + INPUT_SHAPE])  # any batch size
-    ov.save_model(ov_model, out / "model.xml", compress_to_fp16=False)
+    ov.save_model(ov_model, ir_path(out, "f32"), compress_to_fp16=False)
     state = checkpoint["state"]
     info = {
         "format": "depth_pose_ros model 1",
@@ -69,7 +70,7 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
         "inference_precision": "f32",
         "training": {"config": checkpoint["config"], "data": checkpoint["data_meta"],
                      "epochs": state["epoch"], "minutes": round(state["elapsed"] / 60, 1),
-                     "best_val_mae": state["best_val_mae"]},
+                     "best_val_loss": state["best_val_loss"]},
     }
     (out / "model.json").write_text(json.dumps(info, indent=1) + "\n")
 
@@ -95,7 +96,10 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
             idx = np.sort(rng.choice(train_idx, min(INT8_FINETUNE_BATCH, len(train_idx)), False))
             yield training_batch(pre, to_metres(depth_mm[idx]), joints3d[idx], pixels[idx],
                                  rng.choice(TRAIN_NOISE_SIGMAS, len(idx)), cfg["augment"], rng)
-    quantize_int8(model, pre.inputs(calibration_depth), out / "model_int8.xml", finetune_batches())
+    # Runs from before the loss option trained with the paper's MAE.
+    loss_fn = training_loss(cfg.get("loss", "mae"), pre.target_min, pre.target_max)
+    quantize_int8(model, pre.inputs(calibration_depth), ir_path(out, "int8"), finetune_batches(),
+                  loss_fn)
 
     val_idx = val_idx[:frames]
     depth = add_depth_noise(to_metres(depth_mm[val_idx]), TEST_NOISE_SIGMA, rng)
@@ -109,7 +113,8 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
     medians["torch_f32"], aps["torch_f32"] = median_and_ap(reference)
     max_diff = {}
     for precision in PRECISIONS:
-        pred, _ = PoseEstimator(out, precision=precision).estimate_batch(depth)
+        # one pass, to compare each precision's arithmetic with PyTorch's
+        pred, _ = PoseEstimator(out, precision=precision, mirror_average=False).estimate_batch(depth)
         medians[precision], aps[precision] = median_and_ap(pred)
         max_diff[precision] = float(np.abs(pred - reference).max())
     # PRECISIONS runs fastest first: ship the first one accurate enough.
@@ -129,20 +134,25 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
 
 
 def quantize_int8(model: nn.Module, calibration_inputs: np.ndarray, path: Path,
-                  finetune_batches=(), lr: float = INT8_FINETUNE_LR) -> None:
+                  finetune_batches=(), loss_fn=F.l1_loss, lr: float = INT8_FINETUNE_LR) -> None:
     """NNCF INT8 quantisation of a PyTorch model, saved as OpenVINO IR at path.
 
     Calibrated on calibration_inputs (N, 1, H, W), then fine-tuned on finetune_batches, an
-    iterable of (inputs, normalised targets) (quantisation-aware training: the rounding is
-    simulated in the forward pass, so the weights learn to live with it). The first and the last
+    iterable of (inputs, normalised targets), with loss_fn, the run's training loss
+    (quantisation-aware training: the rounding is simulated in the forward pass, so the weights
+    learn to live with it). The first and the last
     weighted layers stay in float: 8 bits over the input's range are steps of about 3.5 cm of
     depth, and over the output's range about 1 cm of joint position (measured on the second
     shipped DNN33: median error +1.8 cm with every layer in INT8, +0.6 cm with these two in
     float). A two-layer network (the MLP) keeps only its first.
     """
     import copy
+    import os
     import warnings
 
+    # NNCF builds its C++ extension on first use and gives up after 60 s by default: too short
+    # for a busy 2-core machine.
+    os.environ.setdefault("NNCF_EXTENSION_LOAD_TIMEOUT", "900")
     import nncf
     import openvino as ov
 
@@ -159,7 +169,7 @@ def quantize_int8(model: nn.Module, calibration_inputs: np.ndarray, path: Path,
     optimizer = torch.optim.AdamW(quantized.parameters(), lr=lr, weight_decay=0.0)
     quantized.train()
     for x, y in finetune_batches:
-        loss = F.l1_loss(quantized(torch.from_numpy(x)), torch.from_numpy(y))
+        loss = loss_fn(quantized(torch.from_numpy(x)), torch.from_numpy(y))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -41,6 +41,9 @@ PARAMETERS = {
                    {"read_only": True}),
     "precision": ("", f"inference precision: empty (the model's choice) or one of {PRECISIONS}",
                   {"read_only": True}),
+    "mirror_average": (True, "run each frame and its left-right mirror image in one batch and "
+                       "average the two estimates (AP@10cm +0.02, about 1.5x the inference time)",
+                       {"read_only": True}),
     "inference_threads": (0, "OpenVINO CPU threads; 0: OpenVINO's choice",
                           {"read_only": True, **_range(0, 256)}),
     "frame_prefix": ("body_", "TF child frames are <frame_prefix><joint name>", {}),
@@ -86,7 +89,8 @@ class PoseNode(Node):
             raise ModelError(f"parameter precision must be empty or one of {PRECISIONS}, "
                              f"got {precision!r}")
         estimator = PoseEstimator.load(self._param("model_path") or None, precision=precision,
-                                       threads=self._param("inference_threads") or None)
+                                       threads=self._param("inference_threads") or None,
+                                       mirror_average=self._param("mirror_average"))
         self._pipeline = PosePipeline(estimator)
         self._messages = ros_messages.PoseMessages(JOINT_NAMES, self._param("frame_prefix"))
         self._apply_parameters()
@@ -105,7 +109,8 @@ class PoseNode(Node):
         if self._param("stats_period") > 0:
             self._stats_timer = self.create_timer(self._param("stats_period"), self.on_stats)
         self.get_logger().info(
-            f"model {estimator.model_dir} ({estimator.precision}); waiting for images on "
+            f"model {estimator.model_dir} ({estimator.precision}"
+            f"{', mirror-averaged' if estimator.mirror_average else ''}); waiting for images on "
             f"{self.resolve_topic_name('depth')} and {self.resolve_topic_name('camera_info')}")
 
     def _param(self, name):

@@ -1,7 +1,8 @@
 """Inference speed of an exported model on this CPU: batch-1 frames/s and latency percentiles.
 
 Measures PoseEstimator.estimate_virtual (preprocessing + OpenVINO + output scaling) on real
-synthetic frames, as the runtime calls it, and the bare OpenVINO request alone. Medians over
+synthetic frames, as the runtime calls it (each frame with its mirror image in one batch of two)
+and with one pass (`estimate_virtual_one_pass`), and the bare OpenVINO request alone. Medians over
 repeats, since the machines are shared and noisy.
 """
 from __future__ import annotations
@@ -39,12 +40,15 @@ def repeated(call, frames, seconds: float, repeats: int) -> dict:
 def measure(model_dir, precision: str | None = None, seconds: float = 3.0, repeats: int = 3,
             threads: int | None = None) -> dict:
     estimator = PoseEstimator.load(model_dir, precision=precision, threads=threads)
+    one_pass = PoseEstimator.load(model_dir, precision=precision, threads=threads,
+                                  mirror_average=False)
     frames = generate(np.random.default_rng(0), 64).depth
     inputs = estimator.preprocessor.inputs(frames)
-    request = estimator._request  # the bare inference call, for where the time goes
+    request = one_pass._request  # the bare inference call, for where the time goes
 
     results = {}
     for name, call, data in (("estimate_virtual", estimator.estimate_virtual, frames),
+                             ("estimate_virtual_one_pass", one_pass.estimate_virtual, frames),
                              ("openvino_infer", lambda x: request.infer([x[None]]), inputs)):
         results[name] = repeated(call, data, seconds, repeats)
     return {"model": str(model_dir), "precision": estimator.precision, **results}

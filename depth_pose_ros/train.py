@@ -1,7 +1,7 @@
 """Training (paper §4): `depth-pose train --arch dnn33 --data DIR --out RUN`.
 
 Reads top to bottom: configuration, data, model, optimiser and schedule, the loop. Writes into RUN:
-checkpoint.pt (last epoch, resumable), best.pt (best validation MAE), history.csv, loss_curve.png.
+checkpoint.pt (last epoch, resumable), best.pt (best validation loss), history.csv, loss_curve.png.
 A run whose RUN/checkpoint.pt exists resumes from it.
 
 Split: the first 60 % of the dataset trains (its last `val_frames` frames validate), the rest
@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from depth_pose_ros.export import load_run
+from depth_pose_ros.losses import LOSSES, training_loss
 from depth_pose_ros.metrics import average_precision, joint_distances, mean_without_root
 from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
@@ -45,6 +46,7 @@ class TrainConfig:
     val_frames: int = 4000
     max_train_frames: int | None = None  # use fewer training frames (tiny runs, tests)
     augment: bool = False  # beyond the paper: random mirror and shifts of up to 2 pixels
+    loss: str = "mae"  # "mae": the paper's; "joints": 3D distance in metres (see losses.py)
     seed: int = 0
     threads: int = 2
     # paper recipe (§4)
@@ -74,6 +76,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     from tqdm import tqdm
 
     assert cfg.recipe in RECIPES, f"recipe must be one of {RECIPES}, got {cfg.recipe!r}"
+    assert cfg.loss in LOSSES, f"loss must be one of {LOSSES}, got {cfg.loss!r}"
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,6 +97,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     noisy_val = add_depth_noise(val_depth, TEST_NOISE_SIGMA, np.random.default_rng(cfg.seed + 1))
     val_x = torch.from_numpy(pre.inputs(noisy_val)).to(memory_format=torch.channels_last)
     # A fixed random half of the training frames gets the smaller noise (§4).
+    loss_fn = training_loss(cfg.loss, pre.target_min, pre.target_max)
     sigma_of_frame = np.where(np.random.default_rng(cfg.seed).permutation(len(train_idx)) % 2,
                               TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
 
@@ -106,10 +110,10 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     def validate(model):
         model.eval()
         outputs = torch.cat([model(val_x[i:i + 1024]).float() for i in range(0, len(val_x), 1024)])
-        mae = F.l1_loss(outputs, val_y).item()
         pred3d, _ = pre.joints(outputs.numpy())
         ap = average_precision(joint_distances(pred3d, val_true3d))
-        return mae, mean_without_root(ap), float(ap[list(HANDS)].mean())
+        return (loss_fn(outputs, val_y).item(), F.l1_loss(outputs, val_y).item(),
+                mean_without_root(ap), float(ap[list(HANDS)].mean()))
 
     # --- model and optimiser -------------------------------------------------------------------
     model = build_model(cfg.arch).to(memory_format=torch.channels_last)
@@ -126,7 +130,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.fast_lr,
                                       weight_decay=cfg.fast_weight_decay)
     use_bf16 = cfg.recipe == "fast"
-    state = {"epoch": 0, "elapsed": 0.0, "best_val_mae": math.inf, "history": []}
+    state = {"epoch": 0, "elapsed": 0.0, "best_val_loss": math.inf, "history": []}
     checkpoint_path = out / "checkpoint.pt"
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, weights_only=False)
@@ -149,7 +153,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
         rng = np.random.default_rng([cfg.seed, epoch])  # resumable: epoch-keyed randomness
         order = rng.permutation(len(train_idx))
         model.train()
-        total, seen = 0.0, 0
+        total, total_mae, seen = 0.0, 0.0, 0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}", disable=not progress_bar,
                    leave=False, unit="batch")
         for step in bar:
@@ -161,45 +165,49 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
             x, y = get_batch(rng, order[step * cfg.batch_size:(step + 1) * cfg.batch_size])
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
                 outputs = model(x)
-            loss = F.l1_loss(outputs.float(), y)  # MAE of normalised outputs, as the paper
+            loss = loss_fn(outputs.float(), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             total += loss.item() * len(y)
+            total_mae += F.l1_loss(outputs.detach().float(), y).item() * len(y)
             seen += len(y)
-            bar.set_postfix(mae=f"{total / seen:.4f}")
+            bar.set_postfix(loss=f"{total / seen:.4f}")
             if budget_s and elapsed > budget_s:
                 stop_reason = "time budget"
                 break
         bar.close()
 
-        val_mae, val_ap, val_ap_hands = validate(model)
+        val_loss, val_mae, val_ap, val_ap_hands = validate(model)
         state["epoch"] = epoch + 1
         state["elapsed"] = time.perf_counter() - started
-        previous_best = state["best_val_mae"]
+        previous_best = state["best_val_loss"]
+        # MAE of the normalised outputs (the paper's figure) is kept whatever the loss.
         row = {"epoch": epoch + 1, "minutes": round(state["elapsed"] / 60, 3),
-               "lr": optimizer.param_groups[0]["lr"], "train_mae": total / seen,
-               "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands}
+               "lr": optimizer.param_groups[0]["lr"], "train_mae": total_mae / seen,
+               "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands,
+               "train_loss": total / seen, "val_loss": val_loss}
         state["history"].append(row)
-        print(f"epoch {epoch + 1}: train MAE {row['train_mae']:.4f}  val MAE {val_mae:.4f}  "
-              f"val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  {row['minutes']:.1f} min")
+        print(f"epoch {epoch + 1}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
+              f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
+              f"{row['minutes']:.1f} min")
         snapshot = {"model": model.state_dict(), "arch": cfg.arch, "config": asdict(cfg),
                     "preprocessor": pre.to_dict(), "state": state,
                     "data_meta": {k: meta[k] for k in ("count", "seed", "generator_version")}}
-        if val_mae < previous_best:
-            state["best_val_mae"] = val_mae
+        if val_loss < previous_best:
+            state["best_val_loss"] = val_loss
             torch.save(snapshot, out / "best.pt")
         torch.save({**snapshot, "optimizer": optimizer.state_dict()}, checkpoint_path)
         write_history(out, state["history"])
         if stop_reason == "time budget":
             break
-        if cfg.recipe == "paper" and previous_best - val_mae < cfg.paper_min_improvement:
-            stop_reason = "validation MAE improved less than the threshold"
+        if cfg.recipe == "paper" and previous_best - val_loss < cfg.paper_min_improvement:
+            stop_reason = "validation loss improved less than the threshold"
             break
-    print(f"stopped after epoch {state['epoch']} ({stop_reason}); best validation MAE "
-          f"{state['best_val_mae']:.4f}; {state['elapsed'] / 60:.1f} min")
+    print(f"stopped after epoch {state['epoch']} ({stop_reason}); best validation {cfg.loss} "
+          f"{state['best_val_loss']:.4f}; {state['elapsed'] / 60:.1f} min")
     return {"epochs": state["epoch"], "minutes": state["elapsed"] / 60,
-            "best_val_mae": state["best_val_mae"], "stop_reason": stop_reason}
+            "best_val_loss": state["best_val_loss"], "stop_reason": stop_reason}
 
 
 def write_history(out: Path, history: list[dict]) -> None:

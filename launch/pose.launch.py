@@ -16,6 +16,7 @@ from launch_ros.actions import Node
 PARAMETER_ARGUMENTS = {
     "model_path": (str, "model directory written by `depth-pose export`"),
     "precision": (str, "int8, bf16 or f32"),
+    "mirror_average": (bool, "average each frame's estimate with its mirror image's"),
     "frame_prefix": (str, "TF child frames are <frame_prefix><joint>"),
     "min_depth": (float, "metres"),
     "max_depth": (float, "metres"),

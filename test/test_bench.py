@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from depth_pose_ros.estimator import PRECISIONS
+
 DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
 
 
@@ -37,12 +39,21 @@ def test_bench_json_on_a_tiny_budget(tmp_path):
     dnn33 = numbers["dnn33"]
     errors = [dnn33[e]["median_error_cm"] for e in ("openvino_f32", "torch", "onnxruntime")]
     assert max(errors) - min(errors) < 0.05  # the same f32 function on every engine
-    # the shipped precision and the other one of bf16 / INT8 run too, with errors of their own
-    other = "openvino_bf16" if numbers["precision"] == "int8" else "openvino_int8"
-    assert dnn33["openvino"]["median_error_cm"] > 0 and dnn33[other]["median_error_cm"] > 0
-    assert other not in numbers["mlp"]
-    for engine in ("openvino", "openvino_f32", other):  # OpenVINO's throughput streams
+    # the shipped precision and the model's other precisions run too, with errors of their own
+    others = [f"openvino_{p}" for p in PRECISIONS if p not in (numbers["precision"], "f32")]
+    assert len(others) == len(PRECISIONS) - 2 and dnn33["openvino"]["median_error_cm"] > 0
+    for other in others:
+        assert dnn33[other]["median_error_cm"] > 0 and other not in numbers["mlp"]
+    for engine in ("openvino", "openvino_f32", *others):  # OpenVINO's throughput streams
         assert dnn33[engine]["b1_in_flight_fps"] > 0 and dnn33[engine]["streams"] >= 1
     assert "b1_in_flight_fps" not in dnn33["torch"]
     assert 0 < numbers["pipeline"]["p50_us"] <= numbers["pipeline"]["p99_us"]
     assert "| dnn33 | torch |" in result.stdout
+
+
+def test_speed_times_the_runtime_with_and_without_mirror_averaging():
+    from depth_pose_ros.speed import measure
+
+    result = measure(None, seconds=0.3, repeats=1)
+    for name in ("estimate_virtual", "estimate_virtual_one_pass", "openvino_infer"):
+        assert result[name]["fps"] > 0 and result[name]["p50_us"] <= result[name]["p99_us"]

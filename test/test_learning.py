@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.estimator import PRECISIONS
 from depth_pose_ros.cli import ARCHITECTURE_NAMES
 from depth_pose_ros.joints import to_targets
 from depth_pose_ros.metrics import average_precision, joint_distances, summarize
@@ -191,15 +192,19 @@ def test_openvino_matches_torch(tiny_run):
     depth = np.load(data / "depth.npy")[:16].astype(np.float32) / 1000
     with torch.inference_mode():
         expected = pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
-    got = PoseEstimator.load(model_dir, precision="f32").estimate_batch(depth)
+    # one pass each: the same function as the PyTorch model's (mirror averaging: test_shipped_model)
+    def estimate(precision):
+        return PoseEstimator.load(model_dir, precision=precision,
+                                  mirror_average=False).estimate_batch(depth)
+    got = estimate("f32")
     np.testing.assert_allclose(got[0], expected[0], atol=1e-4)
     np.testing.assert_allclose(got[1], expected[1], atol=1e-3)
-    bf16 = PoseEstimator.load(model_dir, precision="bf16").estimate_batch(depth)
+    bf16 = estimate("bf16")
     np.testing.assert_allclose(bf16[0], expected[0], atol=0.05)  # bf16 keeps ~3 digits
-    int8 = PoseEstimator.load(model_dir, precision="int8").estimate_batch(depth)
+    int8 = estimate("int8")
     assert np.median(np.abs(int8[0] - expected[0])) < 0.1
     check = info["precision_check"]
-    assert check["calibration_frames"] > 0 and set(check["median_error_m"]) >= {"int8", "bf16", "f32"}
+    assert check["calibration_frames"] > 0 and set(check["median_error_m"]) >= set(PRECISIONS)
     chosen = info["inference_precision"]
     assert check["median_error_m"][chosen] - check["median_error_m"]["f32"] <= 0.005
     assert check["ap10_no_root"]["f32"] - check["ap10_no_root"][chosen] <= 0.005
@@ -321,9 +326,45 @@ def test_training_shifts_keep_truth_on_the_body():
     assert (depth > 0).sum() <= (scenes.depth > 0).sum()  # zero fill: nothing invented
 
 
-def test_augmented_training_runs(tiny_run, tmp_path):
+def test_augmented_training_with_the_joint_loss_runs(tiny_run, tmp_path):
+    import csv
+
     from depth_pose_ros.train import TrainConfig, train
     data = tiny_run[0]
-    cfg = TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, augment=True)
+    cfg = TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, augment=True,
+                      loss="joints")
     result = train(cfg, data, tmp_path / "aug", progress_bar=False)
-    assert result["epochs"] == 1 and np.isfinite(result["best_val_mae"])
+    assert result["epochs"] == 1 and np.isfinite(result["best_val_loss"])
+    row = next(csv.DictReader(open(tmp_path / "aug" / "history.csv")))
+    # the loss (metres) is recorded beside the paper's normalised MAE, and differs from it
+    assert float(row["val_loss"]) == pytest.approx(result["best_val_loss"])
+    assert float(row["val_loss"]) != pytest.approx(float(row["val_mae"]), rel=0.01)
+    with pytest.raises(AssertionError, match="loss must be one of"):
+        train(TrainConfig(arch="mlp", epochs=1, val_frames=60, loss="l2"), data,
+              tmp_path / "bad", progress_bar=False)
+
+
+def test_joint_loss_on_hand_computed_cases():
+    from depth_pose_ros.losses import PIXEL_WEIGHT, training_loss
+    target_min, target_max = np.zeros(33, np.float32), np.full(33, 2.0, np.float32)
+    loss = training_loss("joints", target_min, target_max)
+    targets = torch.full((4, 33), 0.5)
+
+    def loss_with(index, normalised_error):
+        outputs = targets.clone()
+        outputs[:, index] += normalised_error
+        return loss(outputs, targets).item()
+
+    floor = loss_with(0, 0.0)  # the 1 mm that keeps the gradient finite
+    assert floor == pytest.approx(1e-3)
+    # root x off by 0.1 m (0.05 of its 2 m range): every joint, the root's too, is 0.1 m off
+    assert loss_with(0, 0.05) == pytest.approx(0.1, abs=1e-4)
+    # one hand (the third relative joint) off by (3, 4, 0) cm: 5 cm on one joint of seven
+    hand = slice(3 + 3 * 2, 3 + 3 * 2 + 2)
+    assert loss_with(hand, torch.tensor([0.015, 0.02])) == pytest.approx(
+        0.05 / 7 + floor * 6 / 7, abs=1e-4)
+    # a pixel output off by 1 pixel (0.5 of its range): PIXEL_WEIGHT m over the 12 pixel outputs
+    assert loss_with(21, 0.5) - floor == pytest.approx(PIXEL_WEIGHT / 12, abs=1e-5)
+    assert training_loss("mae", target_min, target_max) is torch.nn.functional.l1_loss
+    with pytest.raises(ValueError, match="loss must be one of"):
+        training_loss("l2", target_min, target_max)
