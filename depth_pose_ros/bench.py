@@ -48,7 +48,7 @@ class _OpenVINO:
     """An OpenVINO engine: batch 1 as PoseEstimator runs it (a static-shape copy, input bound to
     a buffer), larger batches on the dynamic-shape model, and batch-1 requests kept in flight
     on the plugin's throughput streams (benchmark_app's `-b 1 -hint throughput`).
-    precision is one of estimator.PRECISIONS, the model one read from the IR for it."""
+    precision: one of estimator.PRECISIONS; model: the IR for it, or a PyTorch model to convert."""
 
     def __init__(self, model, precision: str):
         import openvino as ov

@@ -465,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     speed = sub.add_parser("speed", help="batch-1 inference speed of an exported model",
                            description="Frames/s and latency of PoseEstimator.estimate_virtual "
-                           "and of the bare OpenVINO call, medians over 3 repeats.")
+                           "(mirror-averaged, the default, and one pass) and of the bare "
+                           "OpenVINO call, medians over 3 repeats.")
     speed.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
     speed.add_argument("--precision", choices=PRECISIONS, default=None,
                        help="default: the model's own choice")

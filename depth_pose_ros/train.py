@@ -96,8 +96,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     val_y = torch.from_numpy(pre.normalise(to_targets(val_true3d, pixels[val_idx])))
     noisy_val = add_depth_noise(val_depth, TEST_NOISE_SIGMA, np.random.default_rng(cfg.seed + 1))
     val_x = torch.from_numpy(pre.inputs(noisy_val)).to(memory_format=torch.channels_last)
-    # A fixed random half of the training frames gets the smaller noise (§4).
     loss_fn = training_loss(cfg.loss, pre.target_min, pre.target_max)
+    # A fixed random half of the training frames gets the smaller noise (§4).
     sigma_of_frame = np.where(np.random.default_rng(cfg.seed).permutation(len(train_idx)) % 2,
                               TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
 
