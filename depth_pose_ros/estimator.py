@@ -21,7 +21,8 @@ import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import JOINT_NAMES
-from depth_pose_ros.preprocess import Preprocessor, mean_with_mirrored
+from depth_pose_ros.preprocess import (Preprocessor, average_with_mirror_images,
+                                       mean_with_mirrored)
 
 SHIPPED_MODEL = "dnn33"
 # Fastest first (BENCHMARKS.md). int8: the NNCF-quantised IR (model_int8.xml), its remaining
@@ -132,15 +133,12 @@ class PoseEstimator:
             raise ValueError(f"expected (N, {self.camera.height}, {self.camera.width}) depth, "
                              f"got {depths.shape}")
         if self.mirror_average:
-            depths = np.concatenate([depths, depths[:, :, ::-1]])
-        outputs = self._request.infer([self.preprocessor.inputs(depths)])
-        return self._joints(next(iter(outputs.values())))
+            return average_with_mirror_images(self._estimate_one_pass, depths, self.camera)
+        return self._estimate_one_pass(depths)
 
-    def _joints(self, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        joints3d, pixels = self.preprocessor.joints(outputs, self.camera)
-        if self.mirror_average:
-            return mean_with_mirrored(joints3d, pixels, self.camera)
-        return joints3d, pixels
+    def _estimate_one_pass(self, depths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        outputs = self._request.infer([self.preprocessor.inputs(depths)])
+        return self.preprocessor.joints(next(iter(outputs.values())), self.camera)
 
     def estimate_virtual(self, depth: np.ndarray) -> PoseEstimate:
         """One (50, 60) frame in metres in the virtual camera (0 = no return)."""
@@ -152,5 +150,8 @@ class PoseEstimator:
         if self.mirror_average:
             self.preprocessor.inputs(depth[None, :, ::-1], out=self._single_input[1:])
         self._single.infer()
-        joints3d, pixels = self._joints(self._single.get_output_tensor().data)
+        joints3d, pixels = self.preprocessor.joints(self._single.get_output_tensor().data,
+                                                    self.camera)
+        if self.mirror_average:  # the frame's and its mirror image's estimates
+            joints3d, pixels = mean_with_mirrored(joints3d, pixels, self.camera)
         return PoseEstimate(JOINT_NAMES, joints3d[0], pixels[0])

@@ -44,18 +44,18 @@ def load_predictor(model: Path, mirror_average: bool = True):
     import torch
 
     from depth_pose_ros.export import load_run
-    from depth_pose_ros.preprocess import Preprocessor, mean_with_mirrored
+    from depth_pose_ros.preprocess import Preprocessor, average_with_mirror_images
 
     net, checkpoint = load_run(model)
     pre = Preprocessor.from_dict(checkpoint["preprocessor"])
 
     @torch.inference_mode()
     def predict(depth):
-        if mirror_average:
-            depth = np.concatenate([depth, depth[:, :, ::-1]])
-        joints3d, pixels = pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
-        return mean_with_mirrored(joints3d, pixels) if mirror_average else (joints3d, pixels)
-    return predict, f"{checkpoint['arch']} (PyTorch f32, {passes})"
+        return pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
+    label = f"{checkpoint['arch']} (PyTorch f32, {passes})"
+    if mirror_average:
+        return (lambda depth: average_with_mirror_images(predict, depth)), label
+    return predict, label
 
 
 def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,

@@ -22,6 +22,10 @@ NUM_JOINTS = len(JOINT_NAMES)
 ROOT = 0
 HANDS = (JOINT_NAMES.index("right_hand"), JOINT_NAMES.index("left_hand"))
 NUM_TARGETS = 3 + 3 * (NUM_JOINTS - 1) + 2 * (NUM_JOINTS - 1)  # 33
+# Where each part lies in the target vector.
+ROOT_TARGETS = slice(0, 3)
+RELATIVE_TARGETS = slice(3, 3 + 3 * (NUM_JOINTS - 1))  # 3:21
+PIXEL_TARGETS = slice(RELATIVE_TARGETS.stop, NUM_TARGETS)  # 21:33
 
 # Lines of the skeleton drawn in previews and RViz markers, as joint-index pairs.
 BONES = ((0, 1), (0, 4), (1, 4), (1, 2), (2, 3), (4, 5), (5, 6))
@@ -45,8 +49,8 @@ def from_targets(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     targets = np.asarray(targets)
     n = targets.shape[0]
-    root = targets[:, 0:3]
-    relative = targets[:, 3:21].reshape(n, NUM_JOINTS - 1, 3)
+    root = targets[:, ROOT_TARGETS]
+    relative = targets[:, RELATIVE_TARGETS].reshape(n, NUM_JOINTS - 1, 3)
     joints3d = np.concatenate([root[:, None], relative + root[:, None]], axis=1)
-    pixels = targets[:, 21:33].reshape(n, NUM_JOINTS - 1, 2)
+    pixels = targets[:, PIXEL_TARGETS].reshape(n, NUM_JOINTS - 1, 2)
     return joints3d, pixels

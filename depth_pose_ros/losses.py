@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depth_pose_ros.joints import NUM_JOINTS
+from depth_pose_ros.joints import NUM_JOINTS, PIXEL_TARGETS, RELATIVE_TARGETS, ROOT_TARGETS
 
 LOSSES = ("mae", "joints")
 PIXEL_WEIGHT = 0.01  # m per pixel; one virtual pixel spans about 5.4 cm at 3 m
@@ -30,14 +30,13 @@ def training_loss(name: str, target_min: np.ndarray, target_max: np.ndarray):
     if name != "joints":
         raise ValueError(f"loss must be one of {LOSSES}, got {name!r}")
     span = torch.as_tensor(np.asarray(target_max) - np.asarray(target_min), dtype=torch.float32)
-    relative_end = 3 * NUM_JOINTS  # targets: root 3D, six relative 3D, six pixels (joints.py)
 
     def joint_distance_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         error = (outputs.float() - targets) * span  # metres and pixels
-        root = error[:, None, 0:3]
-        relative = error[:, 3:relative_end].reshape(len(error), NUM_JOINTS - 1, 3)
+        root = error[:, None, ROOT_TARGETS]
+        relative = error[:, RELATIVE_TARGETS].reshape(len(error), NUM_JOINTS - 1, 3)
         joints = torch.cat([root, relative + root], dim=1)
         distance = torch.sqrt((joints ** 2).sum(dim=2) + _EPS_M2)
-        return distance.mean() + PIXEL_WEIGHT * error[:, relative_end:].abs().mean()
+        return distance.mean() + PIXEL_WEIGHT * error[:, PIXEL_TARGETS].abs().mean()
 
     return joint_distance_loss

@@ -120,6 +120,13 @@ def mean_with_mirrored(joints3d, pixels, camera: PinholeCamera | None = None):
     return (joints3d[:n] + back3d) / 2, (pixels[:n] + backpx) / 2
 
 
+def average_with_mirror_images(predict, depth_m, camera: PinholeCamera | None = None):
+    """predict ((N, H, W) metres -> (joints3d, pixels)) run once on the frames and their mirror
+    images together, each frame's two estimates averaged (mean_with_mirrored)."""
+    joints3d, pixels = predict(np.concatenate([depth_m, depth_m[:, :, ::-1]]))
+    return mean_with_mirrored(joints3d, pixels, camera)
+
+
 def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng):
     """Training frames -> (network inputs (N, 1, H, W), normalised targets (N, 33)).
 
