@@ -61,7 +61,8 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(arch=args.arch, recipe=args.recipe, input_mode=args.input, epochs=args.epochs,
                       time_budget_min=args.time_budget, batch_size=args.batch_size,
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
-                      augment=args.augment, loss=args.loss, seed=args.seed, threads=args.threads,
+                      augment=args.augment, sensor_artifacts=args.sensor_artifacts,
+                      loss=args.loss, seed=args.seed, threads=args.threads,
                       init_from=str(args.init_from) if args.init_from else None,
                       fast_lr=TrainConfig.fast_lr if args.lr is None else args.lr)
     train(cfg, args.data, args.out, progress_bar=not args.quiet)
@@ -108,8 +109,8 @@ def cmd_evaluate(args) -> int:
     from depth_pose_ros.evaluate import evaluate
 
     m = evaluate(args.model, args.data, args.out, noise=args.noise, augmented=args.augmented,
-                 split=args.split, max_frames=args.max_frames,
-                 mirror_average=not args.one_pass)
+                 sensor_artifacts=args.sensor_artifacts, split=args.split,
+                 max_frames=args.max_frames, mirror_average=not args.one_pass)
     print(f"{m['model_label']} on {m['n_frames']} frames: AP@10cm {m['ap10_mean_no_root']:.3f} "
           f"over the six non-root joints (paper 0.86), hands {m['ap10_hands']:.3f} (Kinect 0.67), "
           f"all seven {m['ap10_mean']:.3f}; report in {args.out / 'report.md'}")
@@ -293,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--max-train-frames", type=_positive_int, default=None)
     trainer.add_argument("--augment", action="store_true",
                          help="beyond the paper: random mirror and shifts of up to 2 pixels")
+    trainer.add_argument("--sensor-artifacts", action="store_true",
+                         help="beyond the paper: a ragged outline and holes on half the frames, "
+                         "as real sensors leave them")
     trainer.add_argument("--loss", choices=LOSSES, default="mae",
                          help="mae: the paper's, over min-max normalised outputs (default); "
                          "joints: mean 3D joint distance in metres, what AP@10cm measures")
@@ -364,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="depth noise sigma in m (default 0.01875; 0.00625 augmented)")
     evaluator.add_argument("--augmented", action="store_true",
                            help="shift each frame one row and column (paper §6)")
+    evaluator.add_argument("--sensor-artifacts", action="store_true",
+                           help="give every frame a ragged outline and holes, as real sensors do")
     evaluator.add_argument("--split", choices=("test", "all"), default="test",
                            help="test: the last 40 %% of the dataset (default); all: every frame")
     evaluator.add_argument("--max-frames", type=_positive_int, default=None)

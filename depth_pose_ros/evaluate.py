@@ -17,7 +17,7 @@ from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.metrics import (KINECT_AP10_HANDS, KINECT_AP10_MEAN, joint_distances,
                                     summarize)
 from depth_pose_ros.preprocess import (AUGMENTED_NOISE_SIGMA, TEST_NOISE_SIGMA, add_depth_noise,
-                                       shift_frames)
+                                       add_sensor_artifacts, shift_frames)
 from depth_pose_ros.depth_image import to_metres
 from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset
 
@@ -59,8 +59,9 @@ def load_predictor(model: Path, mirror_average: bool = True):
 
 
 def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
-             augmented: bool = False, split: str = "test", max_frames: int | None = None,
-             batch: int = 2048, mirror_average: bool = True) -> dict:
+             augmented: bool = False, sensor_artifacts: bool = False, split: str = "test",
+             max_frames: int | None = None, batch: int = 2048, mirror_average: bool = True
+             ) -> dict:
     from tqdm import tqdm
 
     predict, label = load_predictor(model, mirror_average)
@@ -80,6 +81,8 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
         j3d, px = np.asarray(joints3d[idx[0]:idx[-1] + 1]), np.asarray(pixels[idx[0]:idx[-1] + 1])
         if augmented:
             depth, j3d, px = shift_frames(depth, j3d, rng, camera)
+        if sensor_artifacts:
+            depth = add_sensor_artifacts(depth, rng)
         depth = add_depth_noise(depth, noise, rng)
         p3d, ppx = predict(depth)
         for store, value in ((pred3d, p3d), (predpx, ppx), (true3d, j3d), (truepx, px)):
@@ -92,6 +95,7 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
     metrics.update({"model": str(model), "model_label": label, "data": str(data),
                     "mirror_average": mirror_average,
                     "split": split, "noise_sigma_m": noise, "augmented": augmented,
+                    "sensor_artifacts": sensor_artifacts,
                     "noise_seed": NOISE_SEED, "data_seed": meta["seed"]})
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
@@ -105,6 +109,7 @@ def record_in_model(model_dir: Path, metrics: dict) -> str:
     info_path = Path(model_dir) / "model.json"
     info = json.loads(info_path.read_text())
     key = (f"{metrics['split']}{'_augmented' if metrics['augmented'] else ''}"
+           f"{'_sensor_artifacts' if metrics.get('sensor_artifacts') else ''}"
            f"{'' if metrics['mirror_average'] else '_one_pass'}")
     info.setdefault("metrics", {})[key] = {
         k: metrics[k] for k in ("n_frames", "mirror_average", "noise_sigma_m", "noise_seed",
@@ -201,7 +206,8 @@ def report_markdown(metrics: dict, figures: dict) -> str:
         f"- data: `{metrics['data']}` (seed {metrics['data_seed']}), split `{metrics['split']}`, "
         f"{metrics['n_frames']} frames",
         f"- depth noise sigma {metrics['noise_sigma_m'] * 100:.4g} cm (seed {metrics['noise_seed']})"
-        + ("; augmented: shifted one row and one column (paper §6)" if metrics["augmented"] else ""),
+        + ("; augmented: shifted one row and one column (paper §6)" if metrics["augmented"] else "")
+        + ("; sensor artifacts: ragged outline and holes" if metrics["sensor_artifacts"] else ""),
         "",
         f"**AP@10cm: {metrics['ap10_mean_no_root']:.3f} over the six non-root joints "
         f"(paper DNN33: 0.86; Kinect: {KINECT_AP10_MEAN}), hands {metrics['ap10_hands']:.3f} "

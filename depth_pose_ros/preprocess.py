@@ -85,6 +85,47 @@ def shift_frames(depth_m, joints3d, rng, camera: PinholeCamera | None = None):
                         "edge", camera)
 
 
+SENSOR_EDGE_LOSS = 0.2  # share of the silhouette's pixels a real sensor loses
+SENSOR_EDGE_GAIN = 0.1  # share of the background pixels along the outline it fills
+SENSOR_HOLE_SEEDS = 0.006  # per body pixel: the centre of a blob of missing pixels
+
+
+# (to, from) index pairs that bring each pixel's left, right, upper and lower neighbour to it.
+_FROM_NEIGHBOURS = ((np.s_[:, :, 1:], np.s_[:, :, :-1]), (np.s_[:, :, :-1], np.s_[:, :, 1:]),
+                    (np.s_[:, 1:], np.s_[:, :-1]), (np.s_[:, :-1], np.s_[:, 1:]))
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    """(N, H, W) boolean masks grown by their 4-neighbours."""
+    grown = mask.copy()
+    for to, source in _FROM_NEIGHBOURS:
+        grown[to] |= mask[source]
+    return grown
+
+
+def add_sensor_artifacts(depth_m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What a real sensor and the node's person isolation leave of a body that the renderer
+    draws perfectly (beyond the paper). A ragged outline: silhouette pixels lost, background
+    pixels next to the body filled with their farthest body neighbour's depth (the mixed
+    pixels at a depth jump); and blobs of missing pixels of radius 1 or 2 on the body (dark or
+    shiny clothing, hair), about one per 170 body pixels. The truth is unchanged.
+    (N, H, W) metres -> a new array."""
+    body = depth_m > 0
+    farthest_neighbour = np.zeros_like(depth_m)
+    for to, source in _FROM_NEIGHBOURS:
+        np.maximum(farthest_neighbour[to], depth_m[source], out=farthest_neighbour[to])
+    # One uniform draw per pixel serves all three choices: they concern disjoint pixels or
+    # disjoint ranges of the draw.
+    draw = rng.random(depth_m.shape, dtype=np.float32)
+    out = np.where(~body & (farthest_neighbour > 0) & (draw < SENSOR_EDGE_GAIN),
+                   farthest_neighbour, depth_m)
+    lost = body & _grow(~body) & (draw < SENSOR_EDGE_LOSS)
+    seeds = body & (draw > 1 - SENSOR_HOLE_SEEDS)
+    wide_seeds = body & (draw > 1 - SENSOR_HOLE_SEEDS / 2)
+    out[lost | _grow(seeds) | _grow(_grow(wide_seeds))] = 0
+    return out.astype(np.float32, copy=False)
+
+
 # The person's right and left swap places in a mirror image.
 _MIRRORED_JOINTS = [JOINT_NAMES.index(n.replace("right", "@").replace("left", "right")
                                       .replace("@", "left")) for n in JOINT_NAMES]
@@ -127,11 +168,13 @@ def average_with_mirror_images(predict, depth_m, camera: PinholeCamera | None = 
     return mean_with_mirrored(joints3d, pixels, camera)
 
 
-def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng):
+def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng,
+                   sensor: bool = False):
     """Training frames -> (network inputs (N, 1, H, W), normalised targets (N, 33)).
 
     Noise of sigma (scalar or per frame) on the body's pixels. With augment (beyond the paper),
-    half the frames are mirrored and all shifted by -2..2 pixels, the truth following.
+    half the frames are mirrored and all shifted by -2..2 pixels, the truth following. With
+    sensor, a random half of the frames gets add_sensor_artifacts.
     depth_m is modified in place: pass a fresh array.
     """
     if augment:
@@ -140,6 +183,9 @@ def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augmen
         depth_m[flip], joints3d[flip], _ = mirror(depth_m[flip], joints3d[flip])
         depth_m, joints3d, pixels = shift_images(
             depth_m, joints3d, *rng.integers(-2, 3, (2, len(depth_m))), "zero")
+    if sensor:
+        rough = rng.random(len(depth_m)) < 0.5
+        depth_m[rough] = add_sensor_artifacts(depth_m[rough], rng)
     targets = pre.normalise(to_targets(joints3d, pixels))
     return pre.inputs(add_depth_noise(depth_m, sigma, rng)), targets
 

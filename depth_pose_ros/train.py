@@ -46,6 +46,7 @@ class TrainConfig:
     val_frames: int = 4000
     max_train_frames: int | None = None  # use fewer training frames (tiny runs, tests)
     augment: bool = False  # beyond the paper: random mirror and shifts of up to 2 pixels
+    sensor_artifacts: bool = False  # beyond the paper: ragged outlines and holes on half the frames
     loss: str = "mae"  # "mae": the paper's; "joints": 3D distance in metres (see losses.py)
     seed: int = 0
     threads: int = 2
@@ -103,7 +104,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
 
     def get_batch(rng, idx):
         x, y = training_batch(pre, to_metres(train_depth[idx]), train_joints[idx],
-                              train_pixels[idx], sigma_of_frame[idx], cfg.augment, rng)
+                              train_pixels[idx], sigma_of_frame[idx], cfg.augment, rng,
+                              cfg.sensor_artifacts)
         return (torch.from_numpy(x).to(memory_format=torch.channels_last), torch.from_numpy(y))
 
     @torch.inference_mode()
@@ -134,7 +136,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     checkpoint_path = out / "checkpoint.pt"
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, weights_only=False)
-        assert saved["config"] == asdict(cfg), (
+        # Options added since the checkpoint was written default to what it ran with.
+        assert {**asdict(TrainConfig()), **saved["config"]} == asdict(cfg), (
             f"{checkpoint_path} was written with another configuration; use a new --out")
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])

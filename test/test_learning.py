@@ -68,6 +68,31 @@ def test_noise_touches_only_the_body():
     assert np.std(noisy[1][body[1]] - 3) == pytest.approx(0.05, rel=0.1)
 
 
+def test_sensor_artifacts_rough_up_only_the_outline_and_punch_holes():
+    from depth_pose_ros.preprocess import SENSOR_EDGE_GAIN, SENSOR_EDGE_LOSS, add_sensor_artifacts
+    depth = np.zeros((400, 50, 60), np.float32)
+    depth[:, 10:40, 20:30] = 3.0
+    depth[:, 10:40, 25:30] = 3.2  # the right half farther away
+    rough = add_sensor_artifacts(depth, np.random.default_rng(0))
+    assert (depth[:, 10:40, 20:30] > 0).all()  # the input is left alone
+    np.testing.assert_array_equal(rough, add_sensor_artifacts(depth, np.random.default_rng(0)))
+    # Nothing appears away from the body; along it, a pixel gains a neighbour's depth (the
+    # farther one where two touch) in about SENSOR_EDGE_GAIN of the places.
+    assert (rough[:, :9] == 0).all() and (rough[:, :, 31:] == 0).all()
+    np.testing.assert_array_equal(np.unique(rough[:, 9, 20:25]), np.float32([0, 3.0]))
+    np.testing.assert_array_equal(np.unique(rough[:, 9, 25:30]), np.float32([0, 3.2]))
+    assert (rough[:, 9, 20:30] > 0).mean() == pytest.approx(SENSOR_EDGE_GAIN, abs=0.015)
+    # The outline loses about SENSOR_EDGE_LOSS of its pixels (holes add a little to that);
+    # the inside loses only to holes of radius 1 or 2, a few per frame.
+    outline = np.zeros((50, 60), bool)
+    outline[10:40, [20, 29]] = outline[[10, 39], 20:30] = True
+    lost = (rough == 0) & (depth > 0)
+    assert SENSOR_EDGE_LOSS < lost[:, outline].mean() < SENSOR_EDGE_LOSS + 0.05
+    inside_lost = lost[:, 11:39, 21:29].reshape(400, -1).sum(axis=1)
+    assert 0 < inside_lost.mean() < 20 and (inside_lost == 0).any()
+    assert np.isin(rough[depth > 0], np.float32([0, 3.0, 3.2])).all()
+
+
 def test_encodings():
     depth = np.array([[0.0, DEPTH_NEAR, DEPTH_FAR, 2.0, 2.0 + 0.0079]], np.float32)
     levels = encode_depth(depth, "paper8bit") * 255
@@ -157,8 +182,16 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     cfg = TrainConfig(arch="dnn33", epochs=3, val_frames=60, batch_size=64)
     with pytest.raises(AssertionError, match="another configuration"):
         train(cfg, data, tmp_path / "run", progress_bar=False)
+    # a checkpoint from before an option existed resumes as if it had the option's default
+    import torch
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    del checkpoint["config"]["sensor_artifacts"]
+    torch.save(checkpoint, tmp_path / "run" / "checkpoint.pt")
     cfg = TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64)
     assert train(cfg, data, tmp_path / "run", progress_bar=False)["epochs"] == 2  # nothing left
+    with pytest.raises(AssertionError, match="another configuration"):
+        train(TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64,
+                          sensor_artifacts=True), data, tmp_path / "run", progress_bar=False)
 
 
 def test_warm_start_begins_from_the_other_runs_weights(tiny_run, tmp_path):
@@ -271,7 +304,7 @@ def test_evaluate_writes_the_report(tiny_run, tmp_path):
     model_dir = Path(shutil.copytree(model_dir, tmp_path / "model"))
     for augmented in (False, True):
         out = tmp_path / f"report{augmented}"
-        metrics = evaluate(model_dir, data, out, augmented=augmented)
+        metrics = evaluate(model_dir, data, out, augmented=augmented, sensor_artifacts=augmented)
         saved = json.loads((out / "metrics.json").read_text())
         assert saved["n_frames"] == 280  # the last 40 % of 700
         for key in ("ap10", "ap10_mean", "ap10_mean_no_root", "median_error_m"):
@@ -284,8 +317,9 @@ def test_evaluate_writes_the_report(tiny_run, tmp_path):
             assert (out / figure).stat().st_size > 5000 and figure in report
         record_in_model(model_dir, metrics)
     recorded = json.loads((model_dir / "model.json").read_text())["metrics"]
-    assert set(recorded) == {"test", "test_augmented"}
-    assert recorded["test_augmented"]["ap10_mean"] == metrics["ap10_mean"]
+    assert set(recorded) == {"test", "test_augmented_sensor_artifacts"}
+    assert recorded["test_augmented_sensor_artifacts"]["ap10_mean"] == metrics["ap10_mean"]
+    assert "sensor artifacts" in report
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
@@ -326,13 +360,28 @@ def test_training_shifts_keep_truth_on_the_body():
     assert (depth > 0).sum() <= (scenes.depth > 0).sum()  # zero fill: nothing invented
 
 
+def test_sensor_artifacts_reach_half_the_training_frames():
+    from depth_pose_ros.preprocess import training_batch
+    depth = np.zeros((200, 50, 60), np.float32)
+    depth[:, 10:40, 20:30] = 3.0
+    joints = np.tile(CAM.back_project(np.full(7, 25.0), np.full(7, 25.0), np.full(7, 3.0)),
+                     (200, 1, 1)).astype(np.float32)
+    pre = Preprocessor.fit(depth, joints, CAM.project(joints))
+    inputs = {}
+    for sensor in (False, True):
+        inputs[sensor], _ = training_batch(pre, depth.copy(), joints, CAM.project(joints), 0.0,
+                                           False, np.random.default_rng(0), sensor)
+    changed = (inputs[True] != inputs[False]).any(axis=(1, 2, 3))
+    assert 0.4 < changed.mean() < 0.6
+
+
 def test_augmented_training_with_the_joint_loss_runs(tiny_run, tmp_path):
     import csv
 
     from depth_pose_ros.train import TrainConfig, train
     data = tiny_run[0]
     cfg = TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, augment=True,
-                      loss="joints")
+                      sensor_artifacts=True, loss="joints")
     result = train(cfg, data, tmp_path / "aug", progress_bar=False)
     assert result["epochs"] == 1 and np.isfinite(result["best_val_loss"])
     row = next(csv.DictReader(open(tmp_path / "aug" / "history.csv")))
