@@ -364,8 +364,9 @@ def test_sensor_artifacts_reach_half_the_training_frames():
     from depth_pose_ros.preprocess import training_batch
     depth = np.zeros((200, 50, 60), np.float32)
     depth[:, 10:40, 20:30] = 3.0
-    joints = np.tile(CAM.back_project(np.full(7, 25.0), np.full(7, 25.0), np.full(7, 3.0)),
-                     (200, 1, 1)).astype(np.float32)
+    u, v, z = np.random.default_rng(1).uniform([[[20]], [[20]], [[2.9]]], [[[30]], [[30]], [[3.1]]],
+                                               (3, 200, 7))
+    joints = CAM.back_project(u, v, z).astype(np.float32)
     pre = Preprocessor.fit(depth, joints, CAM.project(joints))
     inputs = {}
     for sensor in (False, True):
