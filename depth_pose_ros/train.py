@@ -136,7 +136,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     checkpoint_path = out / "checkpoint.pt"
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, weights_only=False)
-        # Options added since the checkpoint was written default to what it ran with.
+        # An option added after the checkpoint was written takes its default: how that run ran.
         assert {**asdict(TrainConfig()), **saved["config"]} == asdict(cfg), (
             f"{checkpoint_path} was written with another configuration; use a new --out")
         model.load_state_dict(saved["model"])

@@ -183,7 +183,6 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     with pytest.raises(AssertionError, match="another configuration"):
         train(cfg, data, tmp_path / "run", progress_bar=False)
     # a checkpoint from before an option existed resumes as if it had the option's default
-    import torch
     checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
     del checkpoint["config"]["sensor_artifacts"]
     torch.save(checkpoint, tmp_path / "run" / "checkpoint.pt")
@@ -364,9 +363,9 @@ def test_sensor_artifacts_reach_half_the_training_frames():
     from depth_pose_ros.preprocess import training_batch
     depth = np.zeros((200, 50, 60), np.float32)
     depth[:, 10:40, 20:30] = 3.0
-    u, v, z = np.random.default_rng(1).uniform([[[20]], [[20]], [[2.9]]], [[[30]], [[30]], [[3.1]]],
-                                               (3, 200, 7))
-    joints = CAM.back_project(u, v, z).astype(np.float32)
+    rng = np.random.default_rng(1)  # targets that vary, so that their ranges are not zero
+    joints = CAM.back_project(rng.uniform(20, 30, (200, 7)), rng.uniform(20, 30, (200, 7)),
+                              rng.uniform(2.9, 3.1, (200, 7))).astype(np.float32)
     pre = Preprocessor.fit(depth, joints, CAM.project(joints))
     inputs = {}
     for sensor in (False, True):
