@@ -134,6 +134,20 @@ def label_surfaces(depth: np.ndarray, valid: np.ndarray, max_step: float) -> np.
     return np.where(on, number[label], -1).reshape(h, w)
 
 
+# (to, from) index pairs that bring each pixel's left, right, upper and lower neighbour to it,
+# for (H, W) images and (N, H, W) stacks alike.
+FROM_NEIGHBOURS = ((np.s_[..., 1:], np.s_[..., :-1]), (np.s_[..., :-1], np.s_[..., 1:]),
+                   (np.s_[..., 1:, :], np.s_[..., :-1, :]), (np.s_[..., :-1, :], np.s_[..., 1:, :]))
+
+
+def grow_by_neighbours(mask: np.ndarray) -> np.ndarray:
+    """Boolean masks ((H, W) or (N, H, W)) grown by their 4-neighbours."""
+    grown = mask.copy()
+    for to, source in FROM_NEIGHBOURS:
+        grown[to] |= mask[source]
+    return grown
+
+
 def _edges(observed: np.ndarray) -> np.ndarray:
     """Observed pixels on the top, left or right edge of the observed area."""
     inner = np.zeros_like(observed)
@@ -200,11 +214,7 @@ class PersonExtractor:
             return np.zeros_like(valid)
         person = labels == best
         # Small surfaces touching it, in front of it or just behind (see PersonFilter).
-        near = np.zeros_like(person)
-        near[1:] |= person[:-1]
-        near[:-1] |= person[1:]
-        near[:, 1:] |= person[:, :-1]
-        near[:, :-1] |= person[:, 1:]
+        near = grow_by_neighbours(person)
         touching = np.unique(labels[near & ~person & (labels >= 0)])
         joins = touching[(distance[touching] >= distance[best] - flt.max_reach)
                          & (distance[touching] <= distance[best] + flt.max_behind)

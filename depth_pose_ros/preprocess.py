@@ -16,6 +16,7 @@ import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import JOINT_NAMES, from_targets, to_targets
+from depth_pose_ros.person import FROM_NEIGHBOURS, grow_by_neighbours
 
 PREPROCESSING_VERSION = 1
 DEPTH_NEAR, DEPTH_FAR = 0.5, 4.5  # metres, the range of the 8-bit encoding
@@ -90,19 +91,6 @@ SENSOR_EDGE_GAIN = 0.1  # share of the background pixels along the outline it fi
 SENSOR_HOLE_SEEDS = 0.006  # per body pixel: the centre of a blob of missing pixels
 
 
-# (to, from) index pairs that bring each pixel's left, right, upper and lower neighbour to it.
-_FROM_NEIGHBOURS = ((np.s_[:, :, 1:], np.s_[:, :, :-1]), (np.s_[:, :, :-1], np.s_[:, :, 1:]),
-                    (np.s_[:, 1:], np.s_[:, :-1]), (np.s_[:, :-1], np.s_[:, 1:]))
-
-
-def _grow(mask: np.ndarray) -> np.ndarray:
-    """(N, H, W) boolean masks grown by their 4-neighbours."""
-    grown = mask.copy()
-    for to, source in _FROM_NEIGHBOURS:
-        grown[to] |= mask[source]
-    return grown
-
-
 def add_sensor_artifacts(depth_m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """What a real sensor and the node's person isolation leave of a body that the renderer
     draws perfectly (beyond the paper). A ragged outline: silhouette pixels lost, background
@@ -112,17 +100,18 @@ def add_sensor_artifacts(depth_m: np.ndarray, rng: np.random.Generator) -> np.nd
     (N, H, W) metres -> a new array."""
     body = depth_m > 0
     farthest_neighbour = np.zeros_like(depth_m)
-    for to, source in _FROM_NEIGHBOURS:
+    for to, source in FROM_NEIGHBOURS:
         np.maximum(farthest_neighbour[to], depth_m[source], out=farthest_neighbour[to])
     # One uniform draw per pixel serves all three choices: they concern disjoint pixels or
     # disjoint ranges of the draw.
     draw = rng.random(depth_m.shape, dtype=np.float32)
     out = np.where(~body & (farthest_neighbour > 0) & (draw < SENSOR_EDGE_GAIN),
                    farthest_neighbour, depth_m)
-    lost = body & _grow(~body) & (draw < SENSOR_EDGE_LOSS)
+    lost = body & grow_by_neighbours(~body) & (draw < SENSOR_EDGE_LOSS)
     seeds = body & (draw > 1 - SENSOR_HOLE_SEEDS)
     wide_seeds = body & (draw > 1 - SENSOR_HOLE_SEEDS / 2)
-    out[lost | _grow(seeds) | _grow(_grow(wide_seeds))] = 0
+    holes = grow_by_neighbours(seeds) | grow_by_neighbours(grow_by_neighbours(wide_seeds))
+    out[lost | holes] = 0
     return out.astype(np.float32, copy=False)
 
 
