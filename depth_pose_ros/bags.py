@@ -104,7 +104,8 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
                 header=header, person_detected=True, names=list(JOINT_NAMES),
                 positions=[Point(x=float(x), y=float(y), z=float(z)) for x, y, z in joints],
                 pixel_u=pixels[:, 0].astype(np.float32), pixel_v=pixels[:, 1].astype(np.float32),
-                in_view=camera.in_view(pixels).astype(bool))
+                in_view=camera.in_view(pixels).astype(bool),
+                confidence=np.ones(len(JOINT_NAMES), np.float32))  # the truth is certain
             writer.write(info_c, t, store.serialize_cdr(info, INFO))
             writer.write(image_c, t, store.serialize_cdr(image, IMAGE))
             writer.write(gt_c, t, store.serialize_cdr(truth, JOINTS))

@@ -24,26 +24,6 @@ from depth_pose_ros.speed import repeated
 BATCH = 64
 
 
-def torch_from_ir(model_dir: Path, arch: str):
-    """The PyTorch model of `arch` holding the weights of an exported OpenVINO IR."""
-    import openvino as ov
-    import torch
-
-    from depth_pose_ros.models import build_model
-
-    model = build_model(arch).eval()
-    ir = ov.Core().read_model(Path(model_dir) / "model.xml")
-    constants = [op.get_data() for op in ir.get_ordered_ops()
-                 if op.get_type_name() == "Constant" and op.get_output_element_type(0).is_real()]
-    parameters = list(model.parameters())
-    assert [c.size for c in constants] == [p.numel() for p in parameters], (
-        "the IR's weights do not line up with the PyTorch model's parameters")
-    with torch.no_grad():
-        for parameter, constant in zip(parameters, constants):
-            parameter.copy_(torch.from_numpy(np.array(constant, np.float32)).reshape(parameter.shape))
-    return model
-
-
 class _OpenVINO:
     """An OpenVINO engine: batch 1 as PoseEstimator runs it (a static-shape copy, input bound to
     a buffer), larger batches on the dynamic-shape model, and batch-1 requests kept in flight
@@ -206,6 +186,7 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
     import torch
 
     from depth_pose_ros.estimator import PoseEstimator
+    from depth_pose_ros.export import torch_from_ir
     from depth_pose_ros.models import build_model
     from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, add_depth_noise
     from depth_pose_ros.synth import generate
@@ -220,7 +201,8 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         for name, model, model_dir in (
-                ("dnn33", torch_from_ir(estimator.model_dir, estimator.info["arch"]),
+                ("dnn33", torch_from_ir(estimator.model_dir, estimator.info["arch"],
+                                        bool(estimator.info.get("error_scales"))),
                  estimator.model_dir),
                 ("mlp", build_model("mlp").eval(), None)):
             block = {}

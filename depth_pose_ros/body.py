@@ -255,8 +255,10 @@ def _arm_candidates(rng, shape: BodyShape, side: float):
     return elbow, wrist, valid
 
 
-def _arm_collides(shape: BodyShape, shoulder, elbow, wrist) -> np.ndarray:
-    """(N,) True where the upper arm, forearm or wrist passes through torso, head or thighs."""
+def _arm_collides(shape: BodyShape, shoulder, elbow, wrist, thighs=None) -> np.ndarray:
+    """(N,) True where the upper arm, forearm or wrist passes through torso, head or thighs.
+
+    thighs: (N, 2, 2, 3) hip and knee of the right and left thigh; default straight down."""
     upper_r, fore_r = _arm_radii(shape)
     t_up = _UPPER_ARM_SAMPLES[None, :, None]
     t_fore = _ARM_SAMPLES[None, :, None]
@@ -267,11 +269,15 @@ def _arm_collides(shape: BodyShape, shoulder, elbow, wrist) -> np.ndarray:
     for points, r in ((upper_pts, upper_r), (fore_pts, fore_r)):
         for centre, radii in volumes:
             hits |= _inside_ellipsoid(points, centre, radii, r).any(axis=1)
-    # Thighs, taken straight down from the hips (legs move little).
+    # Thighs, by default taken straight down from the hips (standing legs move little).
     thigh_r = _leg_radii(shape)[0]
-    for side in (-1.0, 1.0):
-        hip = np.stack([side * shape.hip_half_width, np.zeros(len(shape)), np.zeros(len(shape))], -1)
-        knee = hip - np.stack([np.zeros(len(shape)), shape.thigh, np.zeros(len(shape))], -1)
+    for leg, side in enumerate((-1.0, 1.0)):
+        if thighs is None:
+            hip = np.stack([side * shape.hip_half_width, np.zeros(len(shape)),
+                            np.zeros(len(shape))], -1)
+            knee = hip - np.stack([np.zeros(len(shape)), shape.thigh, np.zeros(len(shape))], -1)
+        else:
+            hip, knee = thighs[:, leg, 0], thighs[:, leg, 1]
         hits |= _near_segment(fore_pts, hip, knee, thigh_r + fore_r).any(axis=1)
     return hits
 
@@ -298,34 +304,53 @@ def sample_arm_poses(rng: np.random.Generator, shape: BodyShape, max_rounds: int
     return ArmPose(elbows, wrists, hand_dir, palm)
 
 
-def build_bodies(rng: np.random.Generator, shape: BodyShape) -> Body:
-    """Pose N bodies (arms free, legs standing, small lean and head turn) and build their parts."""
+def _leg(shape: BodyShape, side: float, hip_flexion, abduction, knee_bend, toe_out):
+    """One leg's (hip, knee, ankle, heel, toe), each (N, 3); angles (N,) in degrees. Flexion
+    swings the thigh forward, knee_bend folds the shin back from the thigh's line."""
     n = len(shape)
-    arms = sample_arm_poses(rng, shape)
+    zero = np.zeros(n)
+    hip = np.stack([side * shape.hip_half_width, zero, zero], -1)
+    turn = rotation_about("z", side * np.radians(abduction)) @ rotation_about(
+        "x", -np.radians(hip_flexion))
+    thigh_dir = np.einsum("nij,j->ni", turn, [0.0, -1.0, 0.0])
+    knee = hip + shape.thigh[:, None] * thigh_dir
+    bend = rotation_about("x", np.radians(knee_bend))
+    shin_dir = np.einsum("nij,j->ni", turn @ bend, [0.0, -1.0, 0.0])
+    ankle = knee + shape.shin[:, None] * shin_dir
+    # The foot stays level whatever the thigh does: it points along the body's forward axis.
+    forward = np.einsum("nij,j->ni", rotation_about("y", side * np.radians(toe_out)), [0.0, 0.0, 1.0])
+    sole = ankle - np.stack([zero, 0.04 * shape.height - 0.035 * shape.scale, zero], -1)
+    heel = sole - 0.2 * shape.foot[:, None] * forward
+    toe = sole + 0.8 * shape.foot[:, None] * forward
+    return hip, knee, ankle, heel, toe
+
+
+def standing_legs(rng: np.random.Generator, shape: BodyShape) -> list:
+    """Both legs standing, with a little hip flexion, abduction, knee bend and toe-out."""
+    n = len(shape)
+    legs = []
+    for side in (-1.0, 1.0):
+        abduction = rng.uniform(-3.0, 8.0, n)
+        flexion = np.clip(rng.normal(0.0, 5.0, n), -12, 12)
+        legs.append(_leg(shape, side, flexion, abduction, rng.uniform(0.0, 15.0, n),
+                         rng.uniform(0.0, 20.0, n)))
+    return legs
+
+
+def build_bodies(rng: np.random.Generator, shape: BodyShape, arms: ArmPose | None = None,
+                 legs: list | None = None, lean_deg: tuple[float, float] = (-5.0, 8.0)) -> Body:
+    """Pose N bodies and build their parts: by default the paper's world (arms free in front,
+    legs standing); arms and legs (standing_legs' layout) can be given. The upper body leans
+    forward by lean_deg (degrees) and a little sideways; the head turns."""
+    n = len(shape)
+    arms = sample_arm_poses(rng, shape) if arms is None else arms
     shoulders = shoulder_positions(shape)
     s = shape.scale
     zero = np.zeros(n)
-
-    # Legs: standing, with a little hip flexion, abduction, knee bend and toe-out.
-    leg_points = []
-    for side in (-1.0, 1.0):
-        hip = np.stack([side * shape.hip_half_width, zero, zero], -1)
-        turn = rotation_about("z", side * np.radians(rng.uniform(-3.0, 8.0, n))) @ rotation_about(
-            "x", -np.radians(np.clip(rng.normal(0.0, 5.0, n), -12, 12)))
-        thigh_dir = np.einsum("nij,j->ni", turn, [0.0, -1.0, 0.0])
-        knee = hip + shape.thigh[:, None] * thigh_dir
-        bend = rotation_about("x", np.radians(rng.uniform(0.0, 15.0, n)))
-        shin_dir = np.einsum("nij,j->ni", turn @ bend, [0.0, -1.0, 0.0])
-        ankle = knee + shape.shin[:, None] * shin_dir
-        toe_out = rotation_about("y", side * np.radians(rng.uniform(0.0, 20.0, n)))
-        forward = np.einsum("nij,j->ni", toe_out, [0.0, 0.0, 1.0])
-        sole = ankle - np.stack([zero, 0.04 * shape.height - 0.035 * s, zero], -1)
-        heel = sole - 0.2 * shape.foot[:, None] * forward
-        toe = sole + 0.8 * shape.foot[:, None] * forward
-        leg_points.append((hip, knee, ankle, heel, toe))
+    leg_points = standing_legs(rng, shape) if legs is None else legs
 
     # The upper body (torso, shoulders, arms, head) leans a little about the root.
-    lean = rotation_about("x", -np.radians(rng.uniform(-5.0, 8.0, n))) @ rotation_about(
+    lean = rotation_about("x", -np.radians(rng.uniform(*lean_deg, n))) @ rotation_about(
         "z", np.radians(rng.uniform(-4.0, 4.0, n)))
 
     def upper(points):  # (N, ..., 3) upright -> leaned

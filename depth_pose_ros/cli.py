@@ -26,10 +26,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# The wide world's parts (wide.WideConfig), each its own switch on `synth`.
+WIDE_PARTS = {
+    "postures": "posture families mixed with the paper's reaching",
+    "facing": "yaw over the full circle, weighted towards the camera",
+    "bodies": "heights 1.4-2.0 m, wider girth, clothing, hair",
+    "framing": "mid-hip 0.8-5 m, bodies cut by the image border",
+    "room": "floor remnant, wall piece, occluders in front",
+    "sensors": "structured-light and time-of-flight models, then the node's reprojection",
+}
+
+
 def cmd_synth(args) -> int:
     from depth_pose_ros.synth import write_dataset
 
-    meta = write_dataset(args.out, args.count, args.seed, workers=args.workers,
+    from depth_pose_ros.synth import SceneConfig
+    from depth_pose_ros.wide import WideConfig
+
+    config = SceneConfig() if args.world == "paper" else WideConfig(
+        **{part: getattr(args, part) for part in WIDE_PARTS})
+    meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
                          progress=not args.quiet)
     seconds = meta["generation_seconds"]
     share = meta["frames_with_hand_out_of_view"] / meta["count"]
@@ -43,14 +59,20 @@ def cmd_synth(args) -> int:
 def cmd_synth_preview(args) -> int:
     from depth_pose_ros.preview import contact_sheet
     from depth_pose_ros.depth_image import to_metres
-    from depth_pose_ros.synth import load_dataset
+    from depth_pose_ros.synth import load_dataset, load_frame_labels
 
-    depth, _, pixels, meta = load_dataset(args.data)
+    depth, joints3d, pixels, meta = load_dataset(args.data)
+    labels = load_frame_labels(args.data)
     rng = np.random.default_rng(args.seed)
     count = min(args.frames, len(depth))
     picks = np.sort(rng.choice(len(depth), size=count, replace=False))
-    out = contact_sheet(to_metres(depth[picks]), pixels[picks], args.out,
-                        titles=[f"#{i}" for i in picks])
+    titles = [f"#{i}" for i in picks]
+    if labels is not None:  # the wide world: what each frame is
+        names = meta["label_names"]
+        titles = [f"{names['family'][labels['family'][i]]}, "
+                  f"{names['sensor'][labels['sensor'][i]].replace('_', ' ')}, "
+                  f"{labels['yaw_deg'][i]:.0f}°, {joints3d[i, 0, 2]:.1f} m" for i in picks]
+    out = contact_sheet(to_metres(depth[picks]), pixels[picks], args.out, titles=titles)
     print(f"wrote {out}: {count} of {meta['count']} frames")
     return 0
 
@@ -62,7 +84,8 @@ def cmd_train(args) -> int:
                       time_budget_min=args.time_budget, batch_size=args.batch_size,
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
                       augment=args.augment, sensor_artifacts=args.sensor_artifacts,
-                      loss=args.loss, seed=args.seed, threads=args.threads,
+                      loss=args.loss, error_scales=args.error_scales, seed=args.seed,
+                      threads=args.threads, train_fraction=args.train_fraction,
                       init_from=str(args.init_from) if args.init_from else None,
                       fast_lr=TrainConfig.fast_lr if args.lr is None else args.lr)
     train(cfg, args.data, args.out, progress_bar=not args.quiet)
@@ -263,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--workers", type=_positive_int, default=1,
                        help="processes rendering in parallel (default 1; 2 on this machine)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.add_argument("--world", choices=("paper", "wide"), default="paper",
+                       help="paper: the paper's world, byte for byte (default); wide: the postures, "
+                       "facings, bodies, distances, room remnants and sensors a robot meets")
+    for part, text in WIDE_PARTS.items():
+        synth.add_argument(f"--{part}", action=argparse.BooleanOptionalAction, default=True,
+                           help=f"wide world: {text} (default on)")
     synth.set_defaults(handler=cmd_synth)
 
     preview = sub.add_parser("synth-preview", help="contact sheet of a dataset's frames",
@@ -300,11 +329,18 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--loss", choices=LOSSES, default="mae",
                          help="mae: the paper's, over min-max normalised outputs (default); "
                          "joints: mean 3D joint distance in metres, what AP@10cm measures")
+    trainer.add_argument("--error-scales", action="store_true",
+                         help="beyond the paper: one more output per joint, its error scale "
+                         "(a likelihood loss), which the runtime turns into a confidence")
+    trainer.add_argument("--train-fraction", type=float, default=0.6, metavar="F",
+                         help="the first F of the dataset trains (its last --val-frames "
+                         "validate), the rest tests (default 0.6, the paper's 60/40)")
     trainer.add_argument("--seed", type=int, default=0)
     trainer.add_argument("--threads", type=_positive_int, default=2)
     trainer.add_argument("--init-from", type=Path, default=None, metavar="RUN",
-                         help="start from RUN's best weights (same data and --input) with a "
-                         "fresh schedule")
+                         help="start from a run's best weights or an exported model's (e.g. "
+                         "models/dnn33) with a fresh schedule; from other data, its output layer "
+                         "is rescaled to this data's target ranges")
     trainer.add_argument("--lr", type=float, default=None,
                          help="peak learning rate of the fast recipe (default 1.5e-3)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")

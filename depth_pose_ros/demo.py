@@ -110,7 +110,8 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0) ->
                 pose = PersonPose(True, tuple(msg.names), positions,
                                   np.stack([msg.pixel_u, msg.pixel_v], axis=1),
                                   np.array(msg.in_view),
-                                  network_inputs.get(key, np.zeros((50, 60), np.float32)))
+                                  network_inputs.get(key, np.zeros((50, 60), np.float32)),
+                                  np.array(msg.confidence, np.float32))
                 overlay = pose_overlay(depth, pose, out / "overlay.png",
                                        title="pose_node on the synthetic camera: estimate "
                                              "(solid), ground truth (dashed)",

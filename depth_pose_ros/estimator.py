@@ -62,6 +62,9 @@ class PoseEstimate:
     names: tuple[str, ...]
     joints3d: np.ndarray  # (7, 3) metres, camera optical frame
     pixels: np.ndarray  # (7, 2) (u, v) in the virtual 60 x 50 image
+    # (7,) probability that each joint lies within 10 cm of the estimate, from the model's error
+    # scales (losses.error_confidence); None for a model without them (the paper's DNN33).
+    confidence: np.ndarray | None = None
 
 
 class PoseEstimator:
@@ -126,8 +129,17 @@ class PoseEstimator:
     def load(cls, path: Path | str | None = None, **kwargs) -> PoseEstimator:
         return cls(Path(path) if path else default_model_dir(), **kwargs)
 
+    @property
+    def has_confidence(self) -> bool:
+        return bool(self.info.get("error_scales", False))
+
     def estimate_batch(self, depths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 50, 60) metres -> joints3d (N, 7, 3) and pixels (N, 7, 2)."""
+        return self.estimate_batch_with_confidence(depths)[:2]
+
+    def estimate_batch_with_confidence(self, depths: np.ndarray):
+        """(N, 50, 60) metres -> joints3d (N, 7, 3), pixels (N, 7, 2) and confidence (N, 7),
+        or None for a model without error scales."""
         depths = np.asarray(depths, dtype=np.float32)
         if depths.ndim != 3 or depths.shape[1:] != self.camera.shape:
             raise ValueError(f"expected (N, {self.camera.height}, {self.camera.width}) depth, "
@@ -136,9 +148,13 @@ class PoseEstimator:
             return average_with_mirror_images(self._estimate_one_pass, depths, self.camera)
         return self._estimate_one_pass(depths)
 
-    def _estimate_one_pass(self, depths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _decode(self, outputs: np.ndarray):
+        joints3d, pixels = self.preprocessor.joints(outputs, self.camera)
+        return joints3d, pixels, self.preprocessor.confidence(outputs)
+
+    def _estimate_one_pass(self, depths: np.ndarray):
         outputs = self._request.infer([self.preprocessor.inputs(depths)])
-        return self.preprocessor.joints(next(iter(outputs.values())), self.camera)
+        return self._decode(next(iter(outputs.values())))
 
     def estimate_virtual(self, depth: np.ndarray) -> PoseEstimate:
         """One (50, 60) frame in metres in the virtual camera (0 = no return)."""
@@ -150,8 +166,9 @@ class PoseEstimator:
         if self.mirror_average:
             self.preprocessor.inputs(depth[None, :, ::-1], out=self._single_input[1:])
         self._single.infer()
-        joints3d, pixels = self.preprocessor.joints(self._single.get_output_tensor().data,
-                                                    self.camera)
+        joints3d, pixels, confidence = self._decode(self._single.get_output_tensor().data)
         if self.mirror_average:  # the frame's and its mirror image's estimates
-            joints3d, pixels = mean_with_mirrored(joints3d, pixels, self.camera)
-        return PoseEstimate(JOINT_NAMES, joints3d[0], pixels[0])
+            joints3d, pixels, confidence = mean_with_mirrored(joints3d, pixels, self.camera,
+                                                              confidence)
+        return PoseEstimate(JOINT_NAMES, joints3d[0], pixels[0],
+                            None if confidence is None else confidence[0])

@@ -4,6 +4,7 @@ This module is the one place that knows how the target vector is laid out (paper
   [0:3]   root 3D in the camera frame (m)
   [3:21]  the six other joints 3D relative to the root (m), in JOINT_NAMES order
   [21:33] the six other joints' 2D pixel coordinates (u, v) in the 60 x 50 image
+and where a network's error scales follow it ([33:40], ERROR_SCALES).
 """
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ NUM_TARGETS = 3 + 3 * (NUM_JOINTS - 1) + 2 * (NUM_JOINTS - 1)  # 33
 ROOT_TARGETS = slice(0, 3)
 RELATIVE_TARGETS = slice(3, 3 + 3 * (NUM_JOINTS - 1))  # 3:21
 PIXEL_TARGETS = slice(RELATIVE_TARGETS.stop, NUM_TARGETS)  # 21:33
+# Networks with error scales (beyond the paper) add one output per joint after the targets: the
+# log (natural, of metres) of the scale b of its 3D error, modelled as Gamma(3, b) (losses.py).
+ERROR_SCALES = slice(NUM_TARGETS, NUM_TARGETS + NUM_JOINTS)  # 33:40
+NUM_OUTPUTS_WITH_SCALES = ERROR_SCALES.stop
 
 # Lines of the skeleton drawn in previews and RViz markers, as joint-index pairs.
 BONES = ((0, 1), (0, 4), (1, 4), (1, 2), (2, 3), (4, 5), (5, 6))

@@ -62,3 +62,73 @@ def summarize(pred3d, true3d, pred_px, true_px) -> dict:
                         for j, name in enumerate(JOINT_NAMES)},
         "kinect_reference": {"ap10_mean": KINECT_AP10_MEAN, "ap10_hands": KINECT_AP10_HANDS},
     }
+
+
+# Bins of the wide world's evaluation: |yaw| from facing the camera (degrees) and the mid-hip's
+# distance (metres); each bin [lo, hi).
+YAW_BINS_DEG = (0.0, 15.0, 45.0, 90.0, 135.0, 180.1)
+DISTANCE_BINS_M = (0.0, 1.5, 2.5, 3.5, 5.1)
+FRONTAL_DEG = 45.0  # "within +-45 degrees of frontal", the per-family hand target's range
+
+
+def bin_names(values: np.ndarray, edges: tuple, unit: str) -> np.ndarray:
+    """(N,) values -> (N,) names of their [lo, hi) bins, like "15-45 deg"."""
+    index = np.clip(np.digitize(values, edges) - 1, 0, len(edges) - 2)
+    names = np.array([f"{edges[k]:g}-{min(edges[k + 1], 180 if unit == 'deg' else 5):g} {unit}"
+                      for k in range(len(edges) - 1)])
+    return names[index]
+
+
+def sides_swapped(pred3d: np.ndarray, true3d: np.ndarray) -> np.ndarray:
+    """(N,) True where the estimate's shoulders fit the truth better with right and left
+    exchanged: the model took the person's back for their front (or the other way round)."""
+    right, left = JOINT_NAMES.index("right_shoulder"), JOINT_NAMES.index("left_shoulder")
+    direct = joint_distances(pred3d[:, [right, left]], true3d[:, [right, left]]).sum(axis=1)
+    swapped = joint_distances(pred3d[:, [left, right]], true3d[:, [right, left]]).sum(axis=1)
+    return swapped < direct
+
+
+def _group_scores(dist: np.ndarray, swapped: np.ndarray | None = None) -> dict:
+    ap = average_precision(dist)
+    extra = {} if swapped is None else {"sides_swapped": float(swapped.mean())}
+    return {**extra, "n": int(len(dist)), "ap10_no_root": mean_without_root(ap),
+            "ap10_hands": float(ap[list(HANDS)].mean()),
+            "ap10": {name: float(ap[j]) for j, name in enumerate(JOINT_NAMES)},
+            "median_error_m": float(np.median(np.delete(dist, ROOT, axis=1)))}
+
+
+def breakdown(dist: np.ndarray, groups: dict, swapped: np.ndarray | None = None) -> dict:
+    """(N, 7) distances and {grouping: (N,) group names} -> {grouping: {group: scores}}, where
+    scores are the frames' count, AP@10cm (non-root, hands, per joint), median error and, given
+    (N,) sides_swapped flags, their share."""
+    return {grouping: {str(g): _group_scores(dist[names == g],
+                                             None if swapped is None else swapped[names == g])
+                       for g in sorted(dict.fromkeys(names))}
+            for grouping, names in groups.items()}
+
+
+CONFIDENCE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def confidence_report(dist: np.ndarray, confidence: np.ndarray, bins: int = 10) -> dict:
+    """How well the confidence (N, 7; the predicted probability of being within 10 cm) is
+    calibrated, and what a threshold on it keeps, over the six non-root joints:
+    - reliability: per confidence bin, the mean predicted and the actual share within 10 cm;
+    - thresholds: for each of CONFIDENCE_THRESHOLDS, the share of joints kept and their AP."""
+    d = np.delete(dist, ROOT, axis=1).ravel()
+    c = np.delete(confidence, ROOT, axis=1).ravel()
+    hit = d < AP_THRESHOLD_M
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(c, edges) - 1, 0, bins - 1)
+    reliability = [{"lo": float(edges[k]), "hi": float(edges[k + 1]), "n": int((index == k).sum()),
+                    "predicted": float(c[index == k].mean()) if (index == k).any() else None,
+                    "actual": float(hit[index == k].mean()) if (index == k).any() else None}
+                   for k in range(bins)]
+    thresholds = [{"threshold": t, "kept": float((c >= t).mean()),
+                   "ap10_kept": float(hit[c >= t].mean()) if (c >= t).any() else None}
+                  for t in CONFIDENCE_THRESHOLDS]
+    # Expected calibration error: the bins' gaps weighted by their share of joints.
+    ece = sum(r["n"] * abs(r["predicted"] - r["actual"]) for r in reliability if r["n"]) / len(c)
+    return {"reliability": reliability, "thresholds": thresholds,
+            "expected_calibration_error": float(ece), "mean_confidence": float(c.mean()),
+            "ap10_all": float(hit.mean())}

@@ -1,6 +1,8 @@
 """The paper's networks (§4), in PyTorch. Only models live here.
 
-Input (N, 1, 50, 60): one preprocessed depth channel. Output (N, 33): normalised targets.
+Input (N, 1, 50, 60): one preprocessed depth channel. Output (N, 33): normalised targets, or
+(N, 40) with error_scales (beyond the paper): each joint's log error scale after them
+(joints.ERROR_SCALES).
 The output layer is linear (the paper says ReLU in all neurons; a ReLU there would clip the
 normalised targets at 0 and block gradients for outputs that start below it).
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from depth_pose_ros.joints import NUM_TARGETS
+from depth_pose_ros.joints import NUM_OUTPUTS_WITH_SCALES, NUM_TARGETS
 
 INPUT_SHAPE = (1, 50, 60)
 
@@ -17,10 +19,10 @@ INPUT_SHAPE = (1, 50, 60)
 class MLP(nn.Module):
     """3000 inputs -> 500 ReLU -> 33."""
 
-    def __init__(self, hidden: int = 500):
+    def __init__(self, hidden: int = 500, outputs: int = NUM_TARGETS):
         super().__init__()
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(50 * 60, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, NUM_TARGETS))
+                                 nn.Linear(hidden, outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -32,7 +34,7 @@ class DNN(nn.Module):
     DNN20, DNN33 and DNN50 differ in `filters`, the second convolution's width.
     """
 
-    def __init__(self, filters: int = 33, hidden: int = 500):
+    def __init__(self, filters: int = 33, hidden: int = 500, outputs: int = NUM_TARGETS):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, 20, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # 20 x 25 x 30
@@ -40,7 +42,7 @@ class DNN(nn.Module):
             nn.MaxPool2d(2, ceil_mode=True),  # filters x 13 x 15
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(filters * 13 * 15, hidden), nn.ReLU(),
-                                  nn.Linear(hidden, NUM_TARGETS))
+                                  nn.Linear(hidden, outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -153,13 +155,14 @@ def first_layers(features: nn.Sequential, convolutions: int = 2) -> nn.Sequentia
 class Regressor(nn.Module):
     """Any feature extractor, then FC33 ("F") or FC500 + FC33 ("S")."""
 
-    def __init__(self, features: nn.Sequential, hidden: int | None = None):
+    def __init__(self, features: nn.Sequential, hidden: int | None = None,
+                 outputs: int = NUM_TARGETS):
         super().__init__()
         self.features = features
         with torch.no_grad():
             width = features(torch.zeros(1, *INPUT_SHAPE)).shape[1]
-        self.head = nn.Linear(width, NUM_TARGETS) if hidden is None else nn.Sequential(
-            nn.Linear(width, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, NUM_TARGETS))
+        self.head = nn.Linear(width, outputs) if hidden is None else nn.Sequential(
+            nn.Linear(width, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -174,21 +177,25 @@ _FEATURES = {
     "vgg16r": lambda: vgg_features(VGG16_REDUCED),
 }
 
+# name -> constructor taking the number of outputs
 ARCHITECTURES = {
-    "mlp": lambda: MLP(),
-    "dnn20": lambda: DNN(20),
-    "dnn33": lambda: DNN(33),
-    "dnn50": lambda: DNN(50),
-    **{f"{name}_f": (lambda make=make: Regressor(make())) for name, make in _FEATURES.items()},
-    **{f"{name}_s": (lambda make=make: Regressor(first_layers(make()), hidden=500))
+    "mlp": lambda outputs: MLP(outputs=outputs),
+    "dnn20": lambda outputs: DNN(20, outputs=outputs),
+    "dnn33": lambda outputs: DNN(33, outputs=outputs),
+    "dnn50": lambda outputs: DNN(50, outputs=outputs),
+    **{f"{name}_f": (lambda outputs, make=make: Regressor(make(), outputs=outputs))
+       for name, make in _FEATURES.items()},
+    **{f"{name}_s": (lambda outputs, make=make: Regressor(first_layers(make()), hidden=500,
+                                                          outputs=outputs))
        for name, make in _FEATURES.items()},
 }
 
 
-def build_model(arch: str) -> nn.Module:
+def build_model(arch: str, error_scales: bool = False) -> nn.Module:
+    """The named network; with error_scales, 7 more outputs (each joint's log error scale)."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
-    return ARCHITECTURES[arch]()
+    return ARCHITECTURES[arch](NUM_OUTPUTS_WITH_SCALES if error_scales else NUM_TARGETS)
 
 
 def count_weights(model: nn.Module) -> int:

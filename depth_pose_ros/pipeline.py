@@ -42,6 +42,9 @@ class PersonPose:
     pixels: np.ndarray  # (7, 2) (u, v) in the source image
     in_view: np.ndarray  # (7,) bool: the joint projects inside the source image
     network_input: np.ndarray  # (50, 60) metres: what the network saw (0 = nothing)
+    # (7,) 0..1: the model's P(within 10 cm), or, for a model without error scales, 1 in view
+    # and 0 outside it (BodyJoints.msg)
+    confidence: np.ndarray
 
 
 class PosePipeline:
@@ -75,9 +78,12 @@ class PosePipeline:
         if not mask.any():
             nothing = np.full((len(JOINT_NAMES), 3), np.nan)
             return PersonPose(False, JOINT_NAMES, nothing, nothing[:, :2].copy(),
-                              np.zeros(len(JOINT_NAMES), bool), network_input)
+                              np.zeros(len(JOINT_NAMES), bool), network_input,
+                              np.zeros(len(JOINT_NAMES), np.float32))
         pose = self.estimator.estimate_virtual(network_input)
         # Same optical centre and axes: 3D carries over; pixels map along the same rays.
         pixels = view.to_source_pixels(pose.pixels)
+        in_view = source.in_view(pixels)
+        confidence = in_view.astype(np.float32) if pose.confidence is None else pose.confidence
         return PersonPose(True, pose.names, pose.joints3d.astype(np.float64), pixels,
-                          source.in_view(pixels), network_input)
+                          in_view, network_input, confidence)

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.joints import JOINT_NAMES, from_targets, to_targets
+from depth_pose_ros.joints import (ERROR_SCALES, JOINT_NAMES, NUM_TARGETS, from_targets,
+                                   to_targets)
+from depth_pose_ros.losses import error_confidence
 from depth_pose_ros.person import FROM_NEIGHBOURS, grow_by_neighbours
 
 PREPROCESSING_VERSION = 1
@@ -139,22 +141,26 @@ def mirror(depth_m, joints3d, camera: PinholeCamera | None = None):
     return depth_m[:, :, ::-1].copy(), joints, pixels
 
 
-def mean_with_mirrored(joints3d, pixels, camera: PinholeCamera | None = None):
+def mean_with_mirrored(joints3d, pixels, camera: PinholeCamera | None = None, confidence=None):
     """Estimates of N frames followed by estimates of their N mirror images ((2N, 7, 3) joints,
-    (2N, 7, 2) pixels) -> for each frame, the mean of its estimate and its mirror image's
-    estimate mirrored back: ((N, 7, 3), (N, 7, 2)). Two views of the same frame err partly
-    independently (the fifth shipped DNN33's test set: AP@10cm +0.021, `depth-pose evaluate`
-    with and without --one-pass)."""
+    (2N, 7, 2) pixels, optionally (2N, 7) confidences) -> for each frame, the mean of its
+    estimate and its mirror image's estimate mirrored back: ((N, 7, 3), (N, 7, 2), (N, 7) or
+    None). Two views of the same frame err partly independently (the fifth shipped DNN33's
+    test set: AP@10cm +0.021, `depth-pose evaluate` with and without --one-pass)."""
     n = len(joints3d) // 2
     back3d, backpx = mirror_joints(joints3d[n:], pixels[n:], camera)
-    return (joints3d[:n] + back3d) / 2, (pixels[:n] + backpx) / 2
+    mean_confidence = None if confidence is None else (
+        confidence[:n] + confidence[n:][:, _MIRRORED_JOINTS]) / 2
+    return (joints3d[:n] + back3d) / 2, (pixels[:n] + backpx) / 2, mean_confidence
 
 
 def average_with_mirror_images(predict, depth_m, camera: PinholeCamera | None = None):
-    """predict ((N, H, W) metres -> (joints3d, pixels)) run once on the frames and their mirror
-    images together, each frame's two estimates averaged (mean_with_mirrored)."""
-    joints3d, pixels = predict(np.concatenate([depth_m, depth_m[:, :, ::-1]]))
-    return mean_with_mirrored(joints3d, pixels, camera)
+    """predict ((N, H, W) metres -> (joints3d, pixels[, confidence])) run once on the frames and
+    their mirror images together, each frame's two estimates averaged (mean_with_mirrored).
+    Returns (joints3d, pixels, confidence or None)."""
+    estimates = predict(np.concatenate([depth_m, depth_m[:, :, ::-1]]))
+    return mean_with_mirrored(estimates[0], estimates[1], camera,
+                              estimates[2] if len(estimates) > 2 else None)
 
 
 def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng,
@@ -210,7 +216,17 @@ class Preprocessor:
         return ((targets - self.target_min) / (self.target_max - self.target_min)).astype(np.float32)
 
     def denormalise(self, outputs: np.ndarray) -> np.ndarray:
-        return (outputs * (self.target_max - self.target_min) + self.target_min).astype(np.float32)
+        """Network outputs (N, 33 or more) -> the (N, 33) targets in metres and pixels."""
+        return (outputs[:, :NUM_TARGETS] * (self.target_max - self.target_min)
+                + self.target_min).astype(np.float32)
+
+    @staticmethod
+    def confidence(outputs: np.ndarray) -> np.ndarray | None:
+        """Network outputs -> (N, 7) probability that each joint is within 10 cm (0..1), from
+        the error scales; None for a network without them."""
+        if outputs.shape[1] < ERROR_SCALES.stop:
+            return None
+        return error_confidence(outputs[:, ERROR_SCALES])
 
     def joints(self, outputs: np.ndarray, camera: PinholeCamera | None = None):
         """Network outputs (N, 33) -> joints3d (N, 7, 3) in metres and pixels (N, 7, 2).

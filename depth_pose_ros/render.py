@@ -71,6 +71,56 @@ def _first_hit_ellipsoids(rays, centres, axes, radii):
     return np.where((h >= 0) & (t > 0), t, np.inf)
 
 
+def bounding_boxes(camera: PinholeCamera, bodies: Body, margin_px: float = 2.0) -> np.ndarray:
+    """(N, 4) int pixel bounds (col0, col1, row0, row1), end-exclusive, that hold every part of
+    each body (from the parts' bounding spheres, widened for off-axis projection)."""
+    centres = np.concatenate([bodies.capsules.reshape(len(bodies), -1, 3),
+                              bodies.ellipsoid_centres], axis=1)
+    radii = np.concatenate([np.repeat(bodies.capsule_radii, 2, axis=1),
+                            bodies.ellipsoid_radii.max(axis=2)], axis=1)
+    z = centres[..., 2] - radii
+    ahead = z > 1e-3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = camera.fx * centres[..., 0] / centres[..., 2] + camera.cx
+        v = camera.fy * centres[..., 1] / centres[..., 2] + camera.cy
+        spread = 1.6 * camera.fx * radii / np.where(ahead, z, 1.0) + margin_px
+    big = np.float64(1e9)
+    col0 = np.where(ahead, u - spread, -big).min(axis=1)
+    col1 = np.where(ahead, u + spread, big).max(axis=1)
+    row0 = np.where(ahead, v - spread, -big).min(axis=1)
+    row1 = np.where(ahead, v + spread, big).max(axis=1)
+    bounds = np.stack([np.floor(col0), np.ceil(col1) + 1, np.floor(row0), np.ceil(row1) + 1], -1)
+    limits = np.array([camera.width, camera.width, camera.height, camera.height])
+    return np.clip(bounds, 0, limits).astype(int)
+
+
+def render_depth_culled(camera: PinholeCamera, bodies: Body, with_labels: bool = False):
+    """render_depth one frame at a time, tracing only the rays inside each body's bounding box
+    (large images of small figures: several times faster)."""
+    rays = camera.pixel_rays().astype(np.float32).reshape(camera.shape + (3,))
+    n = len(bodies)
+    depth = np.zeros((n,) + camera.shape, dtype=np.float32)
+    labels = np.zeros((n,) + camera.shape, dtype=np.uint8) if with_labels else None
+    for i, (c0, c1, r0, r1) in enumerate(bounding_boxes(camera, bodies)):
+        if c1 <= c0 or r1 <= r0:
+            continue
+        inside = rays[r0:r1, c0:c1].reshape(-1, 3)
+        t = np.concatenate([
+            _first_hit_capsules(inside, bodies.capsules[i:i + 1].astype(np.float32),
+                                bodies.capsule_radii[i:i + 1].astype(np.float32)),
+            _first_hit_ellipsoids(inside, bodies.ellipsoid_centres[i:i + 1].astype(np.float32),
+                                  bodies.ellipsoid_axes[i:i + 1].astype(np.float32),
+                                  bodies.ellipsoid_radii[i:i + 1].astype(np.float32)),
+        ], axis=1)[0]  # (P, R)
+        nearest = t.min(axis=0)
+        hit = np.isfinite(nearest)
+        depth[i, r0:r1, c0:c1] = np.where(hit, nearest * inside[:, 2], 0.0).reshape(r1 - r0, c1 - c0)
+        if with_labels:
+            labels[i, r0:r1, c0:c1] = np.where(hit, t.argmin(axis=0) + 1, 0).reshape(
+                r1 - r0, c1 - c0)
+    return (depth, labels) if with_labels else depth
+
+
 def render_depth(camera: PinholeCamera, bodies: Body, with_labels: bool = False,
                  batch: int = 64):
     """Render bodies (already in the camera frame) -> (F, H, W) float32 z-depth in metres.

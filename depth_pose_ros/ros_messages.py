@@ -23,6 +23,7 @@ from depth_pose_ros.pipeline import PersonPose, camera_from_intrinsics
 TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                     durability=DurabilityPolicy.VOLATILE)
 MARKER_NAMESPACE = "body_joints"
+MIN_MARKER_ALPHA = 0.15  # a joint sphere at confidence 0 (still visible, clearly faded)
 _JOINT_RGBA = {"root": (1.0, 1.0, 1.0), "right": (0.9, 0.2, 0.2), "left": (0.2, 0.6, 1.0)}
 
 
@@ -99,6 +100,7 @@ class PoseMessages:
         msg.pixel_u = pose.pixels[:, 0].astype(np.float32).tolist()
         msg.pixel_v = pose.pixels[:, 1].astype(np.float32).tolist()
         msg.in_view = pose.in_view.tolist()
+        msg.confidence = pose.confidence.astype(np.float32).tolist()
         return msg
 
     def transforms(self, header: Header, pose: PersonPose) -> TFMessage:
@@ -110,14 +112,16 @@ class PoseMessages:
         return self._tf
 
     def markers(self, header: Header, pose: PersonPose) -> MarkerArray:
-        """Joint spheres (ids 0-6), the bones as one line list (id 7); DELETEALL for no person."""
+        """Joint spheres (ids 0-6), the bones as one line list (id 7); DELETEALL for no person.
+        A sphere fades with its joint's confidence (alpha MIN_MARKER_ALPHA at 0, 1 at 1)."""
         if not pose.detected:
             self._delete.markers[0].header = header
             return self._delete
         joints = pose.joints3d.tolist()
         *spheres, bones = self._markers.markers
-        for marker, (x, y, z) in zip(spheres, joints):
+        for marker, (x, y, z), confidence in zip(spheres, joints, pose.confidence.tolist()):
             marker.header = header
+            marker.color.a = MIN_MARKER_ALPHA + (1.0 - MIN_MARKER_ALPHA) * min(max(confidence, 0.0), 1.0)
             position = marker.pose.position
             position.x, position.y, position.z = x, y, z
         bones.header = header

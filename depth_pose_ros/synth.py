@@ -15,14 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
-from depth_pose_ros.body import (CAPSULE_PARTS, ELLIPSOID_PARTS, Body, build_bodies,
-                                 rotation_about, sample_shapes)
+from depth_pose_ros.body import Body, build_bodies, sample_shapes
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import to_millimetres
 from depth_pose_ros.joints import HANDS, JOINT_NAMES
+from depth_pose_ros.placement import body_to_camera, keep_in_view_points, place_in_view
+from depth_pose_ros.postures import FAMILIES
 from depth_pose_ros.render import render_depth
+from depth_pose_ros.sensors import SENSORS
+from depth_pose_ros.wide import OCCLUDERS, SOURCE_SCALE, WideConfig, generate_wide
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 1  # the paper's world; its files must not change
+WIDE_GENERATOR_VERSION = 1
+# Per-frame labels of the wide world (frame_labels.npz), for evaluation by bins.
+FRAME_LABELS = {"family": np.uint8, "sensor": np.uint8, "occluder": np.uint8,
+                "yaw_deg": np.float32}
 CHUNK = 512  # frames per chunk; part of the seed derivation, so changing it changes the data
 
 
@@ -48,49 +55,6 @@ class Scenes:
     labels: np.ndarray | None  # (N, H, W) uint8 part labels, when asked for
 
 
-# Parts that must stay inside the image: everything but the arms.
-_IN_VIEW_CAPSULES = [CAPSULE_PARTS.index(p) for p in (
-    "shoulders", "right_thigh", "right_shin", "left_thigh", "left_shin", "right_foot", "left_foot")]
-_HEAD, _PELVIS = ELLIPSOID_PARTS.index("head"), ELLIPSOID_PARTS.index("pelvis")
-
-
-def _keep_in_view_points(bodies: Body) -> np.ndarray:
-    """(N, K, 3): top of the head, shoulder ends, hips, knees, ankles, heels, toes, pelvis."""
-    head_up_axis = bodies.ellipsoid_axes[:, _HEAD, :, 1]
-    head_top = bodies.ellipsoid_centres[:, _HEAD] + head_up_axis * bodies.ellipsoid_radii[:, _HEAD, 1:2]
-    segment_ends = bodies.capsules[:, _IN_VIEW_CAPSULES].reshape(len(bodies), -1, 3)
-    return np.concatenate(
-        [head_top[:, None], segment_ends, bodies.ellipsoid_centres[:, _PELVIS, None]], axis=1)
-
-
-def _body_to_camera(rng, n, config: SceneConfig) -> np.ndarray:
-    """(N, 3, 3) rotations from the body frame (x left, y up, z forward) to the camera frame."""
-    facing = np.diag([1.0, -1.0, -1.0])  # facing the camera: left -> +x, up -> -y, forward -> -z
-    yaw = rotation_about("y", np.radians(rng.uniform(*config.yaw_range, n)))
-    tilt = rotation_about("z", np.radians(rng.uniform(*config.camera_roll, n))) @ rotation_about(
-        "x", np.radians(rng.uniform(*config.camera_pitch, n)))
-    return tilt @ facing @ yaw
-
-
-def _place(rng, camera: PinholeCamera, points: np.ndarray, z: np.ndarray, margin: float):
-    """Uniform x, y shift of the root keeping all points (N, K, 3, root-relative) in view at z.
-
-    Returns the (N, 3) root positions and (N,) whether any such shift exists.
-    """
-    depth = points[..., 2] + z[:, None]
-    lo_u, hi_u = -0.5 + margin, camera.width - 0.5 - margin
-    lo_v, hi_v = -0.5 + margin, camera.height - 0.5 - margin
-    # u = fx (px + x) / depth + cx is linear in x for a fixed depth: intersect the intervals.
-    x_lo = ((lo_u - camera.cx) * depth / camera.fx - points[..., 0]).max(axis=1)
-    x_hi = ((hi_u - camera.cx) * depth / camera.fx - points[..., 0]).min(axis=1)
-    y_lo = ((lo_v - camera.cy) * depth / camera.fy - points[..., 1]).max(axis=1)
-    y_hi = ((hi_v - camera.cy) * depth / camera.fy - points[..., 1]).min(axis=1)
-    ok = (x_lo <= x_hi) & (y_lo <= y_hi) & (depth.min(axis=1) > 0.3)
-    x = x_lo + rng.uniform(size=len(z)) * np.where(ok, x_hi - x_lo, 0.0)
-    y = y_lo + rng.uniform(size=len(z)) * np.where(ok, y_hi - y_lo, 0.0)
-    return np.stack([x, y, z], axis=-1), ok
-
-
 def sample_bodies_in_view(rng: np.random.Generator, n: int, camera: PinholeCamera,
                           config: SceneConfig = SceneConfig()) -> Body:
     """N posed bodies in the camera frame, each with all but its arms inside the image."""
@@ -99,10 +63,11 @@ def sample_bodies_in_view(rng: np.random.Generator, n: int, camera: PinholeCamer
     while remaining > 0:
         batch = remaining + remaining // 4 + 8
         bodies = build_bodies(rng, sample_shapes(rng, batch, config.height_range))
-        rotation = _body_to_camera(rng, batch, config)
+        rotation = body_to_camera(rng, rng.uniform(*config.yaw_range, batch), config.camera_pitch,
+                                  config.camera_roll)
         oriented = bodies.transformed(rotation, np.zeros((batch, 3)))
         z = rng.uniform(*config.root_distance, batch)
-        root, ok = _place(rng, camera, _keep_in_view_points(oriented), z, config.edge_margin_px)
+        root, ok = place_in_view(rng, camera, keep_in_view_points(oriented), z, config.edge_margin_px)
         keep = np.flatnonzero(ok)[:remaining]
         placed = oriented.transformed(np.broadcast_to(np.eye(3), (batch, 3, 3)), root)
         accepted.append(placed.take(keep))
@@ -146,10 +111,11 @@ def motion_bodies(rng: np.random.Generator, keyframes: int, steps: int,
     sees all of them but the arms. Blending bends bone lengths a little between keyframes."""
     shape = sample_shapes(rng, 1, config.height_range).take(np.zeros(keyframes, dtype=int))
     keys = build_bodies(rng, shape)
-    rotation = np.repeat(_body_to_camera(rng, 1, config), keyframes, axis=0)
+    rotation = np.repeat(body_to_camera(rng, rng.uniform(*config.yaw_range, 1),
+                                           config.camera_pitch, config.camera_roll), keyframes, axis=0)
     keys = keys.transformed(rotation, np.zeros((keyframes, 3)))
-    points = _keep_in_view_points(keys).reshape(1, -1, 3)
-    root, ok = _place(rng, camera, points, rng.uniform(*config.root_distance, 1), 2.0)
+    points = keep_in_view_points(keys).reshape(1, -1, 3)
+    root, ok = place_in_view(rng, camera, points, rng.uniform(*config.root_distance, 1), 2.0)
     assert ok[0], "no placement keeps every keyframe in view; try another seed"
     keys = keys.transformed(np.broadcast_to(np.eye(3), (keyframes, 3, 3)),
                             np.repeat(root, keyframes, axis=0))
@@ -196,9 +162,13 @@ def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
 
 def _generate_chunk(args):
     seed, index, count, config = args
-    scenes = generate(chunk_rng(seed, index), count, config=config)
+    if isinstance(config, WideConfig):
+        scenes = generate_wide(chunk_rng(seed, index), count, config)
+        labels = {name: getattr(scenes, name) for name in FRAME_LABELS}
+    else:
+        scenes, labels = generate(chunk_rng(seed, index), count, config=config), {}
     depth_mm = to_millimetres(scenes.depth)
-    return index, depth_mm, scenes.joints3d, scenes.pixels
+    return index, depth_mm, scenes.joints3d, scenes.pixels, labels
 
 
 def hands_out_of_view(camera: PinholeCamera, pixels: np.ndarray) -> np.ndarray:
@@ -207,8 +177,11 @@ def hands_out_of_view(camera: PinholeCamera, pixels: np.ndarray) -> np.ndarray:
 
 
 def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
-                  config: SceneConfig = SceneConfig(), progress: bool = True) -> dict:
-    """Generate count frames into out/ (memory bounded: chunks stream into memory-mapped files)."""
+                  config: SceneConfig | WideConfig = SceneConfig(), progress: bool = True) -> dict:
+    """Generate count frames into out/ (memory bounded: chunks stream into memory-mapped files).
+
+    config: SceneConfig, the paper's world, or WideConfig, the wide world, which also writes
+    frame_labels.npz (posture family, sensor, occluder, yaw per frame; names in meta.json)."""
     from tqdm import tqdm
 
     camera = PinholeCamera.virtual()
@@ -221,21 +194,26 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
                                        (count, len(JOINT_NAMES), 2))
     chunks = math.ceil(count / CHUNK)
     jobs = [(seed, i, min(CHUNK, count - i * CHUNK), config) for i in range(chunks)]
+    wide = isinstance(config, WideConfig)
+    labels = {name: np.zeros(count, dtype) for name, dtype in FRAME_LABELS.items()} if wide else {}
     started = time.perf_counter()
     with tqdm(total=count, unit="frame", disable=not progress, desc="synth") as bar:
         if workers > 1:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 for result in pool.imap_unordered(_generate_chunk, jobs):
-                    _store(result, depth, joints3d, pixels, bar)
+                    _store(result, depth, joints3d, pixels, labels, bar)
         else:
             for job in jobs:
-                _store(_generate_chunk(job), depth, joints3d, pixels, bar)
+                _store(_generate_chunk(job), depth, joints3d, pixels, labels, bar)
     seconds = time.perf_counter() - started
     for array in (depth, joints3d, pixels):
         array.flush()
+    if wide:
+        np.savez(out / "frame_labels.npz", **labels)
     out_of_view = hands_out_of_view(camera, pixels)
     meta = {
-        "generator_version": GENERATOR_VERSION,
+        "world": "wide" if wide else "paper",
+        "generator_version": WIDE_GENERATOR_VERSION if wide else GENERATOR_VERSION,
         "count": count,
         "seed": seed,
         "chunk_frames": CHUNK,
@@ -245,14 +223,21 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
         "frames_with_hand_out_of_view": int(out_of_view.sum()),
         "scene": asdict(config),
     }
+    if wide:
+        meta["mix"] = config.weights()
+        meta["label_names"] = {"family": list(FAMILIES), "sensor": list(SENSORS),
+                               "occluder": list(OCCLUDERS)}
+        meta["source_scale"] = SOURCE_SCALE
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return {**meta, "generation_seconds": seconds}
 
 
-def _store(result, depth, joints3d, pixels, bar):
-    index, d, j, p = result
+def _store(result, depth, joints3d, pixels, labels, bar):
+    index, d, j, p, frame_labels = result
     sl = slice(index * CHUNK, index * CHUNK + len(d))
     depth[sl], joints3d[sl], pixels[sl] = d, j, p
+    for name, values in frame_labels.items():
+        labels[name][sl] = values
     bar.update(len(d))
 
 
@@ -266,6 +251,15 @@ def split_indices(count: int, val_frames: int, train_fraction: float = TRAIN_FRA
     assert 0 < val_frames < n_train, f"val_frames {val_frames} must be below {n_train}"
     return (np.arange(0, n_train - val_frames), np.arange(n_train - val_frames, n_train),
             np.arange(n_train, count))
+
+
+def load_frame_labels(directory: Path) -> dict | None:
+    """A wide-world dataset's per-frame labels {name: (N,) array}, or None (the paper's world)."""
+    path = Path(directory) / "frame_labels.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as labels:
+        return {name: labels[name] for name in labels.files}
 
 
 def load_dataset(directory: Path, mmap: bool = True):

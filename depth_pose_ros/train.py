@@ -21,13 +21,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from depth_pose_ros.export import load_run
+from depth_pose_ros.export import load_initial
 from depth_pose_ros.losses import LOSSES, training_loss
 from depth_pose_ros.metrics import average_precision, joint_distances, mean_without_root
 from depth_pose_ros.models import build_model, count_weights
 from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Preprocessor,
                                        add_depth_noise, training_batch)
-from depth_pose_ros.joints import HANDS, to_targets
+from depth_pose_ros.joints import ERROR_SCALES, HANDS, NUM_TARGETS, to_targets
 from depth_pose_ros.depth_image import to_metres
 from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
 
@@ -48,6 +48,7 @@ class TrainConfig:
     augment: bool = False  # beyond the paper: random mirror and shifts of up to 2 pixels
     sensor_artifacts: bool = False  # beyond the paper: ragged outlines and holes on half the frames
     loss: str = "mae"  # "mae": the paper's; "joints": 3D distance in metres (see losses.py)
+    error_scales: bool = False  # beyond the paper: one more output per joint, its error scale
     seed: int = 0
     threads: int = 2
     # paper recipe (§4)
@@ -58,8 +59,11 @@ class TrainConfig:
     fast_lr: float = 1.5e-3
     fast_weight_decay: float = 1e-4
     fast_warmup: float = 0.03  # share of the run spent warming the learning rate up
-    # Warm start: begin from another run's best weights (same data and input encoding) with a
-    # fresh schedule, e.g. a lower fast_lr: longer training spread over several sessions.
+    # Warm start: begin from another run's best weights, or an exported model's, with a fresh
+    # schedule, e.g. a lower fast_lr: longer training spread over several sessions. From other
+    # data (another world) it keeps that model's input encoding and mean image and rescales its
+    # output layer to this data's target ranges (warm_start_from), so it starts predicting
+    # exactly what it predicted before.
     init_from: str | None = None
 
 
@@ -91,13 +95,20 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     val_depth = to_metres(depth_mm[val_idx[0]:val_idx[-1] + 1])
     pre = Preprocessor.fit(to_metres(train_depth), joints3d[train_idx],
                            pixels[train_idx], cfg.input_mode)
+    initial = load_initial(Path(cfg.init_from)) if cfg.init_from else None
+    if initial is not None:
+        if initial["preprocessor"].mode != cfg.input_mode:
+            raise ValueError(f"--init-from {cfg.init_from} reads {initial['preprocessor'].mode} "
+                             f"input, this run {cfg.input_mode}")
+        pre = Preprocessor(cfg.input_mode, initial["preprocessor"].mean_image,
+                           pre.target_min, pre.target_max)
     train_joints = np.asarray(joints3d[train_idx])
     train_pixels = np.asarray(pixels[train_idx])
     val_true3d = np.asarray(joints3d[val_idx])
     val_y = torch.from_numpy(pre.normalise(to_targets(val_true3d, pixels[val_idx])))
     noisy_val = add_depth_noise(val_depth, TEST_NOISE_SIGMA, np.random.default_rng(cfg.seed + 1))
     val_x = torch.from_numpy(pre.inputs(noisy_val)).to(memory_format=torch.channels_last)
-    loss_fn = training_loss(cfg.loss, pre.target_min, pre.target_max)
+    loss_fn = training_loss(cfg.loss, pre.target_min, pre.target_max, cfg.error_scales)
     # A fixed random half of the training frames gets the smaller noise (§4).
     sigma_of_frame = np.where(np.random.default_rng(cfg.seed).permutation(len(train_idx)) % 2,
                               TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
@@ -114,17 +125,15 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
         outputs = torch.cat([model(val_x[i:i + 1024]).float() for i in range(0, len(val_x), 1024)])
         pred3d, _ = pre.joints(outputs.numpy())
         ap = average_precision(joint_distances(pred3d, val_true3d))
-        return (loss_fn(outputs, val_y).item(), F.l1_loss(outputs, val_y).item(),
+        return (loss_fn(outputs, val_y).item(), F.l1_loss(outputs[:, :NUM_TARGETS], val_y).item(),
                 mean_without_root(ap), float(ap[list(HANDS)].mean()))
 
     # --- model and optimiser -------------------------------------------------------------------
-    model = build_model(cfg.arch).to(memory_format=torch.channels_last)
-    if cfg.init_from:
-        _, initial = load_run(Path(cfg.init_from))  # clear error if it is not a run
-        if initial["arch"] != cfg.arch or initial["preprocessor"] != pre.to_dict():
-            raise ValueError(f"--init-from {cfg.init_from}: its architecture or preprocessing "
-                             f"(data, input encoding) differs from this run's")
-        model.load_state_dict(initial["model"])
+    model = build_model(cfg.arch, cfg.error_scales).to(memory_format=torch.channels_last)
+    if initial is not None:
+        if initial["arch"] != cfg.arch:
+            raise ValueError(f"--init-from {cfg.init_from} is a {initial['arch']}, not a {cfg.arch}")
+        model.load_state_dict(warm_start_from(initial, pre, cfg.error_scales))
     if cfg.recipe == "paper":
         optimizer = torch.optim.SGD(model.parameters(), lr=cfg.paper_lr,
                                     momentum=cfg.paper_momentum)
@@ -173,7 +182,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
             loss.backward()
             optimizer.step()
             total += loss.item() * len(y)
-            total_mae += F.l1_loss(outputs.detach().float(), y).item() * len(y)
+            total_mae += F.l1_loss(outputs.detach().float()[:, :NUM_TARGETS], y).item() * len(y)
             seen += len(y)
             bar.set_postfix(loss=f"{total / seen:.4f}")
             if budget_s and elapsed > budget_s:
@@ -211,6 +220,31 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
           f"{state['best_val_loss']:.4f}; {state['elapsed'] / 60:.1f} min")
     return {"epochs": state["epoch"], "minutes": state["elapsed"] / 60,
             "best_val_loss": state["best_val_loss"], "stop_reason": stop_reason}
+
+
+INITIAL_LOG_ERROR_SCALE = float(np.log(0.03))  # new error-scale outputs start at b = 3 cm
+
+
+def warm_start_from(initial: dict, pre: Preprocessor, error_scales: bool) -> dict:
+    """The initial model's state dict for this run: its output layer rescaled from its target
+    ranges to pre's (identical predictions), error-scale outputs added (or dropped) as asked."""
+    state = {k: v.clone() for k, v in initial["model"].items()}
+    weight_key = [k for k in state if k.endswith(".weight")][-1]  # the output layer
+    bias_key = weight_key[:-len("weight")] + "bias"
+    weight, bias = state[weight_key], state[bias_key]
+    old = initial["preprocessor"]
+    old_span = torch.as_tensor(old.target_max - old.target_min)
+    new_span = torch.as_tensor(pre.target_max - pre.target_min)
+    offset = torch.as_tensor(old.target_min - pre.target_min)
+    weight[:NUM_TARGETS] *= (old_span / new_span)[:, None]
+    bias[:NUM_TARGETS] = (bias[:NUM_TARGETS] * old_span + offset) / new_span
+    outputs = ERROR_SCALES.stop if error_scales else NUM_TARGETS
+    if len(bias) < outputs:  # new error-scale outputs start at INITIAL_LOG_ERROR_SCALE
+        extra = outputs - len(bias)
+        weight = torch.cat([weight, torch.zeros(extra, weight.shape[1])])
+        bias = torch.cat([bias, torch.full((extra,), INITIAL_LOG_ERROR_SCALE)])
+    state[weight_key], state[bias_key] = weight[:outputs], bias[:outputs]
+    return state
 
 
 def write_history(out: Path, history: list[dict]) -> None:

@@ -145,3 +145,56 @@ def test_missing_topics_and_corrupt_bags_are_clear_errors(synth_bag, tmp_path):
     result = subprocess.run([str(DEPTH_POSE), "bag-eval", str(tmp_path / "absent"), "--out",
                              str(tmp_path / "e")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
+def test_a_bag_recorded_before_the_confidence_field_still_evaluates(tmp_path, storage):
+    """BodyJoints gained `confidence`; ground truth recorded with the definition before it
+    (the same file without its last field) must still read."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+
+    from depth_pose_ros import bags
+    from depth_pose_ros.joints import JOINT_NAMES
+
+    current = bags._msg_definition()
+    old = current.split("\n# Per joint, 0..1")[0] + "\n"
+    assert "confidence" in current and "confidence" not in old
+    store = get_typestore(Stores.ROS2_KILTED)
+    store.register(get_types_from_msg(old, bags.JOINTS))
+    types = store.types
+    sequence = demo_sequence()
+    camera = DEMO_CAMERA
+    plugin = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}[storage]
+    with Writer(tmp_path / "old", version=8, storage_plugin=plugin) as writer:
+        image_c = writer.add_connection(bags.DEPTH_TOPIC, bags.IMAGE, typestore=store)
+        info_c = writer.add_connection(bags.INFO_TOPIC, bags.INFO, typestore=store)
+        truth_c = writer.add_connection(bags.GT_TOPIC, bags.JOINTS, typestore=store)
+        for k in range(15):
+            t = 1_000_000_000 + k * 33_333_333
+            header = types["std_msgs/msg/Header"](stamp=bags._stamp(store, t), frame_id="cam")
+            step, data = encode(sequence.depth[k], "16UC1")
+            image = types[bags.IMAGE](header=header, height=camera.height, width=camera.width,
+                                      encoding="16UC1", is_bigendian=0, step=step,
+                                      data=np.frombuffer(data, np.uint8))
+            info = types[bags.INFO](
+                header=header, height=camera.height, width=camera.width,
+                distortion_model="plumb_bob", d=np.zeros(5),
+                k=np.array([camera.fx, 0, camera.cx, 0, camera.fy, camera.cy, 0, 0, 1.0]),
+                r=np.eye(3).ravel(), p=np.zeros(12), binning_x=0, binning_y=0,
+                roi=types["sensor_msgs/msg/RegionOfInterest"](
+                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False))
+            point = types["geometry_msgs/msg/Point"]
+            truth = types[bags.JOINTS](
+                header=header, person_detected=True, names=list(JOINT_NAMES),
+                positions=[point(x=float(x), y=float(y), z=float(z))
+                           for x, y, z in sequence.joints3d[k]],
+                pixel_u=sequence.pixels[k, :, 0].astype(np.float32),
+                pixel_v=sequence.pixels[k, :, 1].astype(np.float32),
+                in_view=np.ones(7, bool))
+            writer.write(info_c, t, store.serialize_cdr(info, bags.INFO))
+            writer.write(image_c, t, store.serialize_cdr(image, bags.IMAGE))
+            writer.write(truth_c, t, store.serialize_cdr(truth, bags.JOINTS))
+    metrics = evaluate_bag(tmp_path / "old", tmp_path / "report", progress=False)
+    assert metrics["frames_with_truth"] == metrics["frames"] == 15
+    assert metrics["ap10"]["root"] > 0.9

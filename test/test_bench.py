@@ -14,9 +14,10 @@ DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
 def test_weights_read_back_from_the_ir_reproduce_the_shipped_model(shipped_estimator):
     import torch
 
-    from depth_pose_ros.bench import torch_from_ir
+    from depth_pose_ros.export import torch_from_ir
 
-    model = torch_from_ir(shipped_estimator.model_dir, "dnn33")
+    model = torch_from_ir(shipped_estimator.model_dir, "dnn33",
+                          bool(shipped_estimator.info.get("error_scales")))
     x = np.random.default_rng(0).normal(size=(4, 1, 50, 60)).astype(np.float32)
     with torch.inference_mode():
         expected = model(torch.from_numpy(x)).numpy()

@@ -414,6 +414,100 @@ def test_joint_loss_on_hand_computed_cases():
         0.05 / 7 + floor * 6 / 7, abs=1e-4)
     # a pixel output off by 1 pixel (0.5 of its range): PIXEL_WEIGHT m over the 12 pixel outputs
     assert loss_with(21, 0.5) - floor == pytest.approx(PIXEL_WEIGHT / 12, abs=1e-5)
-    assert training_loss("mae", target_min, target_max) is torch.nn.functional.l1_loss
+    outputs = targets + torch.linspace(-0.2, 0.2, 33)
+    mae = training_loss("mae", target_min, target_max)
+    assert mae(outputs, targets).item() == pytest.approx(
+        torch.nn.functional.l1_loss(outputs, targets).item())
+    # With error scales, the likelihood of the detached 3D error is added at its weight.
+    from depth_pose_ros.losses import ERROR_SCALE_WEIGHT, ERROR_SHAPE
+    with_scales = training_loss("joints", target_min, target_max, error_scales=True)
+    log_b = np.log(0.05)
+    scaled = torch.cat([targets, torch.full((4, 7), log_b)], dim=1)
+    distance = 1e-3  # every joint exact, but for the 1 mm floor
+    assert with_scales(scaled, targets).item() == pytest.approx(
+        floor + ERROR_SCALE_WEIGHT * (distance / 0.05 + ERROR_SHAPE * log_b), abs=1e-4)
     with pytest.raises(ValueError, match="loss must be one of"):
         training_loss("l2", target_min, target_max)
+
+
+def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(tiny_run, tmp_path):
+    """From the paper world's run into wide-world data: the rescaled output layer predicts
+    what the initial model predicted; the new error scales go through export to the runtime."""
+    from depth_pose_ros.estimator import PoseEstimator
+    from depth_pose_ros.export import export, load_initial, load_run
+    from depth_pose_ros.train import TrainConfig, train, warm_start_from
+    from depth_pose_ros.wide import WideConfig
+
+    _, run, _, _, _ = tiny_run
+    wide = tmp_path / "wide"
+    write_dataset(wide, 400, seed=9, config=WideConfig(), progress=False)
+    initial = load_initial(run)
+    cfg = TrainConfig(arch="dnn33", epochs=1, val_frames=60, batch_size=64, loss="joints",
+                      error_scales=True, init_from=str(run), train_fraction=0.8)
+    train(cfg, wide, tmp_path / "run", progress_bar=False)
+    net, checkpoint = load_run(tmp_path / "run")
+    pre = Preprocessor.from_dict(checkpoint["preprocessor"])
+    old_pre = initial["preprocessor"]
+    assert pre.to_dict() != old_pre.to_dict()  # other target ranges
+    np.testing.assert_array_equal(pre.mean_image, old_pre.mean_image)  # the same input
+    # The rescaling alone (before any step) keeps the predictions.
+    start = build_model("dnn33", error_scales=True).eval()
+    start.load_state_dict(warm_start_from(initial, pre, error_scales=True))
+    old = build_model("dnn33").eval()
+    old.load_state_dict(initial["model"])
+    depth = np.load(wide / "depth.npy")[:16].astype(np.float32) / 1000
+    x = torch.from_numpy(pre.inputs(depth))
+    with torch.inference_mode():
+        np.testing.assert_allclose(pre.joints(start(x).numpy())[0],
+                                   old_pre.joints(old(x).numpy())[0], atol=1e-4)
+        outputs = net(x).numpy()
+    assert outputs.shape == (16, 40)
+    expected = pre.confidence(outputs)
+    assert expected.shape == (16, 7) and ((expected > 0) & (expected < 1)).all()
+    model_dir = tmp_path / "model"
+    info = export(tmp_path / "run", model_dir)
+    assert info["error_scales"] is True
+    estimator = PoseEstimator.load(model_dir, precision="f32", mirror_average=False)
+    joints, _, confidence = estimator.estimate_batch_with_confidence(depth)
+    np.testing.assert_allclose(confidence, expected, atol=1e-4)
+    np.testing.assert_allclose(joints, pre.joints(outputs)[0], atol=1e-4)
+    pose = PoseEstimator.load(model_dir).estimate_virtual(depth[0])  # mirror-averaged
+    assert pose.confidence.shape == (7,) and 0 < pose.confidence.min() <= pose.confidence.max() < 1
+
+
+def test_error_confidence_is_the_gamma_cdf_at_10_cm():
+    from depth_pose_ros.losses import error_confidence
+    scales = np.array([0.01, 0.03, 0.1, 0.3])
+    d = np.linspace(0.0, 0.1, 200001)[:, None]
+    density = d ** 2 * np.exp(-d / scales) / (2 * scales ** 3)  # Gamma(3, b)
+    np.testing.assert_allclose(error_confidence(np.log(scales)),
+                               np.trapezoid(density, d[:, 0], axis=0), rtol=1e-6)
+
+
+def test_breakdown_and_confidence_report_on_hand_computed_cases():
+    from depth_pose_ros.metrics import bin_names, breakdown, confidence_report
+    dist = np.full((4, 7), 0.05)
+    dist[2:, 3] = 0.3  # frames 2 and 3 miss the right hand
+    groups = {"family": np.array(["a", "a", "b", "b"])}
+    scores = breakdown(dist, groups)["family"]
+    assert scores["a"]["ap10_hands"] == 1.0 and scores["b"]["ap10_hands"] == 0.5
+    assert scores["b"]["ap10_no_root"] == pytest.approx(5 / 6) and scores["a"]["n"] == 2
+    assert list(bin_names(np.array([0.0, 20.0, 179.0]), (0, 15, 45, 180.1), "deg")) == [
+        "0-15 deg", "15-45 deg", "45-180 deg"]
+    confidence = np.where(dist < 0.1, 0.9, 0.2)  # a model that knows which joints it missed
+    report = confidence_report(dist, confidence)
+    at = {t["threshold"]: t for t in report["thresholds"]}
+    assert at[0.5]["ap10_kept"] == 1.0 and at[0.5]["kept"] == pytest.approx(22 / 24)
+    assert at[0.1]["kept"] == 1.0 and at[0.1]["ap10_kept"] == pytest.approx(22 / 24)
+    high = [r for r in report["reliability"] if r["n"] and r["predicted"] > 0.5][0]
+    assert high["actual"] == 1.0 and report["expected_calibration_error"] == pytest.approx(
+        (22 * 0.1 + 2 * 0.2) / 24)
+
+
+def test_sides_swapped_finds_a_back_taken_for_a_front():
+    from depth_pose_ros.metrics import sides_swapped
+    truth = np.zeros((2, 7, 3))
+    truth[:, 1, 0], truth[:, 4, 0] = -0.2, 0.2  # right shoulder at -x, left at +x
+    pred = truth.copy()
+    pred[1, [1, 4]] = pred[1, [4, 1]]  # frame 1: right and left exchanged
+    assert list(sides_swapped(pred, truth)) == [False, True]

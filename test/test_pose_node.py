@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from depth_pose_ros.ros_messages import MIN_MARKER_ALPHA
+
 REPO = Path(__file__).resolve().parents[1]
 FRAME = "camera_depth_optical_frame"
 NAMES = ["root", "right_shoulder", "right_elbow", "right_hand", "left_shoulder", "left_elbow",
@@ -144,6 +146,8 @@ def test_joints_tf_and_markers_for_synthetic_frames(running):
         pixels = np.stack([msg.pixel_u, msg.pixel_v], axis=1)
         np.testing.assert_allclose(pixels, harness.camera.project(positions), atol=30)
         assert list(msg.in_view) == [True] * 7
+        confidence = np.array(msg.confidence)
+        assert confidence.shape == (7,) and ((confidence >= 0) & (confidence <= 1)).all()
 
         key = Harness._key(image.header)
         tf = harness.tf[key]
@@ -158,6 +162,9 @@ def test_joints_tf_and_markers_for_synthetic_frames(running):
         np.testing.assert_allclose([[m.pose.position.x, m.pose.position.y, m.pose.position.z]
                                     for m in markers[:7]], positions, atol=1e-6)
         assert len(markers[7].points) == 14  # seven bones as a line list
+        alpha = np.array([m.color.a for m in markers[:7]])
+        np.testing.assert_allclose(alpha, MIN_MARKER_ALPHA + (1 - MIN_MARKER_ALPHA) * confidence,
+                                   atol=1e-6)  # spheres fade with their joint's confidence
     errors = np.median(errors, axis=0)
     assert errors[[0, 1, 4]].max() < 0.12, errors  # root and shoulders
     assert errors.max() < 0.3, errors

@@ -56,3 +56,41 @@ def test_mirror_averaging_is_the_mean_of_both_views(shipped_estimator):
     assert 0.005 < np.median(np.abs(direct3d - back3d)) < 0.05
     pose = shipped_estimator.estimate_virtual(depth[3])  # the batch-of-two compiled copy
     np.testing.assert_allclose(pose.joints3d, joints3d[3], atol=1e-4)
+
+
+# --- models/dnn33-wide: the real-world model in training (wide world, with confidence) ---------
+
+WIDE_MODEL = default_model_dir().parent / "dnn33-wide"
+
+
+def test_wide_model_json_records_its_world_its_confidence_and_both_test_sets():
+    info = json.loads((WIDE_MODEL / "model.json").read_text())
+    assert info["arch"] == "dnn33" and info["error_scales"] is True
+    assert info["weights"] == 3_251_586 + 500 * 7 + 7  # seven more outputs: the error scales
+    assert info["training"]["data"]["count"] == 160000
+    assert info["training"]["config"]["init_from"] == "models/dnn33"  # the paper model's weights
+    wide = info["metrics"]["wide_all"]
+    assert wide["n_frames"] == 20000 and "family_frontal" in wide["breakdown"]
+    assert wide["confidence"]["threshold"] == 0.5
+    assert info["metrics"]["test"]["n_frames"] == 80000  # and the paper's test set
+    assert (WIDE_MODEL / "MODEL.md").is_file()
+
+
+def test_wide_model_scores_what_its_card_says_and_its_confidence_means_something():
+    from depth_pose_ros.metrics import mean_without_root
+    from depth_pose_ros.wide import WideConfig, generate_wide
+
+    scenes = generate_wide(np.random.default_rng(515151), 800, WideConfig())
+    depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, np.random.default_rng(3))
+    estimator = PoseEstimator.load(WIDE_MODEL)
+    joints3d, _, confidence = estimator.estimate_batch_with_confidence(depth)
+    dist = joint_distances(joints3d, scenes.joints3d)
+    recorded = json.loads((WIDE_MODEL / "model.json").read_text())["metrics"]["wide_all"]
+    # 800 fresh frames against the 20,000 of the card: within sampling noise.
+    assert abs(mean_without_root(average_precision(dist)) - recorded["ap10_mean_no_root"]) < 0.05
+    hit = dist < 0.1
+    trusted = confidence >= 0.5
+    assert hit[trusted].mean() > hit[~trusted].mean() + 0.2  # trusted joints are hit more often
+    pose = estimator.estimate_virtual(depth[0])
+    np.testing.assert_allclose(pose.joints3d, joints3d[0], atol=1e-4)
+    np.testing.assert_allclose(pose.confidence, confidence[0], atol=1e-4)

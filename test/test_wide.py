@@ -1,0 +1,172 @@
+"""The wide world: posture families within the joint limits, sensor models that change only
+what they should, the dataset's labels, and the paper's world left byte for byte as it was."""
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from depth_pose_ros.body import (ELBOW_MAX_FLEXION_DEG, SHOULDER_MAX_EXTENSION_DEG,
+                                 _arm_collides, sample_shapes, shoulder_positions)
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.postures import (BEHIND_MAX_EXTENSION_DEG, FAMILIES, sample_actions,
+                                     sample_family_arms, sample_legs)
+from depth_pose_ros.sensors import (ISOLATION_BEHIND_M, SENSORS, apply_sensor, outline,
+                                    projector_shadow)
+from depth_pose_ros.synth import load_dataset, load_frame_labels, write_dataset
+from depth_pose_ros.wide import WideConfig, generate_wide, source_camera
+
+# sha256 of the paper world's files for 700 frames, seed 3, written by the generator as it was
+# before the wide world existed (commit 657e6b1): `--world paper` must stay byte for byte.
+PAPER_WORLD_SHA256 = {
+    "depth.npy": "dc8204acbdccf809f0c82e3434b52c23f4355a35ea4448c1eaf6eb8c181974b0",
+    "joints3d.npy": "5ac2c70a4c951455775bd95de59a99f786e4c078f395080554031c16295c8388",
+    "pixels.npy": "8160684ff062c4a0b145f9ee67bd5a9ea3ff10229931252794b6fceaa1af0a3c",
+}
+
+
+def test_paper_world_is_byte_identical_to_the_generator_before_the_wide_world(tmp_path):
+    write_dataset(tmp_path, 700, seed=3, progress=False)
+    for name, digest in PAPER_WORLD_SHA256.items():
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == digest, name
+    assert json.loads((tmp_path / "meta.json").read_text())["world"] == "paper"
+    assert load_frame_labels(tmp_path) is None
+
+
+def _angle_deg(u, v):
+    cos = np.einsum("...i,...i", u, v) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_each_posture_family_holds_the_joint_limits(family):
+    rng = np.random.default_rng(FAMILIES.index(family))
+    n = 400
+    shape = sample_shapes(rng, n, (1.4, 2.0))
+    index = np.full(n, FAMILIES.index(family))
+    actions = sample_actions(rng, index)
+    _, thighs = sample_legs(rng, shape, np.full(n, family == "seated"))
+    arms = sample_family_arms(rng, shape, actions, thighs)
+    shoulders = shoulder_positions(shape)
+    upper_dir, fore_dir = arms.elbows - shoulders, arms.wrists - arms.elbows
+    for bone, length in ((upper_dir, shape.upper_arm), (fore_dir, shape.forearm)):
+        np.testing.assert_allclose(np.linalg.norm(bone, axis=-1),
+                                   np.broadcast_to(length[:, None], (n, 2)))
+    assert _angle_deg(upper_dir, fore_dir).max() <= ELBOW_MAX_FLEXION_DEG + 1e-6
+    behind = np.degrees(np.arcsin(np.clip(-upper_dir[..., 2] / shape.upper_arm[:, None], -1, 1)))
+    limit = np.where(actions == "behind", BEHIND_MAX_EXTENSION_DEG, SHOULDER_MAX_EXTENSION_DEG)
+    assert (behind <= limit + 1e-6).all()
+    for arm in range(2):
+        assert not _arm_collides(shape, shoulders[:, arm], arms.elbows[:, arm],
+                                 arms.wrists[:, arm], thighs).any()
+    # And each family looks like its name: where the acting wrists are, relative to the body.
+    wrist, shoulder = arms.wrists, shoulders
+    acting = {"hanging": "hang", "spread": "spread", "behind_back": "behind", "waving": "wave",
+              "head": "head", "folded": "fold"}.get(family)
+    if acting:
+        w, s = wrist[actions == acting], shoulder[actions == acting]
+        check = {
+            "hang": w[:, 1] < s[:, 1] - 0.4,  # far below the shoulder
+            "spread": np.abs(w[:, 0]) > np.abs(s[:, 0]) + 0.3,  # far out to the side
+            "behind": w[:, 2] < -0.05,  # behind the back
+            "wave": w[:, 1] > s[:, 1],  # above the shoulder
+            "head": w[:, 1] > s[:, 1],
+            "fold": np.sign(w[:, 0]) != np.sign(s[:, 0]),  # across to the other side
+        }[acting]
+        assert check.mean() > 0.95, (family, check.mean())
+
+
+def _step_scene():
+    """A near box (2 m) in front of a far plane (3 m), 90 x 60 pixels."""
+    depth = np.full((60, 90), 3.0, np.float32)
+    depth[20:40, 30:50] = 2.0
+    return depth
+
+
+def test_projector_shadow_falls_on_one_side_only_as_wide_as_the_geometry():
+    depth = _step_scene()
+    fb = 100.0  # px m: the shadow is fb (1/2 - 1/3) = 16.7 px wide
+    right = projector_shadow(depth, fb, +1)
+    left = projector_shadow(depth, fb, -1)
+    rows = right.any(axis=1)
+    assert (np.flatnonzero(rows) == np.arange(20, 40)).all()  # only beside the box
+    cols = np.flatnonzero(right[30])
+    assert cols.min() >= 50 and abs(len(cols) - fb * (1 / 2 - 1 / 3)) <= 1.5
+    assert np.flatnonzero(left[30]).max() < 30  # the other projector side: the other side
+    assert not right[20:40, 30:50].any()  # never on the nearer surface itself
+
+
+def test_outline_is_the_pixels_at_a_depth_jump():
+    depth = _step_scene()
+    depth[:, :5] = 0.0
+    edge = outline(depth)
+    assert edge[20:40, 30:50].sum() == 2 * 20 + 2 * 18  # the box's border ring
+    assert edge[:, 5].all()  # beside the missing returns
+    assert not edge[45:, 10:80].any()  # inside the plane
+
+
+@pytest.mark.parametrize("sensor", SENSORS)
+def test_sensor_models_change_only_what_they_should(sensor):
+    rng = np.random.default_rng(SENSORS.index(sensor))
+    depth = np.zeros((150, 180), np.float32)
+    depth[30:120, 60:120] = 2.5  # a person-sized slab in empty space
+    out = apply_sensor(sensor, depth, source_camera(PinholeCamera.virtual()), rng)
+    if sensor == "ideal":
+        np.testing.assert_array_equal(out, depth)
+        return
+    body = depth > 0
+    changed_far = (out > 0) & ~body
+    ring = np.zeros_like(body)
+    ring[29:121, 59:121] = True
+    assert (changed_far <= ring).all()  # nothing appears away from the outline
+    inner = np.zeros_like(body)
+    inner[40:110, 70:110] = True
+    kept = out[inner & (out > 0)]
+    assert len(kept) > 0.9 * inner.sum()  # the interior keeps most returns (holes are few)
+    assert np.abs(np.median(kept) - 2.5) < 0.03  # and its depth, give or take noise and steps
+    if sensor == "time_of_flight":
+        # Flying pixels lie between the surface and the room behind it, within what the
+        # isolation keeps.
+        edge_values = out[outline(depth) & (out > 0)]
+        assert edge_values.max() <= 2.5 + ISOLATION_BEHIND_M + 0.05
+    if sensor == "structured_light":
+        # Disparity steps: depth takes few distinct values before the noise (at 2.5 m a
+        # 1/8-pixel step is 1 to 3 cm), so the spread stays near the noise of 0.5-1.3 cm.
+        assert np.std(kept) < 0.03
+    lost = body & (out == 0)
+    border = outline(depth)
+    assert lost[border].mean() > lost[inner].mean()  # returns drop along the outline
+
+
+@pytest.fixture(scope="module")
+def wide_dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wide")
+    write_dataset(out, 600, seed=4, workers=1, config=WideConfig(), progress=False)
+    return out
+
+
+def test_wide_dataset_labels_and_ranges(wide_dataset):
+    depth, joints3d, pixels, meta = load_dataset(wide_dataset)
+    labels = load_frame_labels(wide_dataset)
+    assert meta["world"] == "wide" and meta["label_names"]["family"] == list(FAMILIES)
+    assert set(labels) == {"family", "sensor", "occluder", "yaw_deg"}
+    assert all(len(v) == len(depth) for v in labels.values())
+    assert len(np.unique(labels["family"])) == len(FAMILIES)  # every family in 600 frames
+    assert len(np.unique(labels["sensor"])) == len(SENSORS)
+    assert np.abs(labels["yaw_deg"]).max() > 120  # seen from behind too
+    z = joints3d[:, 0, 2]
+    assert 0.8 <= z.min() and z.max() <= 5.0 and z.min() < 1.3 and z.max() > 4.5
+    cam = PinholeCamera.virtual()
+    assert not cam.in_view(pixels[:, 0]).all()  # near people's hips leave the picture
+    np.testing.assert_allclose(pixels, cam.project(joints3d.astype(np.float64)), atol=1e-3)
+    assert ((depth > 0).sum(axis=(1, 2)) > 0).all()
+
+
+def test_wide_parts_switch_off():
+    rng = np.random.default_rng(0)
+    plain = generate_wide(rng, 40, WideConfig(postures=False, facing=False, framing=False,
+                                              room=False, sensors=False))
+    assert (plain.family == FAMILIES.index("reach")).all() and (plain.sensor == 0).all()
+    assert (plain.occluder == 0).all() and np.abs(plain.yaw_deg).max() <= 25
+    z = plain.joints3d[:, 0, 2]
+    assert z.min() >= 1.9 and z.max() <= 3.6
