@@ -46,6 +46,7 @@ def test_body_joints_message_fields():
         "header": "std_msgs/Header", "person_detected": "boolean",
         "names": "sequence<string>", "positions": "sequence<geometry_msgs/Point>",
         "pixel_u": "sequence<float>", "pixel_v": "sequence<float>", "in_view": "sequence<boolean>",
+        "confidence": "sequence<float>",
     }
 
 
