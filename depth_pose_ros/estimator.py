@@ -129,10 +129,6 @@ class PoseEstimator:
     def load(cls, path: Path | str | None = None, **kwargs) -> PoseEstimator:
         return cls(Path(path) if path else default_model_dir(), **kwargs)
 
-    @property
-    def has_confidence(self) -> bool:
-        return bool(self.info.get("error_scales", False))
-
     def estimate_batch(self, depths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 50, 60) metres -> joints3d (N, 7, 3) and pixels (N, 7, 2)."""
         return self.estimate_batch_with_confidence(depths)[:2]

@@ -155,12 +155,11 @@ def mean_with_mirrored(joints3d, pixels, camera: PinholeCamera | None = None, co
 
 
 def average_with_mirror_images(predict, depth_m, camera: PinholeCamera | None = None):
-    """predict ((N, H, W) metres -> (joints3d, pixels[, confidence])) run once on the frames and
-    their mirror images together, each frame's two estimates averaged (mean_with_mirrored).
-    Returns (joints3d, pixels, confidence or None)."""
-    estimates = predict(np.concatenate([depth_m, depth_m[:, :, ::-1]]))
-    return mean_with_mirrored(estimates[0], estimates[1], camera,
-                              estimates[2] if len(estimates) > 2 else None)
+    """predict ((N, H, W) metres -> (joints3d, pixels, confidence or None)) run once on the
+    frames and their mirror images together, each frame's two estimates averaged
+    (mean_with_mirrored). Returns (joints3d, pixels, confidence or None)."""
+    joints3d, pixels, confidence = predict(np.concatenate([depth_m, depth_m[:, :, ::-1]]))
+    return mean_with_mirrored(joints3d, pixels, camera, confidence)
 
 
 def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng,

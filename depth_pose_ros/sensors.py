@@ -100,7 +100,6 @@ def apply_sensor(name: str, depth: np.ndarray, camera: PinholeCamera,
             np.maximum(nearest[to], out[source], out=nearest[to])
         out = np.where(ring & (nearest > 0),
                        nearest + rng.random(out.shape) * ISOLATION_BEHIND_M, out)
-        valid = out > 0
         sigma = 0.0015 + rng.uniform(0.0008, 0.002) * out
         out = out + rng.standard_normal(out.shape) * sigma
         min_range = rng.uniform(0.25, 0.5)

@@ -156,7 +156,7 @@ def _dress(rng, bodies: Body, family: np.ndarray, config: WideConfig) -> Body:
         coat = rng.random(n) < 0.3
         torso = [ELLIPSOID_PARTS.index(p) for p in ("chest", "abdomen", "pelvis")]
         ell_radii[:, torso] *= np.where(coat[:, None], rng.uniform(1.05, 1.2, (n, 1)),
-                                        1.0)[:, None] * np.array([1.0, 1.0, 1.0])
+                                        1.0)[:, None]
         thighs = [CAPSULE_PARTS.index("right_thigh"), CAPSULE_PARTS.index("left_thigh")]
         knees = bodies.capsules[:, thighs, 1].mean(axis=1)
         hips = bodies.capsules[:, thighs, 0].mean(axis=1)
