@@ -1,26 +1,33 @@
-"""pose_node: a depth image and its CameraInfo in; /body_joints, /tf and /body_markers out."""
+"""pose_node: a depth image and its CameraInfo in; /body_joints, /tf, /body_markers and
+/diagnostics out. A lifecycle node: managed:=true leaves configure (load the model) and activate
+(subscribe) to a bring-up manager; by default it does both itself at start."""
 from __future__ import annotations
 
 import math
 import sys
 import time
+import traceback
 from collections import deque
 from dataclasses import replace
 
 import numpy as np
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import MarkerArray
 
 from depth_pose_ros import ros_messages
 from depth_pose_ros.depth_image import DepthImageError
 from depth_pose_ros.estimator import PRECISIONS, ModelError, PoseEstimator
+from depth_pose_ros.frame_stats import FrameStats
 from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.msg import BodyJoints
 from depth_pose_ros.person import PersonFilter
@@ -72,54 +79,148 @@ PARAMETERS = {
                        _range(0.0, 3600.0)),
     "stats_period": (10.0, "seconds between log lines with rate and latency; 0: never",
                      {"read_only": True, **_range(0.0, 3600.0)}),
+    "diagnostics_period": (1.0, "seconds between two diagnostic_msgs/DiagnosticArray on "
+                           "/diagnostics (rates, drops, latency, warnings); 0: none",
+                           {"read_only": True, **_range(0.0, 3600.0)}),
+    "managed": (False, "true: a lifecycle manager configures (loads the model) and activates "
+                "(subscribes) the node; false: it does both itself at start", {"read_only": True}),
 }
+DIAGNOSTICS_QOS = QoSProfile(depth=10)  # as diagnostic_updater: reliable, volatile
 
 
-class PoseNode(Node):
-    """Estimates a person's upper-body joints in every depth frame that has a CameraInfo."""
+class ParameterError(ValueError):
+    """A parameter value the node refuses: a user mistake, said in one line."""
+
+
+def check_parameters(values: dict) -> str | None:
+    """The node's rules beyond each parameter's type and range, which its descriptor holds and
+    rclpy checks first. One function for start-up and every set, whatever the value's source
+    (YAML, launch argument, -p, ros2 param set): None if fine, else why not, in one line."""
+    if values["precision"] not in ("", *PRECISIONS):
+        return f"precision must be empty or one of {', '.join(PRECISIONS)}, got " \
+               f"{values['precision']!r}"
+    if not values["min_depth"] < values["max_depth"]:
+        return f"min_depth ({values['min_depth']}) must be < max_depth ({values['max_depth']})"
+    prefix = values["frame_prefix"]
+    if prefix.startswith("/") or any(c.isspace() for c in prefix):
+        return f"frame_prefix must not start with '/' or hold spaces, got {prefix!r}"
+    return None
+
+
+def _refusal(name: str, error: Exception) -> str:
+    """rclpy's exception for a declared parameter's bad start-up value -> the reason alone,
+    the same words `ros2 param set` shows for the same value."""
+    text = str(error).removesuffix(f": {name}")
+    return text.partition("Reason: ")[2] or text
+
+
+
+
+
+class PoseNode(LifecycleNode):
+    """Estimates a person's upper-body joints in every depth frame that has a CameraInfo.
+
+    Lifecycle: configure loads the model, activate subscribes and starts the timers, deactivate
+    unsubscribes (so nothing more is published), cleanup frees the model.
+    """
 
     def __init__(self, **kwargs):
         super().__init__("pose_node", **kwargs)
         for name, (default, description, extra) in PARAMETERS.items():
-            self.declare_parameter(name, default, ParameterDescriptor(description=description,
-                                                                      **extra))
+            try:
+                self.declare_parameter(name, default, ParameterDescriptor(
+                    description=description, **extra))
+            except (InvalidParameterTypeException, InvalidParameterValueException) as error:
+                raise ParameterError(f"parameter {name}: {_refusal(name, error)}") from None
+        problem = check_parameters(self._values())
+        if problem:
+            raise ParameterError(problem)
         self.add_on_set_parameters_callback(self.on_set_parameters)
-        precision = self._param("precision") or None
-        if precision not in (None, *PRECISIONS):
-            raise ModelError(f"parameter precision must be empty or one of {PRECISIONS}, "
-                             f"got {precision!r}")
-        estimator = PoseEstimator.load(self._param("model_path") or None, precision=precision,
-                                       threads=self._param("inference_threads") or None,
-                                       mirror_average=self._param("mirror_average"))
-        self._pipeline = PosePipeline(estimator)
+        self._pipeline: PosePipeline | None = None
         self._messages = ros_messages.PoseMessages(JOINT_NAMES, self._param("frame_prefix"))
-        self._apply_parameters()
         self._camera = None
+        self._hardware_id = ""
         self._latencies: deque[float] = deque(maxlen=100_000)
         self._frames, self._markers_shown, self._markers_time = 0, False, -math.inf
         self._last_warning: dict[str, float] = {}
-        self.create_subscription(CameraInfo, "camera_info", self.on_camera_info,
-                                 qos_profile_sensor_data)
-        self.create_subscription(Image, "depth", self.on_depth, qos_profile_sensor_data)
+        self._stats = FrameStats(start=time.monotonic())
+        self._subscriptions_and_timers: list = []
+        self._configure_error: Exception | None = None
         self._joints_pub = self.create_publisher(BodyJoints, "body_joints", 10)
         self._tf_pub = self.create_publisher(TFMessage, "/tf", ros_messages.TF_QOS)
         self._markers_pub = self.create_publisher(MarkerArray, "body_markers", 10)
         self._input_pub = self.create_publisher(Image, "~/network_input", qos_profile_sensor_data)
-        self._stats_timer = None
-        if self._param("stats_period") > 0:
-            self._stats_timer = self.create_timer(self._param("stats_period"), self.on_stats)
-        self.get_logger().info(
-            f"model {estimator.model_dir} ({estimator.precision}"
-            f"{', mirror-averaged' if estimator.mirror_average else ''}); waiting for images on "
-            f"{self.resolve_topic_name('depth')} and {self.resolve_topic_name('camera_info')}")
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics",
+                                                      DIAGNOSTICS_QOS)
+        if not self._param("managed"):
+            if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                raise self._configure_error or RuntimeError("pose_node failed to configure")
+            self.trigger_activate()
 
     def _param(self, name):
         return self.get_parameter(name).value
 
+    def _values(self) -> dict:
+        return {name: self._param(name) for name in PARAMETERS}
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            estimator = PoseEstimator.load(
+                self._param("model_path") or None, precision=self._param("precision") or None,
+                threads=self._param("inference_threads") or None,
+                mirror_average=self._param("mirror_average"))
+        except ModelError as error:  # the user's model: say so, stay unconfigured
+            self._configure_error = error
+            self.get_logger().error(str(error))
+            return TransitionCallbackReturn.FAILURE
+        except Exception as error:  # a bug: rclpy would swallow it silently
+            self._configure_error = error
+            self.get_logger().error(f"configure failed:\n{traceback.format_exc()}")
+            return TransitionCallbackReturn.ERROR
+        self._pipeline = PosePipeline(estimator)
+        self._apply_parameters()
+        self.get_logger().info(
+            f"model {estimator.model_dir} ({estimator.precision}"
+            f"{', mirror-averaged' if estimator.mirror_average else ''})")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stats = FrameStats(start=time.monotonic())
+        self._subscriptions_and_timers = [
+            self.create_subscription(CameraInfo, "camera_info", self.on_camera_info,
+                                     qos_profile_sensor_data),
+            self.create_subscription(Image, "depth", self.on_depth, qos_profile_sensor_data)]
+        for period, callback in ((self._param("stats_period"), self.on_stats),
+                                 (self._param("diagnostics_period"), self.on_diagnostics)):
+            if period > 0:
+                self._subscriptions_and_timers.append(self.create_timer(period, callback))
+        self.get_logger().info(f"waiting for images on {self.resolve_topic_name('depth')} and "
+                               f"{self.resolve_topic_name('camera_info')}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for entity in self._subscriptions_and_timers:
+            destroy = self.destroy_timer if hasattr(entity, "timer_period_ns") else \
+                self.destroy_subscription
+            destroy(entity)
+        self._subscriptions_and_timers = []
+        if self._smoother is not None:
+            self._smoother.reset()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._pipeline = None  # the model's memory goes with it
+        self._camera = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._subscriptions_and_timers:
+            self.on_deactivate(state)
+        return self.on_cleanup(state)
+
     def _apply_parameters(self, overrides: dict | None = None) -> None:
-        p = {name: self._param(name) for name in PARAMETERS} | (overrides or {})
-        if hasattr(self, "_messages"):
-            self._messages.frame_prefix = p["frame_prefix"]
+        p = self._values() | (overrides or {})
+        self._messages.frame_prefix = p["frame_prefix"]
         roi = (p["roi_x_offset"], p["roi_y_offset"], p["roi_width"], p["roi_height"])
         self._pipeline.configure(PersonFilter(min_depth=p["min_depth"], max_depth=p["max_depth"],
                                               remove_floor=p["remove_floor"]),
@@ -130,20 +231,17 @@ class PoseNode(Node):
 
     def on_set_parameters(self, params) -> SetParametersResult:
         changed = {p.name: p.value for p in params}
-        merged = {name: self._param(name) for name in PARAMETERS} | changed
-        if not merged["min_depth"] < merged["max_depth"]:
-            return SetParametersResult(successful=False, reason="min_depth must be < max_depth")
-        prefix = merged["frame_prefix"]
-        if prefix.startswith("/") or any(c.isspace() for c in prefix):
-            return SetParametersResult(
-                successful=False, reason="frame_prefix must not start with '/' or hold spaces")
-        if hasattr(self, "_pipeline"):  # not during declaration
+        problem = check_parameters(self._values() | changed)
+        if problem:
+            return SetParametersResult(successful=False, reason=problem)
+        if self._pipeline is not None:  # unconfigured: configure applies them
             self._apply_parameters(changed)
         return SetParametersResult(successful=True)
 
-    def _warn(self, kind: str, message: str) -> None:
+    def _warn(self, kind: str, message: str, dropped: bool = True) -> None:
         """A warning at most every warning_period seconds per kind: one bad kind of input
-        neither floods the log nor hides another."""
+        neither floods the log nor hides another. /diagnostics counts every one."""
+        self._stats.problem(kind, message, dropped)
         now = time.monotonic()
         if now - self._last_warning.get(kind, -math.inf) >= self._param("warning_period"):
             self._last_warning[kind] = now
@@ -154,10 +252,12 @@ class PoseNode(Node):
             self._camera = ros_messages.camera_from_info(msg)
         except CameraError as error:
             self._camera = None
-            self._warn("camera_info", f"ignoring CameraInfo: {error}")
+            self._warn("camera_info", f"ignoring CameraInfo: {error}", dropped=False)
 
     def on_depth(self, msg: Image) -> None:
         start = time.perf_counter()
+        self._stats.received()
+        self._hardware_id = msg.header.frame_id
         if self._camera is None:
             self._warn("no_camera_info", "no valid CameraInfo on "
                        f"{self.resolve_topic_name('camera_info')} yet; dropping depth images")
@@ -179,6 +279,7 @@ class PoseNode(Node):
                 self._smoother.reset()
         self._joints_pub.publish(self._messages.body_joints(msg.header, pose))
         self._latencies.append(time.perf_counter() - start)
+        self._stats.published(self._latencies[-1], int(pose.detected))
         self._frames += 1
         if pose.detected and self._publish["tf"]:
             self._tf_pub.publish(self._messages.transforms(msg.header, pose))
@@ -208,6 +309,15 @@ class PoseNode(Node):
                 f"{stats['p50_ms']:.2f} ms, p99 {stats['p99_ms']:.2f} ms")
         self._frames = 0
 
+    def on_diagnostics(self) -> None:
+        estimator = self._pipeline.estimator
+        self._diagnostics_pub.publish(ros_messages.diagnostics(
+            Header(stamp=self.get_clock().now().to_msg()),
+            f"{self.get_name()}: pose estimation", self._hardware_id,
+            self._stats.summary(time.monotonic()),
+            {"model": str(estimator.model_dir), "precision": estimator.precision,
+             "mirror average": str(estimator.mirror_average).lower()}))
+
 
 def main(args=None) -> int:
     # As ros2/examples: a Ctrl-C may land anywhere, shutdown included; catch it around it all.
@@ -215,7 +325,7 @@ def main(args=None) -> int:
         with rclpy.init(args=args):
             try:
                 node = PoseNode()
-            except ModelError as error:
+            except (ModelError, ParameterError) as error:
                 print(f"pose_node: {error}", file=sys.stderr)
                 return 2
             rclpy.spin(node)

@@ -5,7 +5,10 @@ reliable, volatile, depth 100), without tf2_ros, which is not installable from P
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, TransformStamped
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
@@ -15,6 +18,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import encode, image_array
+from depth_pose_ros.frame_stats import WindowSummary
 from depth_pose_ros.joints import BONES
 from depth_pose_ros.msg import BodyJoints
 from depth_pose_ros.pipeline import PersonPose, camera_from_intrinsics
@@ -133,3 +137,29 @@ class PoseMessages:
 def _colour(name: str, alpha: float = 1.0) -> ColorRGBA:
     r, g, b = _JOINT_RGBA[name.split("_")[0]] if "_" in name else _JOINT_RGBA["root"]
     return ColorRGBA(r=r, g=g, b=b, a=alpha)
+
+
+def diagnostics(header: Header, name: str, hardware_id: str, summary: WindowSummary,
+                details: dict[str, str]) -> DiagnosticArray:
+    """One DiagnosticStatus for a window (as ROS drivers publish on /diagnostics): WARN while
+    frames are dropped or none arrive, OK otherwise; the figures and details as key-values."""
+    if summary.problems:
+        level, message = DiagnosticStatus.WARN, "; ".join(summary.problems.values())
+    elif summary.input_hz == 0:
+        level, message = DiagnosticStatus.WARN, f"no depth images in the last {summary.seconds:.1f} s"
+    else:
+        level, message = DiagnosticStatus.OK, f"{summary.output_hz:.1f} poses/s"
+    figures = {"input rate (Hz)": f"{summary.input_hz:.2f}",
+               "output rate (Hz)": f"{summary.output_hz:.2f}",
+               "dropped frames": str(summary.dropped),
+               "latency p50 (ms)": _ms(summary.latency_p50_ms),
+               "latency p99 (ms)": _ms(summary.latency_p99_ms),
+               "people seen": str(summary.people_seen)}
+    status = DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
+                              values=[KeyValue(key=k, value=v)
+                                      for k, v in (figures | details).items()])
+    return DiagnosticArray(header=header, status=[status])
+
+
+def _ms(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.2f}"

@@ -1,15 +1,18 @@
 """ros2 launch depth_pose_ros pose.launch.py [depth_topic:=...] [camera_info_topic:=...] [rviz:=true]
 
 Starts pose_node with config/pose.yaml (or params_file:=yours). The common parameters can also be
-set as launch arguments; left empty (the default) they keep the params file's value.
+set as launch arguments; left empty (the default) they keep the params file's value. The node's
+process gets config/fastdds_large_images.xml as its Fast DDS profile (fastdds_profile:= another
+file, or none for Fast DDS's defaults): with the defaults, large images between processes are
+often lost (README, "Large images").
 """
 from pathlib import Path
 
-from ament_index_python.packages import get_package_share_directory
+from ament_index_python.packages import (PackageNotFoundError, get_package_prefix,
+                                         get_package_share_directory)
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration
+from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import Node
 
 # Launch argument (= pose_node parameter) -> (parameter type, description).
@@ -23,7 +26,10 @@ PARAMETER_ARGUMENTS = {
     "remove_floor": (bool, "remove the floor plane before isolating the person"),
     "smoothing": (bool, "One-Euro filter on the joints"),
     "publish_network_input": (bool, "publish the 60 x 50 network input"),
+    "managed": (bool, "a lifecycle manager configures and activates the node"),
 }
+RVIZ_MISSING = ("rviz:=true, but rviz2 is not installed: install it (sudo apt install "
+                "ros-$ROS_DISTRO-rviz2) or leave rviz:=false")
 
 
 def _typed(text: str, kind: type):
@@ -34,15 +40,35 @@ def _typed(text: str, kind: type):
     return kind(text)
 
 
-def _pose_node(context):
+def _rviz_installed() -> bool:
+    try:
+        get_package_prefix("rviz2")
+        return True
+    except PackageNotFoundError:
+        return False
+
+
+def _nodes(context):
+    """Checks first, then starts: a missing rviz2 stops the launch before any process runs."""
+    rviz = _typed(LaunchConfiguration("rviz").perform(context), bool)
+    if rviz and not _rviz_installed():
+        raise RuntimeError(RVIZ_MISSING)
     overrides = {name: _typed(LaunchConfiguration(name).perform(context), kind)
                  for name, (kind, _) in PARAMETER_ARGUMENTS.items()
                  if LaunchConfiguration(name).perform(context) != ""}
-    return [Node(
+    profile = LaunchConfiguration("fastdds_profile").perform(context)
+    profile = "" if profile == "none" else profile  # ros2 launch refuses an empty argument
+    nodes = [Node(
         package="depth_pose_ros", executable="pose_node", name="pose_node", output="screen",
         parameters=[LaunchConfiguration("params_file"), overrides],
         remappings=[("depth", LaunchConfiguration("depth_topic")),
-                    ("camera_info", LaunchConfiguration("camera_info_topic"))])]
+                    ("camera_info", LaunchConfiguration("camera_info_topic"))],
+        additional_env={"FASTDDS_DEFAULT_PROFILES_FILE": profile} if profile else None)]
+    if rviz:
+        share = Path(get_package_share_directory("depth_pose_ros"))
+        nodes.append(Node(package="rviz2", executable="rviz2", name="rviz2",
+                          arguments=["-d", str(share / "config" / "pose.rviz")]))
+    return nodes
 
 
 def generate_launch_description():
@@ -56,10 +82,15 @@ def generate_launch_description():
                               description="YAML with pose_node's parameters"),
         DeclareLaunchArgument("rviz", default_value="false",
                               description="also start RViz with config/pose.rviz"),
+        DeclareLaunchArgument(
+            "fastdds_profile",
+            default_value=EnvironmentVariable(
+                "FASTDDS_DEFAULT_PROFILES_FILE",
+                default_value=str(share / "config" / "fastdds_large_images.xml")),
+            description="Fast DDS XML profile for pose_node's process (default: "
+                        "$FASTDDS_DEFAULT_PROFILES_FILE, else the package's large-image "
+                        "profile); none: Fast DDS's defaults"),
     ] + [DeclareLaunchArgument(name, default_value="",
                                description=f"{description}; empty: the params file's value")
          for name, (_, description) in PARAMETER_ARGUMENTS.items()]
-    rviz = Node(package="rviz2", executable="rviz2", name="rviz2",
-                arguments=["-d", str(share / "config" / "pose.rviz")],
-                condition=IfCondition(LaunchConfiguration("rviz")))
-    return LaunchDescription(arguments + [OpaqueFunction(function=_pose_node), rviz])
+    return LaunchDescription(arguments + [OpaqueFunction(function=_nodes)])

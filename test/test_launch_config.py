@@ -90,8 +90,21 @@ def test_launch_file_starts_the_installed_node_with_the_config_and_remaps():
     source = (REPO / "launch" / "pose.launch.py").read_text()
     ast.parse(source)
     for needle in ('executable="pose_node"', '"config" / "pose.yaml"', '("depth", ',
-                   '("camera_info", ', '"config" / "pose.rviz"', "OpaqueFunction"):
+                   '("camera_info", ', '"config" / "pose.rviz"', "OpaqueFunction",
+                   '"config" / "fastdds_large_images.xml"', "additional_env=",
+                   '"FASTDDS_DEFAULT_PROFILES_FILE"'):
         assert needle in source, needle
+
+
+def test_a_missing_rviz_stops_the_launch_before_any_node_starts():
+    """rviz:=true checks for rviz2 first (run for real with ros2 launch: one error line)."""
+    function = next(node for node in ast.walk(_launch_source())
+                    if isinstance(node, ast.FunctionDef) and node.name == "_nodes")
+    body = ast.unparse(function)
+    assert body.index("raise RuntimeError(RVIZ_MISSING)") < body.index("Node(")
+    missing = next(node for node in ast.walk(_launch_source()) if isinstance(node, ast.Assign)
+                   and getattr(node.targets[0], "id", "") == "RVIZ_MISSING")
+    assert "apt install ros-$ROS_DISTRO-rviz2" in ast.literal_eval(missing.value)
 
 
 def test_rviz_config_shows_the_depth_image_markers_and_tf():

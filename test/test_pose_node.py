@@ -274,7 +274,7 @@ def test_parameters_are_validated_when_set(running):
         harness.spin(10.0, until=future.done)
         return future.result().results[0]
 
-    assert "min_depth must be < max_depth" in set_param("min_depth", 5.0).reason
+    assert set_param("min_depth", 5.0).reason == "min_depth (5.0) must be < max_depth (4.5)"
     assert not set_param("min_depth", 100.0).successful  # outside the declared range
     assert not set_param("frame_prefix", "/person_").successful
     assert not set_param("model_path", "/elsewhere").successful  # read-only
@@ -322,3 +322,112 @@ def test_a_missing_model_is_one_clear_error(tmp_path):
     text = log.read_text()
     assert "no-model" in text and "model.json is missing" in text
     assert "Traceback" not in text and len(text.strip().splitlines()) <= 2
+
+
+def test_diagnostics_report_rates_latency_and_bad_input(running):
+    harness, _, _ = running
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    received = []
+    subscription = harness.node.create_subscription(DiagnosticArray, "/diagnostics",
+                                                    received.append, 10)
+
+    def status_after(send_frames, until):
+        """Statuses of pose_node until one satisfies until (frames sent meanwhile)."""
+        deadline = time.monotonic() + 15.0
+        while time.monotonic() < deadline:
+            send_frames()
+            for array in received:
+                for status in array.status:
+                    if status.name == "pose_node: pose estimation" and until(status):
+                        return status
+            received.clear()
+        raise AssertionError("no such status on /diagnostics")
+
+    def values(status):
+        return {kv.key: kv.value for kv in status.values}
+
+    try:
+        good = harness.sequence.depth[0]
+        ok = status_after(lambda: harness.send(harness.image(good), harness.info()),
+                          lambda s: s.level == DiagnosticStatus.OK)
+        figures = values(ok)
+        assert float(figures["input rate (Hz)"]) > 0 and float(figures["output rate (Hz)"]) > 0
+        assert float(figures["latency p50 (ms)"]) > 0 and figures["people seen"] == "1"
+        assert figures["dropped frames"] == "0" and figures["precision"] in ("bf16", "f32")
+        assert ok.hardware_id == FRAME and "dnn33" in figures["model"]
+
+        rgb = harness.image(good)
+        rgb.encoding = "rgb8"
+        warn = status_after(lambda: harness.send(rgb, expect_output=False),
+                            lambda s: s.level == DiagnosticStatus.WARN)
+        assert "unsupported encoding 'rgb8'" in warn.message
+        assert int(values(warn)["dropped frames"]) >= 1
+        # Nothing arrives: a warning that says so.
+        idle = status_after(lambda: harness.spin(0.2),
+                            lambda s: s.level == DiagnosticStatus.WARN and "no depth" in s.message)
+        assert values(idle)["input rate (Hz)"] == "0.00"
+    finally:
+        harness.node.destroy_subscription(subscription)
+
+
+def test_a_bad_start_up_parameter_ends_the_process_with_one_line(tmp_path):
+    for argument, words in (("min_depth:=5.0", "min_depth (5.0) must be < max_depth (4.5)"),
+                            ("frame_prefix:=/x y", "frame_prefix must not start with '/'"),
+                            ("min_depth:=12.0", "Parameter min_depth out of range")):
+        log = tmp_path / "stderr.log"
+        process = start_node(log, "-p", argument)
+        assert process.wait(timeout=60) == 2, argument
+        text = log.read_text()
+        assert words in text and "Traceback" not in text, text
+        assert len(text.strip().splitlines()) == 1, text
+
+
+def test_managed_node_follows_its_lifecycle(ros, tmp_path):
+    """managed:=true: nothing until configured (model loaded) and activated (subscribed);
+    deactivate stops the output, cleanup returns it to unconfigured; via the lifecycle services."""
+    from lifecycle_msgs.msg import State, Transition
+    from lifecycle_msgs.srv import ChangeState, GetState
+
+    log = tmp_path / "stderr.log"
+    process = start_node(log, "-p", "managed:=true", "-r", "__node:=pose_node_managed",
+                         topics="/managed")
+    harness = Harness(topics="/managed")
+    change = harness.node.create_client(ChangeState, "/pose_node_managed/change_state")
+    get = harness.node.create_client(GetState, "/pose_node_managed/get_state")
+
+    def call(client, request):
+        future = client.call_async(request)
+        harness.spin(30.0, until=future.done)
+        return future.result()
+
+    def state():
+        return call(get, GetState.Request()).current_state.id
+
+    def transition(transition_id):
+        return call(change, ChangeState.Request(
+            transition=Transition(id=transition_id))).success
+
+    def subscribed():
+        return harness.image_pub.get_subscription_count() > 0
+
+    try:
+        assert change.wait_for_service(timeout_sec=30) and get.wait_for_service(timeout_sec=10)
+        assert state() == State.PRIMARY_STATE_UNCONFIGURED and not subscribed()
+        assert transition(Transition.TRANSITION_CONFIGURE)
+        assert state() == State.PRIMARY_STATE_INACTIVE and not subscribed()
+        assert transition(Transition.TRANSITION_ACTIVATE)
+        harness.spin(10.0, until=subscribed)
+        msg = harness.send(harness.image(harness.sequence.depth[0]), harness.info())
+        assert msg is not None and msg.person_detected
+        assert transition(Transition.TRANSITION_DEACTIVATE)
+        harness.spin(10.0, until=lambda: not subscribed())
+        assert not subscribed()
+        assert harness.send(harness.image(harness.sequence.depth[0]), harness.info(),
+                            expect_output=False) is None
+        assert transition(Transition.TRANSITION_CLEANUP)
+        assert state() == State.PRIMARY_STATE_UNCONFIGURED
+        assert process.poll() is None and "Traceback" not in log.read_text()
+    finally:
+        process.send_signal(2)
+        assert process.wait(timeout=20) == 0
+        harness.node.destroy_node()
