@@ -371,11 +371,17 @@ def test_diagnostics_report_rates_latency_and_bad_input(running):
 
 
 def test_a_bad_start_up_parameter_ends_the_process_with_one_line(tmp_path):
-    for argument, words in (("min_depth:=5.0", "min_depth (5.0) must be < max_depth (4.5)"),
-                            ("frame_prefix:=/x y", "frame_prefix must not start with '/'"),
-                            ("min_depth:=12.0", "Parameter min_depth out of range")):
+    yaml = tmp_path / "bad.yaml"
+    yaml.write_text("pose_node:\n  ros__parameters:\n    smoothing_beta: -1.0\n")
+    for arguments, words in (
+            (["-p", "min_depth:=5.0"], "min_depth (5.0) must be < max_depth (4.5)"),
+            (["-p", "frame_prefix:=/x y"], "frame_prefix must not start with '/'"),
+            (["-p", "min_depth:=12.0"], "Parameter min_depth out of range"),
+            (["--params-file", str(yaml)], "parameter smoothing_beta: Parameter smoothing_beta "
+                                           "out of range Min: 0.0, Max: 100.0, value: -1.0")):
+        argument = " ".join(arguments)
         log = tmp_path / "stderr.log"
-        process = start_node(log, "-p", argument)
+        process = start_node(log, *arguments)
         assert process.wait(timeout=60) == 2, argument
         text = log.read_text()
         assert words in text and "Traceback" not in text, text
