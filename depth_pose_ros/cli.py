@@ -19,6 +19,17 @@ ARCHITECTURE_NAMES = ("mlp", "dnn20", "dnn33", "dnn50") + tuple(
     for cut in ("f", "s"))
 
 
+def _shard(text: str) -> tuple[int, int]:
+    index, _, of = text.partition("/")
+    try:
+        shard = int(index), int(of)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be I/N (part I of N, from 0), got {text}")
+    if not 0 <= shard[0] < shard[1]:
+        raise argparse.ArgumentTypeError(f"must be I/N with 0 <= I < N, got {text}")
+    return shard
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -46,7 +57,7 @@ def cmd_synth(args) -> int:
     config = SceneConfig() if args.world == "paper" else WideConfig(
         **{part: getattr(args, part) for part in WIDE_PARTS})
     meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
-                         progress=not args.quiet)
+                         progress=not args.quiet, shard=args.shard)
     seconds = meta["generation_seconds"]
     share = meta["frames_with_hand_out_of_view"] / meta["count"]
     print(f"wrote {meta['count']} frames to {args.out} in {seconds:.1f} s "
@@ -85,7 +96,8 @@ def cmd_train(args) -> int:
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
                       augment=args.augment, sensor_artifacts=args.sensor_artifacts,
                       loss=args.loss, error_scales=args.error_scales, seed=args.seed,
-                      threads=args.threads, train_fraction=args.train_fraction,
+                      threads=args.threads, device=args.device, synth_online=args.synth_online,
+                      train_fraction=args.train_fraction,
                       init_from=str(args.init_from) if args.init_from else None,
                       fast_lr=TrainConfig.fast_lr if args.lr is None else args.lr)
     train(cfg, args.data, args.out, progress_bar=not args.quiet)
@@ -286,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--workers", type=_positive_int, default=1,
                        help="processes rendering in parallel (default 1; 2 on this machine)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
+                       help="write part I of N (from 0) of the --count frames: the N parts, "
+                       "given to train --data in order, are exactly the unsharded dataset")
     synth.add_argument("--world", choices=("paper", "wide"), default="paper",
                        help="paper: the paper's world, byte for byte (default); wide: the postures, "
                        "facings, bodies, distances, room remnants and sensors a robot meets")
@@ -308,7 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "--val-frames validate). Writes checkpoint.pt (resumable: run the "
                              "same command again), best.pt, history.csv and loss_curve.png.")
     trainer.add_argument("--arch", choices=ARCHITECTURE_NAMES, default="dnn33")
-    trainer.add_argument("--data", type=Path, required=True, help="dataset directory")
+    trainer.add_argument("--data", type=Path, nargs="+", required=True,
+                         help="dataset directory, or the directories of its shards in order "
+                         "(synth --shard)")
     trainer.add_argument("--out", type=Path, required=True, help="run directory")
     trainer.add_argument("--recipe", choices=("paper", "fast"), default="fast",
                          help="paper: SGD lr 0.05 momentum 0.3; fast: AdamW + one-cycle, bf16 "
@@ -336,7 +353,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the first F of the dataset trains (its last --val-frames "
                          "validate), the rest tests (default 0.6, the paper's 60/40)")
     trainer.add_argument("--seed", type=int, default=0)
-    trainer.add_argument("--threads", type=_positive_int, default=2)
+    trainer.add_argument("--threads", type=_positive_int, default=2,
+                         help="CPU threads per process (per rank under torchrun; default 2)")
+    trainer.add_argument("--synth-online", type=int, default=0, metavar="WORKERS",
+                         help="beyond the paper: WORKERS processes render fresh frames of the "
+                         "data's world while training, each new chunk replacing the oldest "
+                         "training frames (default 0: off; BENCHMARKS.md says when it pays)")
+    trainer.add_argument("--device", choices=("auto", "cpu", "cuda", "xpu"), default="auto",
+                         help="auto: an accelerator torch sees, else the CPU (default); bf16 "
+                         "autocast where the device has it natively. Data-parallel: run under "
+                         "torchrun --nproc_per_node N -m depth_pose_ros.train ... (README)")
     trainer.add_argument("--init-from", type=Path, default=None, metavar="RUN",
                          help="start from a run's best weights or an exported model's (e.g. "
                          "models/dnn33) with a fresh schedule; from other data, its output layer "
@@ -520,17 +546,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "data", None) and not (Path(args.data) / "meta.json").is_file():
-        print(f"depth-pose: {args.data} is not a dataset directory (no meta.json); "
-              "create one with `depth-pose synth`", file=sys.stderr)
-        return 2
+    data = getattr(args, "data", None)
+    for directory in data if isinstance(data, list) else [data] if data else []:
+        if not (Path(directory) / "meta.json").is_file():
+            print(f"depth-pose: {directory} is not a dataset directory (no meta.json); "
+                  "create one with `depth-pose synth`", file=sys.stderr)
+            return 2
     from depth_pose_ros.depth_image import DepthImageError
     from depth_pose_ros.estimator import ModelError
     from depth_pose_ros.bags import BagError
     from depth_pose_ros.pipeline import CameraError
+    from depth_pose_ros.synth import DatasetError
+    try:
+        from depth_pose_ros.devices import DeviceError
+    except ImportError:  # no torch: no training, no device errors
+        DeviceError = DatasetError
     try:
         return args.handler(args)
-    except (FileNotFoundError, ModelError, DepthImageError, CameraError, BagError) as error:
+    except (FileNotFoundError, ModelError, DepthImageError, CameraError, BagError,
+            DatasetError, DeviceError) as error:
         print(f"depth-pose: {error}", file=sys.stderr)
         return 2
 

@@ -29,12 +29,15 @@ TEST_NOISE_SIGMA = 0.01875  # m (§4)
 AUGMENTED_NOISE_SIGMA = 0.00625  # m, the augmented evaluation set (§6)
 
 
-def add_depth_noise(depth_m: np.ndarray, sigma, rng: np.random.Generator) -> np.ndarray:
-    """Gaussian noise on the body's pixels only (background stays 0). sigma: scalar or (N,)."""
+def add_depth_noise(depth_m: np.ndarray, sigma, rng: np.random.Generator,
+                    noise: np.ndarray | None = None) -> np.ndarray:
+    """Gaussian noise on the body's pixels only (background stays 0). sigma: scalar or (N,).
+    noise: standard normal draws of depth_m's shape made elsewhere (else drawn from rng)."""
     sigma = np.asarray(sigma, dtype=np.float32).reshape((-1,) + (1,) * (depth_m.ndim - 1))
-    noise = rng.standard_normal(depth_m.shape, dtype=np.float32) * sigma
+    if noise is None:
+        noise = rng.standard_normal(depth_m.shape, dtype=np.float32)
     body = depth_m > 0
-    return np.where(body, np.maximum(depth_m + noise, 1e-3), 0.0).astype(np.float32)
+    return np.where(body, np.maximum(depth_m + noise * sigma, 1e-3), 0.0).astype(np.float32)
 
 
 def encode_depth(depth_m: np.ndarray, mode: str, out: np.ndarray | None = None) -> np.ndarray:
@@ -163,25 +166,33 @@ def average_with_mirror_images(predict, depth_m, camera: PinholeCamera | None = 
 
 
 def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng,
-                   sensor: bool = False):
+                   sensor: bool = False, share: tuple[int, int] = (0, 1)):
     """Training frames -> (network inputs (N, 1, H, W), normalised targets (N, 33)).
 
     Noise of sigma (scalar or per frame) on the body's pixels. With augment (beyond the paper),
     half the frames are mirrored and all shifted by -2..2 pixels, the truth following. With
     sensor, a random half of the frames gets add_sensor_artifacts.
+    share (rank, ranks): these frames are rank's share, every ranks-th frame from rank on, of a
+    global batch of N * ranks; the mirror, shift and noise draws are the global batch's, so that
+    data-parallel ranks train on exactly the batch one process would (add_sensor_artifacts'
+    own draws are the one exception).
     depth_m is modified in place: pass a fresh array.
     """
+    rank, ranks = share
+    mine = slice(rank, len(depth_m) * ranks, ranks)
+    size = len(depth_m) * ranks
     if augment:
         joints3d = np.array(joints3d)
-        flip = rng.random(len(depth_m)) < 0.5
+        flip = (rng.random(size) < 0.5)[mine]
         depth_m[flip], joints3d[flip], _ = mirror(depth_m[flip], joints3d[flip])
         depth_m, joints3d, pixels = shift_images(
-            depth_m, joints3d, *rng.integers(-2, 3, (2, len(depth_m))), "zero")
+            depth_m, joints3d, *rng.integers(-2, 3, (2, size))[:, mine], "zero")
+    noise = rng.standard_normal((size,) + depth_m.shape[1:], dtype=np.float32)[mine]
     if sensor:
-        rough = rng.random(len(depth_m)) < 0.5
+        rough = (rng.random(size) < 0.5)[mine]
         depth_m[rough] = add_sensor_artifacts(depth_m[rough], rng)
     targets = pre.normalise(to_targets(joints3d, pixels))
-    return pre.inputs(add_depth_noise(depth_m, sigma, rng)), targets
+    return pre.inputs(add_depth_noise(depth_m, sigma, rng, noise)), targets
 
 
 @dataclass

@@ -6,6 +6,7 @@ Files (see write_dataset): depth.npy (uint16 mm), joints3d.npy, pixels.npy, meta
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import multiprocessing
@@ -176,35 +177,51 @@ def hands_out_of_view(camera: PinholeCamera, pixels: np.ndarray) -> np.ndarray:
     return ~camera.in_view(pixels[:, list(HANDS)]).all(axis=1)
 
 
+def shard_chunks(count: int, shard: tuple[int, int]) -> range:
+    """The chunks of a count-frame dataset that shard (index, of) holds: a contiguous run, so
+    the shards in index order are the unsharded dataset's frames in order."""
+    index, of = shard
+    if not 0 <= index < of:
+        raise ValueError(f"shard {index}/{of}: need 0 <= index < of")
+    chunks = math.ceil(count / CHUNK)
+    return range(index * chunks // of, (index + 1) * chunks // of)
+
+
 def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
-                  config: SceneConfig | WideConfig = SceneConfig(), progress: bool = True) -> dict:
+                  config: SceneConfig | WideConfig = SceneConfig(), progress: bool = True,
+                  shard: tuple[int, int] = (0, 1)) -> dict:
     """Generate count frames into out/ (memory bounded: chunks stream into memory-mapped files).
 
     config: SceneConfig, the paper's world, or WideConfig, the wide world, which also writes
-    frame_labels.npz (posture family, sensor, occluder, yaw per frame; names in meta.json)."""
+    frame_labels.npz (posture family, sensor, occluder, yaw per frame; names in meta.json).
+    shard (index, of): write only that part of the count frames (shard_chunks), so that N
+    machines make one dataset; load_dataset reads the shards' directories as one."""
     from tqdm import tqdm
 
     camera = PinholeCamera.virtual()
     out.mkdir(parents=True, exist_ok=True)
-    shape = (count,) + camera.shape
+    chunks = shard_chunks(count, shard)
+    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), config) for i in chunks]
+    first = chunks.start * CHUNK
+    frames = sum(job[2] for job in jobs)
+    shape = (frames,) + camera.shape
     depth = np.lib.format.open_memmap(out / "depth.npy", "w+", np.uint16, shape)
     joints3d = np.lib.format.open_memmap(out / "joints3d.npy", "w+", np.float32,
-                                         (count, len(JOINT_NAMES), 3))
+                                         (frames, len(JOINT_NAMES), 3))
     pixels = np.lib.format.open_memmap(out / "pixels.npy", "w+", np.float32,
-                                       (count, len(JOINT_NAMES), 2))
-    chunks = math.ceil(count / CHUNK)
-    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), config) for i in range(chunks)]
+                                       (frames, len(JOINT_NAMES), 2))
     wide = isinstance(config, WideConfig)
-    labels = {name: np.zeros(count, dtype) for name, dtype in FRAME_LABELS.items()} if wide else {}
+    labels = {name: np.zeros(frames, dtype) for name, dtype in FRAME_LABELS.items()} if wide else {}
     started = time.perf_counter()
-    with tqdm(total=count, unit="frame", disable=not progress, desc="synth") as bar:
+    store = functools.partial(_store, first=first, arrays=(depth, joints3d, pixels), labels=labels)
+    with tqdm(total=frames, unit="frame", disable=not progress, desc="synth") as bar:
         if workers > 1:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 for result in pool.imap_unordered(_generate_chunk, jobs):
-                    _store(result, depth, joints3d, pixels, labels, bar)
+                    bar.update(store(result))
         else:
             for job in jobs:
-                _store(_generate_chunk(job), depth, joints3d, pixels, labels, bar)
+                bar.update(store(_generate_chunk(job)))
     seconds = time.perf_counter() - started
     for array in (depth, joints3d, pixels):
         array.flush()
@@ -214,7 +231,7 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
     meta = {
         "world": "wide" if wide else "paper",
         "generator_version": WIDE_GENERATOR_VERSION if wide else GENERATOR_VERSION,
-        "count": count,
+        "count": frames,
         "seed": seed,
         "chunk_frames": CHUNK,
         "camera": camera.to_dict(),
@@ -223,6 +240,9 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
         "frames_with_hand_out_of_view": int(out_of_view.sum()),
         "scene": asdict(config),
     }
+    if shard != (0, 1):
+        meta["shard"] = {"index": shard[0], "of": shard[1], "first_frame": first,
+                         "dataset_count": count}
     if wide:
         meta["mix"] = config.weights()
         meta["label_names"] = {"family": list(FAMILIES), "sensor": list(SENSORS),
@@ -232,13 +252,15 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
     return {**meta, "generation_seconds": seconds}
 
 
-def _store(result, depth, joints3d, pixels, labels, bar):
-    index, d, j, p, frame_labels = result
-    sl = slice(index * CHUNK, index * CHUNK + len(d))
-    depth[sl], joints3d[sl], pixels[sl] = d, j, p
+def _store(result, first, arrays, labels) -> int:
+    """One generated chunk into the (shard's) arrays; returns its frame count."""
+    index, *chunk, frame_labels = result
+    sl = slice(index * CHUNK - first, index * CHUNK - first + len(chunk[0]))
+    for array, values in zip(arrays, chunk):
+        array[sl] = values
     for name, values in frame_labels.items():
         labels[name][sl] = values
-    bar.update(len(d))
+    return len(chunk[0])
 
 
 TRAIN_FRACTION = 0.6  # the paper's 60/40 split of the 200,000 frames
@@ -253,8 +275,70 @@ def split_indices(count: int, val_frames: int, train_fraction: float = TRAIN_FRA
             np.arange(n_train, count))
 
 
-def load_frame_labels(directory: Path) -> dict | None:
-    """A wide-world dataset's per-frame labels {name: (N,) array}, or None (the paper's world)."""
+def world_config(meta: dict) -> SceneConfig | WideConfig:
+    """The scene configuration a dataset was generated with, from its meta.json."""
+    kind = WideConfig if meta.get("world") == "wide" else SceneConfig
+    return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["scene"].items()})
+
+
+class OnlineFrames:
+    """Fresh frames of a dataset's world, rendered by worker processes while training runs
+    (train --synth-online): each finished chunk overwrites the oldest frames of the training
+    arrays in place. Chunks come from their own seed stream (chunk indices from ONLINE_CHUNKS
+    on, spread over ranks), never the dataset's; which step sees which chunk depends on timing,
+    so such a run is not repeatable to the bit."""
+
+    ONLINE_CHUNKS = 1 << 40
+
+    def __init__(self, meta: dict, workers: int, arrays: tuple[np.ndarray, ...],
+                 share: tuple[int, int] = (0, 1)):
+        self._config, self._seed = world_config(meta), meta["seed"]
+        self._arrays = arrays  # depth uint16 mm, joints3d, pixels: written in place
+        self._rank, self._ranks = share
+        self._pool = multiprocessing.get_context("fork").Pool(workers)
+        self._pending: list = []
+        self._next_chunk, self._position, self.frames = 0, 0, 0
+        for _ in range(2 * workers):  # enough in flight that no worker waits
+            self._submit()
+
+    def _submit(self) -> None:
+        index = self.ONLINE_CHUNKS + self._next_chunk * self._ranks + self._rank
+        self._next_chunk += 1
+        self._pending.append(self._pool.apply_async(
+            _generate_chunk, ((self._seed, index, CHUNK, self._config),)))
+
+    def refresh(self) -> int:
+        """Store every chunk finished since the last call (never waits); frames stored."""
+        stored = 0
+        while self._pending and self._pending[0].ready():
+            _, *chunk, _ = self._pending.pop(0).get()
+            size = len(self._arrays[0])
+            rows = (self._position + np.arange(len(chunk[0]))) % size
+            for array, values in zip(self._arrays, chunk):
+                array[rows] = values
+            self._position = (self._position + len(chunk[0])) % size
+            stored += len(chunk[0])
+            self._submit()
+        self.frames += stored
+        return stored
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+class DatasetError(ValueError):
+    """Directories that are not one dataset (a user mistake, said in one line)."""
+
+
+def load_frame_labels(directory: Path | list[Path]) -> dict | None:
+    """A wide-world dataset's per-frame labels {name: (N,) array}, or None (the paper's world).
+    A list of directories: the shards' labels, concatenated in order."""
+    if isinstance(directory, (list, tuple)):
+        parts = [load_frame_labels(d) for d in directory]
+        if any(p is None for p in parts):
+            return None
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     path = Path(directory) / "frame_labels.npz"
     if not path.is_file():
         return None
@@ -262,11 +346,42 @@ def load_frame_labels(directory: Path) -> dict | None:
         return {name: labels[name] for name in labels.files}
 
 
-def load_dataset(directory: Path, mmap: bool = True):
-    """(depth uint16 mm, joints3d, pixels, meta) of a dataset written by write_dataset."""
+def load_dataset(directory: Path | list[Path], mmap: bool = True):
+    """(depth uint16 mm, joints3d, pixels, meta) of a dataset written by write_dataset.
+
+    A list of directories: shards of one dataset (synth --shard), consecutive and in order, read
+    as one (concatenated in memory; meta count is their total)."""
+    if isinstance(directory, (list, tuple)):
+        if len(directory) == 1:
+            return load_dataset(directory[0], mmap)
+        return _load_shards([Path(d) for d in directory])
     directory = Path(directory)
     mode = "r" if mmap else None
     meta = json.loads((directory / "meta.json").read_text())
     return (np.load(directory / "depth.npy", mmap_mode=mode),
             np.load(directory / "joints3d.npy", mmap_mode=mode),
             np.load(directory / "pixels.npy", mmap_mode=mode), meta)
+
+
+def _load_shards(directories: list[Path]):
+    parts = [load_dataset(d) for d in directories]
+    metas = [part[3] for part in parts]
+    same = ("world", "generator_version", "seed", "chunk_frames", "scene")
+    for directory, meta in zip(directories, metas):
+        if "shard" not in meta:
+            raise DatasetError(f"{directory} is a whole dataset, not a shard (synth --shard)")
+        if any(meta[key] != metas[0][key] for key in same) or \
+                meta["shard"]["dataset_count"] != metas[0]["shard"]["dataset_count"]:
+            raise DatasetError(f"{directory} is a shard of another dataset than "
+                               f"{directories[0]} (world, seed, count or scene differ)")
+    for (previous, before), (directory, meta) in zip(zip(directories, metas),
+                                                     zip(directories[1:], metas[1:])):
+        if meta["shard"]["first_frame"] != before["shard"]["first_frame"] + before["count"]:
+            raise DatasetError(f"{directory} does not follow {previous}: give the shards in "
+                               "order, none missing between them")
+    meta = {**metas[0], "count": sum(m["count"] for m in metas),
+            "frames_with_hand_out_of_view": sum(m["frames_with_hand_out_of_view"] for m in metas),
+            "shard": {**metas[0]["shard"], "of": metas[0]["shard"]["of"],
+                      "indices": [m["shard"]["index"] for m in metas]}}
+    del meta["shard"]["index"]
+    return (*(np.concatenate([part[k] for part in parts]) for k in range(3)), meta)

@@ -13,13 +13,19 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
+from torch.utils.data import DistributedSampler
+
+from depth_pose_ros.devices import autocast_dtype, describe, pick_device
 
 from depth_pose_ros.export import load_initial
 from depth_pose_ros.losses import LOSSES, training_loss
@@ -29,7 +35,7 @@ from depth_pose_ros.preprocess import (TEST_NOISE_SIGMA, TRAIN_NOISE_SIGMAS, Pre
                                        add_depth_noise, training_batch)
 from depth_pose_ros.joints import ERROR_SCALES, HANDS, NUM_TARGETS, to_targets
 from depth_pose_ros.depth_image import to_metres
-from depth_pose_ros.synth import TRAIN_FRACTION, load_dataset, split_indices
+from depth_pose_ros.synth import TRAIN_FRACTION, OnlineFrames, load_dataset, split_indices
 
 RECIPES = ("paper", "fast")
 
@@ -41,7 +47,7 @@ class TrainConfig:
     input_mode: str = "float"  # "float" (full precision) or "paper8bit"
     epochs: int = 100
     time_budget_min: float | None = None  # stop (and key the fast schedule) on wall time
-    batch_size: int = 256
+    batch_size: int = 256  # the global batch: ranks share it (and the learning rate's meaning)
     train_fraction: float = TRAIN_FRACTION
     val_frames: int = 4000
     max_train_frames: int | None = None  # use fewer training frames (tiny runs, tests)
@@ -50,7 +56,11 @@ class TrainConfig:
     loss: str = "mae"  # "mae": the paper's; "joints": 3D distance in metres (see losses.py)
     error_scales: bool = False  # beyond the paper: one more output per joint, its error scale
     seed: int = 0
-    threads: int = 2
+    threads: int = 2  # per process (per rank under torchrun)
+    device: str = "auto"  # devices.DEVICES; a run may resume on another device
+    # beyond the paper: this many worker processes render fresh frames of the data's world
+    # while training, replacing the oldest training frames (synth.OnlineFrames); 0: off
+    synth_online: int = 0
     # paper recipe (§4)
     paper_lr: float = 0.05
     paper_momentum: float = 0.3
@@ -77,11 +87,61 @@ def learning_rate(cfg: TrainConfig, progress: float) -> float:
     return cfg.fast_lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(p, 1.0))))
 
 
-def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) -> dict:
+class Ranks:
+    """This process's place among data-parallel ranks (torchrun sets WORLD_SIZE, RANK,
+    LOCAL_RANK; alone: rank 0 of 1). Rank 0 alone validates and writes; its decisions (the
+    schedule's progress, stopping) reach the others by broadcast."""
+
+    def __init__(self, device: torch.device):
+        self.size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.main = self.rank == 0
+        if self.size > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        if self.size == 1:
+            return model
+        return torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def from_main(self, *values: float) -> list[float]:
+        """Rank 0's values, on every rank."""
+        if self.size == 1:
+            return list(values)
+        tensor = torch.tensor(values, dtype=torch.float64)
+        dist.broadcast(tensor, 0)
+        return tensor.tolist()
+
+    def total(self, *values: float) -> list[float]:
+        """The sums over ranks."""
+        if self.size == 1:
+            return list(values)
+        tensor = torch.tensor(values, dtype=torch.float64)
+        dist.all_reduce(tensor)
+        return tensor.tolist()
+
+    def close(self) -> None:
+        if self.size > 1:
+            dist.destroy_process_group()
+
+
+# Options that say where a run runs, not what it computes: a run may resume with others.
+WHERE_NOT_WHAT = ("device", "threads")
+
+
+def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bool = True) -> dict:
     from tqdm import tqdm
 
     assert cfg.recipe in RECIPES, f"recipe must be one of {RECIPES}, got {cfg.recipe!r}"
     assert cfg.loss in LOSSES, f"loss must be one of {LOSSES}, got {cfg.loss!r}"
+    device = pick_device(cfg.device)
+    if device.type == "cuda" and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    ranks = Ranks(device)
+    if cfg.batch_size % ranks.size:
+        raise ValueError(f"--batch-size {cfg.batch_size} (the global batch) must divide "
+                         f"evenly among {ranks.size} ranks")
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,7 +151,9 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     train_idx, val_idx, _ = split_indices(len(depth_mm), cfg.val_frames, cfg.train_fraction)
     if cfg.max_train_frames:
         train_idx = train_idx[:cfg.max_train_frames]
-    train_depth = np.asarray(depth_mm[train_idx[0]:train_idx[-1] + 1])
+    train_depth = depth_mm[train_idx[0]:train_idx[-1] + 1]
+    # in memory; a copy of its own where online frames overwrite it
+    train_depth = np.array(train_depth) if cfg.synth_online else np.asarray(train_depth)
     val_depth = to_metres(depth_mm[val_idx[0]:val_idx[-1] + 1])
     pre = Preprocessor.fit(to_metres(train_depth), joints3d[train_idx],
                            pixels[train_idx], cfg.input_mode)
@@ -116,13 +178,15 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
     def get_batch(rng, idx):
         x, y = training_batch(pre, to_metres(train_depth[idx]), train_joints[idx],
                               train_pixels[idx], sigma_of_frame[idx], cfg.augment, rng,
-                              cfg.sensor_artifacts)
-        return (torch.from_numpy(x).to(memory_format=torch.channels_last), torch.from_numpy(y))
+                              cfg.sensor_artifacts, share=(ranks.rank, ranks.size))
+        return (torch.from_numpy(x).to(device, memory_format=torch.channels_last),
+                torch.from_numpy(y).to(device))
 
     @torch.inference_mode()
     def validate(model):
         model.eval()
-        outputs = torch.cat([model(val_x[i:i + 1024]).float() for i in range(0, len(val_x), 1024)])
+        outputs = torch.cat([model(val_x[i:i + 1024].to(device)).float().cpu()
+                             for i in range(0, len(val_x), 1024)])
         pred3d, _ = pre.joints(outputs.numpy())
         ap = average_precision(joint_distances(pred3d, val_true3d))
         return (loss_fn(outputs, val_y).item(), F.l1_loss(outputs[:, :NUM_TARGETS], val_y).item(),
@@ -134,49 +198,73 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
         if initial["arch"] != cfg.arch:
             raise ValueError(f"--init-from {cfg.init_from} is a {initial['arch']}, not a {cfg.arch}")
         model.load_state_dict(warm_start_from(initial, pre, cfg.error_scales))
+    model.to(device)
     if cfg.recipe == "paper":
         optimizer = torch.optim.SGD(model.parameters(), lr=cfg.paper_lr,
                                     momentum=cfg.paper_momentum)
     else:
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.fast_lr,
                                       weight_decay=cfg.fast_weight_decay)
-    use_bf16 = cfg.recipe == "fast"
+    # The fast recipe's bf16 autocast where the device has bf16 natively; f32 elsewhere.
+    autocast = autocast_dtype(device) if cfg.recipe == "fast" else None
     state = {"epoch": 0, "elapsed": 0.0, "best_val_loss": math.inf, "history": []}
     checkpoint_path = out / "checkpoint.pt"
     if checkpoint_path.exists():
-        saved = torch.load(checkpoint_path, weights_only=False)
+        saved = torch.load(checkpoint_path, weights_only=False, map_location="cpu")
         # An option added after the checkpoint was written takes its default: how that run ran.
-        assert {**asdict(TrainConfig()), **saved["config"]} == asdict(cfg), (
+        what = {k: v for k, v in {**asdict(TrainConfig()), **saved["config"]}.items()
+                if k not in WHERE_NOT_WHAT}
+        assert what == {k: v for k, v in asdict(cfg).items() if k not in WHERE_NOT_WHAT}, (
             f"{checkpoint_path} was written with another configuration; use a new --out")
         model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
+        optimizer.load_state_dict(saved["optimizer"])  # its state follows the weights' device
         state = saved["state"]
-        print(f"resuming {out} after epoch {state['epoch']} ({state['elapsed'] / 60:.1f} min)")
-    (out / "config.json").write_text(json.dumps(
-        {"config": asdict(cfg), "data": str(data), "data_meta": {k: meta[k] for k in (
-            "count", "seed", "generator_version")}, "weights": count_weights(model)}, indent=2))
+        if ranks.main:
+            print(f"resuming {out} after epoch {state['epoch']} ({state['elapsed'] / 60:.1f} min)")
+    net = ranks.wrap(model, device)
+    if ranks.main:
+        (out / "config.json").write_text(json.dumps(
+            {"config": asdict(cfg),
+             "data": [str(d) for d in data] if isinstance(data, list) else str(data),
+             "data_meta": {k: meta[k] for k in ("count", "seed", "generator_version")},
+             "weights": count_weights(model), "device": describe(device), "ranks": ranks.size},
+            indent=2))
 
     # --- the loop ------------------------------------------------------------------------------
-    steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
+    # Each rank takes every ranks-th frame of the epoch's order (DistributedSampler), and its
+    # share of each global batch of batch_size frames.
+    sampler = DistributedSampler(range(len(train_idx)), num_replicas=ranks.size, rank=ranks.rank,
+                                 shuffle=True, seed=cfg.seed)
+    share = cfg.batch_size // ranks.size
+    steps_per_epoch = math.ceil(len(sampler) / share)
+    online = OnlineFrames(meta, cfg.synth_online, (train_depth, train_joints, train_pixels),
+                          (ranks.rank, ranks.size)) if cfg.synth_online else None
     budget_s = cfg.time_budget_min * 60 if cfg.time_budget_min else None
     started = time.perf_counter() - state["elapsed"]
     stop_reason = "epochs"
     for epoch in range(state["epoch"], cfg.epochs):
-        rng = np.random.default_rng([cfg.seed, epoch])  # resumable: epoch-keyed randomness
-        order = rng.permutation(len(train_idx))
-        model.train()
+        sampler.set_epoch(epoch)  # resumable: epoch-keyed order, step-keyed draws
+        epoch_started = time.perf_counter()
+        order = np.fromiter(sampler, dtype=np.int64)
+        net.train()
         total, total_mae, seen = 0.0, 0.0, 0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}", disable=not progress_bar,
-                   leave=False, unit="batch")
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}",
+                   disable=not (progress_bar and ranks.main), leave=False, unit="batch")
         for step in bar:
             elapsed = time.perf_counter() - started
-            progress = max((epoch + step / steps_per_epoch) / cfg.epochs,
-                           elapsed / budget_s if budget_s else 0.0)
+            progress, out_of_time = ranks.from_main(
+                max((epoch + step / steps_per_epoch) / cfg.epochs,
+                    elapsed / budget_s if budget_s else 0.0),
+                float(bool(budget_s and elapsed > budget_s)))
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(cfg, progress)
-            x, y = get_batch(rng, order[step * cfg.batch_size:(step + 1) * cfg.batch_size])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                outputs = model(x)
+            if online is not None:
+                online.refresh()
+            x, y = get_batch(np.random.default_rng([cfg.seed, epoch, step]),
+                             order[step * share:(step + 1) * share])
+            with torch.autocast(device.type, dtype=autocast or torch.float32,
+                                enabled=autocast is not None):
+                outputs = net(x)
             loss = loss_fn(outputs.float(), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -185,39 +273,50 @@ def train(cfg: TrainConfig, data: Path, out: Path, progress_bar: bool = True) ->
             total_mae += F.l1_loss(outputs.detach().float()[:, :NUM_TARGETS], y).item() * len(y)
             seen += len(y)
             bar.set_postfix(loss=f"{total / seen:.4f}")
-            if budget_s and elapsed > budget_s:
+            if out_of_time:
                 stop_reason = "time budget"
                 break
         bar.close()
+        total, total_mae, seen = ranks.total(total, total_mae, seen)
+        train_seconds = time.perf_counter() - epoch_started
 
-        val_loss, val_mae, val_ap, val_ap_hands = validate(model)
         state["epoch"] = epoch + 1
         state["elapsed"] = time.perf_counter() - started
-        previous_best = state["best_val_loss"]
-        # MAE of the normalised outputs (the paper's figure) is kept whatever the loss.
-        row = {"epoch": epoch + 1, "minutes": round(state["elapsed"] / 60, 3),
-               "lr": optimizer.param_groups[0]["lr"], "train_mae": total_mae / seen,
-               "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands,
-               "train_loss": total / seen, "val_loss": val_loss}
-        state["history"].append(row)
-        print(f"epoch {epoch + 1}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
-              f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
-              f"{row['minutes']:.1f} min")
-        snapshot = {"model": model.state_dict(), "arch": cfg.arch, "config": asdict(cfg),
-                    "preprocessor": pre.to_dict(), "state": state,
-                    "data_meta": {k: meta[k] for k in ("count", "seed", "generator_version")}}
-        if val_loss < previous_best:
-            state["best_val_loss"] = val_loss
-            torch.save(snapshot, out / "best.pt")
-        torch.save({**snapshot, "optimizer": optimizer.state_dict()}, checkpoint_path)
-        write_history(out, state["history"])
-        if stop_reason == "time budget":
+        stop = stop_reason == "time budget"
+        if ranks.main:
+            val_loss, val_mae, val_ap, val_ap_hands = validate(model)
+            previous_best = state["best_val_loss"]
+            # MAE of the normalised outputs (the paper's figure) is kept whatever the loss.
+            row = {"epoch": epoch + 1, "minutes": round(state["elapsed"] / 60, 3),
+                   "lr": optimizer.param_groups[0]["lr"], "train_mae": total_mae / seen,
+                   "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands,
+                   "train_loss": total / seen, "val_loss": val_loss,
+                   "samples_per_s": round(seen / train_seconds, 1),
+                   "fresh_frames": online.frames if online is not None else 0}
+            state["history"].append(row)
+            print(f"epoch {epoch + 1}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
+                  f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
+                  f"{row['samples_per_s']:.0f} samples/s  {row['minutes']:.1f} min")
+            snapshot = {"model": model.state_dict(), "arch": cfg.arch, "config": asdict(cfg),
+                        "preprocessor": pre.to_dict(), "state": state,
+                        "data_meta": {k: meta[k] for k in ("count", "seed", "generator_version")}}
+            if val_loss < previous_best:
+                state["best_val_loss"] = val_loss
+                torch.save(snapshot, out / "best.pt")
+            torch.save({**snapshot, "optimizer": optimizer.state_dict()}, checkpoint_path)
+            write_history(out, state["history"])
+            if not stop and cfg.recipe == "paper" and \
+                    previous_best - val_loss < cfg.paper_min_improvement:
+                stop_reason = "validation loss improved less than the threshold"
+                stop = True
+        if ranks.from_main(float(stop))[0]:
             break
-        if cfg.recipe == "paper" and previous_best - val_loss < cfg.paper_min_improvement:
-            stop_reason = "validation loss improved less than the threshold"
-            break
-    print(f"stopped after epoch {state['epoch']} ({stop_reason}); best validation {cfg.loss} "
-          f"{state['best_val_loss']:.4f}; {state['elapsed'] / 60:.1f} min")
+    if online is not None:
+        online.close()
+    if ranks.main:
+        print(f"stopped after epoch {state['epoch']} ({stop_reason}); best validation {cfg.loss} "
+              f"{state['best_val_loss']:.4f}; {state['elapsed'] / 60:.1f} min")
+    ranks.close()
     return {"epochs": state["epoch"], "minutes": state["elapsed"] / 60,
             "best_val_loss": state["best_val_loss"], "stop_reason": stop_reason}
 
@@ -250,7 +349,9 @@ def warm_start_from(initial: dict, pre: Preprocessor, error_scales: bool) -> dic
 def write_history(out: Path, history: list[dict]) -> None:
     """history.csv and loss_curve.png (the paper's Fig. 4: MAE by epoch and by time)."""
     with open(out / "history.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(history[0]))
+        # every column any row has: a resumed run's older rows may lack newer ones
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in history for k in r)),
+                                restval="")
         writer.writeheader()
         writer.writerows(history)
     import matplotlib
@@ -271,3 +372,8 @@ def write_history(out: Path, history: list[dict]) -> None:
     fig.tight_layout()
     fig.savefig(out / "loss_curve.png", dpi=100)
     plt.close(fig)
+
+
+if __name__ == "__main__":  # torchrun --nproc_per_node N -m depth_pose_ros.train ARGS
+    from depth_pose_ros.cli import main
+    sys.exit(main(["train", *sys.argv[1:]]))

@@ -88,3 +88,29 @@ def test_scene_ranges(dataset):
     assert (line[:, 0] > 0).all()
     yaw = np.degrees(np.arctan2(np.abs(line[:, 2]), line[:, 0]))
     assert np.percentile(yaw, 99) < 35
+
+
+def test_shards_are_the_unsharded_dataset_byte_for_byte(tmp_path):
+    """synth --shard I/N: the N parts in order are exactly one run's frames (count not a
+    multiple of the chunk, more shards than some get chunks of), and load as one dataset."""
+    from depth_pose_ros.synth import CHUNK, DatasetError, load_dataset, write_dataset
+    count = 2 * CHUNK + 100
+    write_dataset(tmp_path / "whole", count, seed=5, progress=False)
+    for i in range(3):
+        write_dataset(tmp_path / f"part{i}", count, seed=5, progress=False, shard=(i, 3))
+    whole = load_dataset(tmp_path / "whole")
+    parts = load_dataset([tmp_path / f"part{i}" for i in range(3)])
+    for a, b in zip(whole[:3], parts[:3]):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    assert parts[3]["count"] == count and parts[3]["shard"]["indices"] == [0, 1, 2]
+    with pytest.raises(DatasetError, match="does not follow"):
+        load_dataset([tmp_path / "part0", tmp_path / "part2"])
+    with pytest.raises(DatasetError, match="not a shard"):
+        load_dataset([tmp_path / "whole", tmp_path / "part1"])
+
+
+def test_shard_option_is_checked(capsys):
+    from depth_pose_ros.cli import main
+    with pytest.raises(SystemExit) as exit_:
+        main(["synth", "--count", "10", "--out", "/tmp/x", "--shard", "3/3"])
+    assert exit_.value.code == 2 and "0 <= I < N" in capsys.readouterr().err
