@@ -144,7 +144,8 @@ class PoseNode(LifecycleNode):
         self._frames, self._markers_shown, self._markers_time = 0, False, -math.inf
         self._last_warning: dict[str, float] = {}
         self._stats = FrameStats(start=time.monotonic())
-        self._subscriptions_and_timers: list = []
+        self._inputs: list = []  # the subscriptions, while active
+        self._timers_active: list = []
         self._configure_error: Exception | None = None
         self._joints_pub = self.create_publisher(BodyJoints, "body_joints", 10)
         self._tf_pub = self.create_publisher(TFMessage, "/tf", ros_messages.TF_QOS)
@@ -186,24 +187,25 @@ class PoseNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._stats = FrameStats(start=time.monotonic())
-        self._subscriptions_and_timers = [
+        self._inputs = [
             self.create_subscription(CameraInfo, "camera_info", self.on_camera_info,
                                      qos_profile_sensor_data),
             self.create_subscription(Image, "depth", self.on_depth, qos_profile_sensor_data)]
-        for period, callback in ((self._param("stats_period"), self.on_stats),
-                                 (self._param("diagnostics_period"), self.on_diagnostics)):
-            if period > 0:
-                self._subscriptions_and_timers.append(self.create_timer(period, callback))
+        self._timers_active = [
+            self.create_timer(period, callback)
+            for period, callback in ((self._param("stats_period"), self.on_stats),
+                                     (self._param("diagnostics_period"), self.on_diagnostics))
+            if period > 0]
         self.get_logger().info(f"waiting for images on {self.resolve_topic_name('depth')} and "
                                f"{self.resolve_topic_name('camera_info')}")
         return TransitionCallbackReturn.SUCCESS
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        for entity in self._subscriptions_and_timers:
-            destroy = self.destroy_timer if hasattr(entity, "timer_period_ns") else \
-                self.destroy_subscription
-            destroy(entity)
-        self._subscriptions_and_timers = []
+        for subscription in self._inputs:
+            self.destroy_subscription(subscription)
+        for timer in self._timers_active:
+            self.destroy_timer(timer)
+        self._inputs, self._timers_active = [], []
         if self._smoother is not None:
             self._smoother.reset()
         return TransitionCallbackReturn.SUCCESS
@@ -214,7 +216,7 @@ class PoseNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        if self._subscriptions_and_timers:
+        if self._inputs:
             self.on_deactivate(state)
         return self.on_cleanup(state)
 
