@@ -1,0 +1,92 @@
+"""Who is who over time: an ID per person that lasts while they are seen, survives short misses,
+and is never reused within a run (issue 16's tracker; ROS-free).
+
+Each frame's people are matched to the tracks by one assignment (scipy's
+linear_sum_assignment) on a cost in metres: the distance of the mid-hip from where the track's
+constant-velocity prediction puts it, plus pose_weight times the mean distance of the other
+joints relative to the mid-hip. Pairs costing more than gate_m are never matched: such a
+person starts a new track. Joint smoothing (One-Euro) is kept per track.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from depth_pose_ros.smoothing import OneEuroFilter
+
+NEW, TRACKED, LOST = "new", "tracked", "lost"  # a track's state in the frame just processed
+
+
+@dataclass
+class Track:
+    id: int
+    joints3d: np.ndarray  # (7, 3) metres, smoothed when the tracker smooths
+    state: str
+    last_seen: float  # seconds
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(3))  # of the mid-hip, m/s
+    smoother: OneEuroFilter | None = None
+
+    def predicted_root(self, stamp: float) -> np.ndarray:
+        return self.joints3d[0] + self.velocity * (stamp - self.last_seen)
+
+
+class PeopleTracker:
+    def __init__(self, lost_timeout_s: float = 1.0, gate_m: float = 0.6, pose_weight: float = 0.5,
+                 smoothing: tuple[float, float] | None = (2.0, 1.0)):
+        """smoothing: One-Euro (min_cutoff Hz, beta) per track, or None for raw joints."""
+        if lost_timeout_s < 0 or gate_m <= 0 or pose_weight < 0:
+            raise ValueError("need lost_timeout_s >= 0, gate_m > 0, pose_weight >= 0")
+        self.lost_timeout_s, self.gate_m, self.pose_weight = lost_timeout_s, gate_m, pose_weight
+        self.smoothing = smoothing
+        self.tracks: list[Track] = []
+        self._next_id = 1
+
+    def _cost(self, track: Track, joints3d: np.ndarray, stamp: float) -> float:
+        root = np.linalg.norm(joints3d[0] - track.predicted_root(stamp))
+        pose = np.linalg.norm((joints3d[1:] - joints3d[0]) - (track.joints3d[1:] - track.joints3d[0]),
+                              axis=1)
+        return float(root + self.pose_weight * np.nanmean(pose)) if np.isfinite(pose).any() \
+            else float(root)
+
+    def update(self, stamp: float, people: list[np.ndarray]) -> list[Track]:
+        """This frame's people ((7, 3) joints each, mid-hip first) -> the tracks: new and
+        tracked ones carry this frame's joints; lost ones are held until lost_timeout_s has
+        passed since they were last seen, then dropped for good."""
+        cost = np.full((len(self.tracks), len(people)), np.inf)
+        for i, track in enumerate(self.tracks):
+            for j, joints3d in enumerate(people):
+                cost[i, j] = self._cost(track, joints3d, stamp)
+        feasible = np.where(cost <= self.gate_m, cost, 1e6)  # assignment needs finite costs
+        rows, cols = linear_sum_assignment(feasible) if cost.size else ((), ())
+        matched = {j: i for i, j in zip(rows, cols) if cost[i, j] <= self.gate_m}
+        for i, track in enumerate(self.tracks):
+            if i not in matched.values():
+                track.state = LOST
+        for j, joints3d in enumerate(people):
+            if j in matched:
+                self._follow(self.tracks[matched[j]], joints3d, stamp)
+            else:
+                self.tracks.append(self._start(joints3d, stamp))
+        self.tracks = [t for t in self.tracks
+                       if t.state != LOST or stamp - t.last_seen <= self.lost_timeout_s]
+        return list(self.tracks)
+
+    def _start(self, joints3d: np.ndarray, stamp: float) -> Track:
+        smoother = OneEuroFilter(*self.smoothing) if self.smoothing else None
+        track = Track(self._next_id, np.array(joints3d, dtype=np.float64), NEW, stamp,
+                      smoother=smoother)
+        if smoother is not None:
+            track.joints3d = smoother(joints3d, stamp)
+        self._next_id += 1  # never reused within a run
+        return track
+
+    def _follow(self, track: Track, joints3d: np.ndarray, stamp: float) -> None:
+        previous_root, previous_time = track.joints3d[0].copy(), track.last_seen
+        track.joints3d = track.smoother(joints3d, stamp) if track.smoother is not None \
+            else np.array(joints3d, dtype=np.float64)
+        dt = stamp - previous_time
+        if dt > 0:  # damped: one noisy step must not fling the prediction far
+            track.velocity = 0.5 * track.velocity + 0.5 * (track.joints3d[0] - previous_root) / dt
+        track.state, track.last_seen = TRACKED, stamp

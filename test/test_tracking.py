@@ -1,0 +1,77 @@
+"""IDs that last (issue 16's tracker), on hand-made walks."""
+import numpy as np
+import pytest
+
+from depth_pose_ros.tracking import LOST, NEW, TRACKED, PeopleTracker
+
+POSE = np.array([[0, 0, 0], [-0.2, -0.45, 0], [-0.3, -0.2, 0], [-0.3, 0.05, 0],
+                 [0.2, -0.45, 0], [0.3, -0.2, 0], [0.3, 0.05, 0]], dtype=float)
+
+
+def person(x, z=3.0, arms=0.0):
+    joints = POSE.copy()
+    joints[[3, 6], 1] -= arms  # hands raised by arms metres
+    return joints + [x, 0.0, z]
+
+
+def ids(tracks, state=None):
+    return [t.id for t in tracks if state is None or t.state == state]
+
+
+def test_two_people_walking_keep_their_ids_and_states_move_on():
+    tracker = PeopleTracker(smoothing=None)
+    first = tracker.update(0.0, [person(-1.0), person(1.0)])
+    assert ids(first, NEW) == [1, 2]
+    for k in range(1, 30):  # 30 Hz, walking apart at 1 m/s
+        tracks = tracker.update(k / 30, [person(-1.0 - k / 30), person(1.0 + k / 30)])
+        assert ids(tracks, TRACKED) == [1, 2]
+    by_id = {t.id: t for t in tracks}
+    assert by_id[1].joints3d[0, 0] < 0 < by_id[2].joints3d[0, 0]
+
+
+def test_people_crossing_keep_their_ids():
+    """Side by side in depth, walking through each other's place at 1 m/s each."""
+    tracker = PeopleTracker(smoothing=None)
+    for k in range(61):
+        t = k / 30
+        left, right = person(-1.0 + t, z=3.0, arms=0.3), person(1.0 - t, z=3.3)
+        tracks = tracker.update(t, [right, left] if k % 2 else [left, right])
+    by_id = {t.id: t.joints3d[0, 0] for t in tracks}
+    assert set(by_id) == {1, 2}
+    assert by_id[1] == pytest.approx(1.0) and by_id[2] == pytest.approx(-1.0)
+
+
+def test_an_id_survives_a_short_occlusion_and_is_never_reused():
+    tracker = PeopleTracker(lost_timeout_s=1.0, smoothing=None)
+    tracker.update(0.0, [person(0.0)])
+    tracker.update(0.1, [person(0.0)])
+    for k in range(1, 16):  # hidden for 0.5 s
+        tracks = tracker.update(0.1 + k / 30, [])
+        assert ids(tracks, LOST) == [1]
+    assert ids(tracker.update(0.65, [person(0.05)]), TRACKED) == [1]
+    tracker.update(0.7, [])
+    assert tracker.update(1.8, []) == []  # lost for longer than the timeout: dropped
+    assert ids(tracker.update(1.9, [person(0.0)]), NEW) == [2]  # the same place, a new ID
+
+
+def test_a_far_detection_starts_a_new_track_instead_of_stealing_an_id():
+    tracker = PeopleTracker(gate_m=0.6, smoothing=None)
+    tracker.update(0.0, [person(0.0)])
+    tracks = tracker.update(0.033, [person(2.0)])
+    assert ids(tracks, LOST) == [1] and ids(tracks, NEW) == [2]
+
+
+def test_state_stays_bounded_when_many_come_and_go():
+    tracker = PeopleTracker(lost_timeout_s=0.5, smoothing=None)
+    for k in range(300):
+        tracker.update(k * 0.1, [person(5.0 * (k % 7)), person(-5.0 * (k % 5) - 40)][:k % 3])
+    assert len(tracker.tracks) <= 12
+
+
+def test_smoothing_is_kept_per_track():
+    tracker = PeopleTracker(smoothing=(1.0, 0.0))
+    tracker.update(0.0, [person(-1.0), person(1.0)])
+    tracks = tracker.update(0.1, [person(-1.0, arms=0.2), person(1.0)])
+    by_id = {t.id: t for t in tracks}
+    assert 0.0 < -(by_id[1].joints3d[3, 1] - person(-1.0)[3, 1]) < 0.2  # lagging the raise
+    np.testing.assert_allclose(by_id[2].joints3d, person(1.0))  # the other, untouched
