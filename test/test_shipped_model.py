@@ -68,7 +68,8 @@ def test_wide_model_json_records_its_world_its_confidence_and_both_test_sets():
     assert info["arch"] == "dnn33" and info["error_scales"] is True
     assert info["weights"] == 3_251_586 + 500 * 7 + 7  # seven more outputs: the error scales
     assert info["training"]["data"]["count"] == 160000
-    assert info["training"]["config"]["init_from"] == "models/dnn33"  # the paper model's weights
+    # stage 2 of a chain that began from the paper model's weights (MODEL.md lists the stages)
+    assert info["training"]["config"]["init_from"] == "models/dnn33-wide"
     wide = info["metrics"]["wide_all"]
     assert wide["n_frames"] == 20000 and "family_frontal" in wide["breakdown"]
     assert wide["confidence"]["threshold"] == 0.5
