@@ -232,7 +232,7 @@ def evaluate_bag(bag: Path, out: Path, depth_topic: str | None = None,
 
 def _smoothed(frames) -> np.ndarray:
     """The estimates as the node publishes them with its default smoothing."""
-    from depth_pose_ros.pose_node import PARAMETERS  # the node's defaults, one place
+    from depth_pose_ros.node_parameters import PARAMETERS  # the node's defaults, one place
     from depth_pose_ros.smoothing import OneEuroFilter
 
     smooth = OneEuroFilter(PARAMETERS["smoothing_min_cutoff"][0], PARAMETERS["smoothing_beta"][0])
@@ -359,7 +359,7 @@ def _write_estimates(path: Path, source: Path, frames, topics: _Topics) -> None:
     from std_msgs.msg import Header
     from builtin_interfaces.msg import Time
 
-    from depth_pose_ros.pose_node import PARAMETERS
+    from depth_pose_ros.node_parameters import PARAMETERS
     from depth_pose_ros.ros_messages import PoseMessages
 
     if path.exists():

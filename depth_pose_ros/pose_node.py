@@ -26,85 +26,31 @@ from visualization_msgs.msg import MarkerArray
 
 from depth_pose_ros import ros_messages
 from depth_pose_ros.depth_image import DepthImageError
-from depth_pose_ros.estimator import PRECISIONS, ModelError, PoseEstimator
+from depth_pose_ros.estimator import ModelError, PoseEstimator
 from depth_pose_ros.frame_stats import FrameStats
 from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.msg import BodyJoints
+from depth_pose_ros.node_parameters import PARAMETERS, ParameterError, check_parameters
 from depth_pose_ros.person import PersonFilter
 from depth_pose_ros.pipeline import CameraError, PosePipeline
 from depth_pose_ros.smoothing import OneEuroFilter
 
 
 
-def _range(low, high):
-    if isinstance(low, int):
-        return {"integer_range": [IntegerRange(from_value=low, to_value=high, step=1)]}
-    return {"floating_point_range": [FloatingPointRange(from_value=low, to_value=high)]}
+def _descriptor(description: str, extra: dict) -> ParameterDescriptor:
+    """A table entry (node_parameters.PARAMETERS) -> its ParameterDescriptor."""
+    extra = dict(extra)
+    low_high = extra.pop("range", None)
+    if isinstance(low_high, tuple) and isinstance(low_high[0], int):
+        extra["integer_range"] = [IntegerRange(from_value=low_high[0], to_value=low_high[1],
+                                               step=1)]
+    elif low_high is not None:
+        extra["floating_point_range"] = [FloatingPointRange(from_value=low_high[0],
+                                                            to_value=low_high[1])]
+    return ParameterDescriptor(description=description, **extra)
 
 
-# name: (default, description, extra descriptor fields). config/pose.yaml repeats the defaults.
-PARAMETERS = {
-    "model_path": ("", "model directory written by `depth-pose export`; empty: the shipped DNN33",
-                   {"read_only": True}),
-    "precision": ("", f"inference precision: empty (the model's choice) or one of {PRECISIONS}",
-                  {"read_only": True}),
-    "mirror_average": (True, "run each frame and its left-right mirror image in one batch and "
-                       "average the two estimates (AP@10cm +0.02, about 1.5x the inference time)",
-                       {"read_only": True}),
-    "inference_threads": (0, "OpenVINO CPU threads; 0: OpenVINO's choice",
-                          {"read_only": True, **_range(0, 256)}),
-    "frame_prefix": ("body_", "TF child frames are <frame_prefix><joint name>", {}),
-    "min_depth": (0.5, "metres; nearer returns are ignored", _range(0.1, 10.0)),
-    "max_depth": (4.5, "metres; farther returns are ignored (the network knows 0.5-4.5 m)",
-                  _range(0.2, 20.0)),
-    "remove_floor": (True, "find and remove the floor plane before isolating the person", {}),
-    "roi_x_offset": (0, "region of interest in source pixels (as sensor_msgs/RegionOfInterest)",
-                     _range(0, 16384)),
-    "roi_y_offset": (0, "region of interest: first row", _range(0, 16384)),
-    "roi_width": (0, "region of interest: width in pixels; 0: to the right edge",
-                  _range(0, 16384)),
-    "roi_height": (0, "region of interest: height in pixels; 0: to the bottom edge",
-                   _range(0, 16384)),
-    # On by default: `depth-pose bench-smoothing` measured less error and a third of the jitter.
-    "smoothing": (True, "One-Euro filter on the joints over time (less jitter, some lag)", {}),
-    "smoothing_min_cutoff": (2.0, "One-Euro cutoff at rest, Hz", _range(0.01, 30.0)),
-    "smoothing_beta": (1.0, "One-Euro speed coefficient, per m/s", _range(0.0, 100.0)),
-    "publish_tf": (True, "publish one TF frame per joint on /tf", {}),
-    "publish_markers": (True, "publish joint spheres and bones on body_markers", {}),
-    "markers_max_rate": (30.0, "Hz; markers are for eyes (RViz), not every frame of a fast "
-                         "camera; 0: every frame", _range(0.0, 1000.0)),
-    "publish_network_input": (False, "publish the 60 x 50 network input on ~/network_input",
-                              {}),
-    "warning_period": (5.0, "seconds between two warnings of the same kind (bad input)",
-                       _range(0.0, 3600.0)),
-    "stats_period": (10.0, "seconds between log lines with rate and latency; 0: never",
-                     {"read_only": True, **_range(0.0, 3600.0)}),
-    "diagnostics_period": (1.0, "seconds between two diagnostic_msgs/DiagnosticArray on "
-                           "/diagnostics (rates, drops, latency, warnings); 0: none",
-                           {"read_only": True, **_range(0.0, 3600.0)}),
-    "managed": (False, "true: a lifecycle manager configures (loads the model) and activates "
-                "(subscribes) the node; false: it does both itself at start", {"read_only": True}),
-}
 DIAGNOSTICS_QOS = QoSProfile(depth=10)  # as diagnostic_updater: reliable, volatile
-
-
-class ParameterError(ValueError):
-    """A parameter value the node refuses: a user mistake, said in one line."""
-
-
-def check_parameters(values: dict) -> str | None:
-    """The node's rules beyond each parameter's type and range, which its descriptor holds and
-    rclpy checks first. One function for start-up and every set, whatever the value's source
-    (YAML, launch argument, -p, ros2 param set): None if fine, else why not, in one line."""
-    if values["precision"] not in ("", *PRECISIONS):
-        return f"precision must be empty or one of {', '.join(PRECISIONS)}, got " \
-               f"{values['precision']!r}"
-    if not values["min_depth"] < values["max_depth"]:
-        return f"min_depth ({values['min_depth']}) must be < max_depth ({values['max_depth']})"
-    prefix = values["frame_prefix"]
-    if prefix.startswith("/") or any(c.isspace() for c in prefix):
-        return f"frame_prefix must not start with '/' or hold spaces, got {prefix!r}"
-    return None
 
 
 def _refusal(name: str, error: Exception) -> str:
@@ -128,8 +74,7 @@ class PoseNode(LifecycleNode):
         super().__init__("pose_node", **kwargs)
         for name, (default, description, extra) in PARAMETERS.items():
             try:
-                self.declare_parameter(name, default, ParameterDescriptor(
-                    description=description, **extra))
+                self.declare_parameter(name, default, _descriptor(description, extra))
             except (InvalidParameterTypeException, InvalidParameterValueException) as error:
                 raise ParameterError(f"parameter {name}: {_refusal(name, error)}") from None
         problem = check_parameters(self._values())

@@ -198,3 +198,17 @@ def test_a_bag_recorded_before_the_confidence_field_still_evaluates(tmp_path, st
     metrics = evaluate_bag(tmp_path / "old", tmp_path / "report", progress=False)
     assert metrics["frames_with_truth"] == metrics["frames"] == 15
     assert metrics["ap10"]["root"] > 0.9
+
+
+def test_bag_eval_runs_where_rclpy_is_not_installed(synth_bag, tmp_path):
+    """bag-eval (without --write-bag) needs no ROS: rclpy hidden from the process."""
+    probe = ("import sys\n"
+             "sys.modules['rclpy'] = None  # import rclpy now raises ImportError\n"
+             "from depth_pose_ros.cli import main\n"
+             f"sys.exit(main(['bag-eval', {str(synth_bag)!r}, '--out', "
+             f"{str(tmp_path / 'report')!r}]))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert metrics["frames"] == 30
