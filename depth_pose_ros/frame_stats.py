@@ -2,6 +2,7 @@
 dropped and why, latency, people seen. ROS-free, so it is tested without the middleware."""
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,8 @@ class FrameStats:
     outputs: int = 0
     dropped: int = 0
     people_seen: int = 0
-    latencies_s: list[float] = field(default_factory=list)
+    # bounded: with /diagnostics off nothing closes the window
+    latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
     problems: dict[str, str] = field(default_factory=dict)
 
     def received(self) -> None:

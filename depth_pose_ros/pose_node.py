@@ -60,9 +60,6 @@ def _refusal(name: str, error: Exception) -> str:
     return text.partition("Reason: ")[2] or text
 
 
-
-
-
 class PoseNode(LifecycleNode):
     """Estimates a person's upper-body joints in every depth frame that has a CameraInfo.
 

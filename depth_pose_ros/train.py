@@ -26,7 +26,6 @@ import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
 from depth_pose_ros.devices import autocast_dtype, describe, pick_device
-
 from depth_pose_ros.export import load_initial
 from depth_pose_ros.losses import LOSSES, training_loss
 from depth_pose_ros.metrics import average_precision, joint_distances, mean_without_root
@@ -130,6 +129,10 @@ class Ranks:
 WHERE_NOT_WHAT = ("device", "threads")
 
 
+def _what(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in WHERE_NOT_WHAT}
+
+
 def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bool = True) -> dict:
     from tqdm import tqdm
 
@@ -148,6 +151,7 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
 
     # --- data: uint16 millimetres in memory, targets normalised once ---------------------------
     depth_mm, joints3d, pixels, meta = load_dataset(data)
+    data_meta = {k: meta[k] for k in ("count", "seed", "generator_version")}
     train_idx, val_idx, _ = split_indices(len(depth_mm), cfg.val_frames, cfg.train_fraction)
     if cfg.max_train_frames:
         train_idx = train_idx[:cfg.max_train_frames]
@@ -212,9 +216,7 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, weights_only=False, map_location="cpu")
         # An option added after the checkpoint was written takes its default: how that run ran.
-        what = {k: v for k, v in {**asdict(TrainConfig()), **saved["config"]}.items()
-                if k not in WHERE_NOT_WHAT}
-        assert what == {k: v for k, v in asdict(cfg).items() if k not in WHERE_NOT_WHAT}, (
+        assert _what({**asdict(TrainConfig()), **saved["config"]}) == _what(asdict(cfg)), (
             f"{checkpoint_path} was written with another configuration; use a new --out")
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])  # its state follows the weights' device
@@ -226,8 +228,8 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
         (out / "config.json").write_text(json.dumps(
             {"config": asdict(cfg),
              "data": [str(d) for d in data] if isinstance(data, list) else str(data),
-             "data_meta": {k: meta[k] for k in ("count", "seed", "generator_version")},
-             "weights": count_weights(model), "device": describe(device), "ranks": ranks.size},
+             "data_meta": data_meta, "weights": count_weights(model),
+             "device": describe(device), "ranks": ranks.size},
             indent=2))
 
     # --- the loop ------------------------------------------------------------------------------
@@ -298,8 +300,7 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
                   f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
                   f"{row['samples_per_s']:.0f} samples/s  {row['minutes']:.1f} min")
             snapshot = {"model": model.state_dict(), "arch": cfg.arch, "config": asdict(cfg),
-                        "preprocessor": pre.to_dict(), "state": state,
-                        "data_meta": {k: meta[k] for k in ("count", "seed", "generator_version")}}
+                        "preprocessor": pre.to_dict(), "state": state, "data_meta": data_meta}
             if val_loss < previous_best:
                 state["best_val_loss"] = val_loss
                 torch.save(snapshot, out / "best.pt")
