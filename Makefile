@@ -9,8 +9,8 @@ DEMO := build/demo
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt setup.py package.xml CMakeLists.txt msg/BodyJoints.msg \
-		tools/setup-venv.sh tools/tf2_msgs/msg/TFMessage.msg
+$(STAMP): requirements.txt setup.py package.xml CMakeLists.txt $(wildcard msg/*.msg) \
+		tools/setup-venv.sh $(wildcard tools/*_msgs/msg/*.msg)
 	bash tools/setup-venv.sh $(VENV)
 	touch $@
 

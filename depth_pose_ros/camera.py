@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from depth_pose_ros import distortion as lens
+
 VIRTUAL_WIDTH = 60
 VIRTUAL_HEIGHT = 50
 VIRTUAL_HFOV_DEG = 57.0
@@ -21,7 +23,8 @@ VIRTUAL_HFOV_DEG = 57.0
 
 @dataclass(frozen=True)
 class PinholeCamera:
-    """Projection and back-projection for one pinhole camera (no lens distortion)."""
+    """Projection and back-projection for one camera: a pinhole, or a pinhole with a
+    sensor_msgs/CameraInfo lens distortion (distortion.MODELS) for an unrectified image."""
 
     width: int
     height: int
@@ -29,6 +32,24 @@ class PinholeCamera:
     fy: float
     cx: float
     cy: float
+    distortion_model: str = ""  # "" (none) or one of distortion.MODELS
+    distortion: tuple[float, ...] = ()  # CameraInfo.d
+
+    @property
+    def distorted(self) -> bool:
+        return bool(self.distortion_model) and any(self.distortion)
+
+    def pixels_of_rays(self, xy: np.ndarray) -> np.ndarray:
+        """(..., 2) normalised ray coordinates (x / z, y / z) -> (..., 2) pixels (u, v)."""
+        xy = lens.distort(xy, self.distortion_model, self.distortion) if self.distorted \
+            else np.asarray(xy, dtype=np.float64)
+        return np.stack([self.fx * xy[..., 0] + self.cx, self.fy * xy[..., 1] + self.cy], axis=-1)
+
+    def rays_of_pixels(self, uv: np.ndarray) -> np.ndarray:
+        """(..., 2) pixels (u, v) -> (..., 2) normalised ray coordinates (x / z, y / z)."""
+        uv = np.asarray(uv, dtype=np.float64)
+        xy = np.stack([(uv[..., 0] - self.cx) / self.fx, (uv[..., 1] - self.cy) / self.fy], -1)
+        return lens.undistort(xy, self.distortion_model, self.distortion) if self.distorted else xy
 
     @classmethod
     def from_hfov(cls, width: int, height: int, hfov_deg: float) -> PinholeCamera:
@@ -50,6 +71,8 @@ class PinholeCamera:
         """(..., 3) points in the camera frame -> (..., 2) pixel coordinates (u, v). Needs z > 0."""
         points = np.asarray(points)
         z = points[..., 2]
+        if self.distorted:
+            return self.pixels_of_rays(points[..., :2] / z[..., None])
         u = self.fx * points[..., 0] / z + self.cx
         v = self.fy * points[..., 1] / z + self.cy
         return np.stack([u, v], axis=-1)
@@ -57,6 +80,9 @@ class PinholeCamera:
     def back_project(self, u: np.ndarray, v: np.ndarray, depth: np.ndarray) -> np.ndarray:
         """Pixel coordinates and z-depth (same shapes) -> (..., 3) points in the camera frame."""
         depth = np.asarray(depth)
+        if self.distorted:
+            xy = self.rays_of_pixels(np.stack(np.broadcast_arrays(u, v), axis=-1))
+            return np.stack([xy[..., 0] * depth, xy[..., 1] * depth, depth], axis=-1)
         x = (np.asarray(u) - self.cx) / self.fx * depth
         y = (np.asarray(v) - self.cy) / self.fy * depth
         return np.stack([x, y, depth], axis=-1)
@@ -78,5 +104,8 @@ class PinholeCamera:
         return (u >= -0.5) & (u <= self.width - 0.5) & (v >= -0.5) & (v <= self.height - 0.5)
 
     def to_dict(self) -> dict:
-        return {"width": self.width, "height": self.height,
-                "fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy}
+        pinhole = {"width": self.width, "height": self.height,
+                   "fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy}
+        return pinhole if not self.distortion_model else \
+            pinhole | {"distortion_model": self.distortion_model,
+                       "distortion": list(self.distortion)}

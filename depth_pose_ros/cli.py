@@ -14,7 +14,7 @@ from depth_pose_ros.losses import LOSSES
 
 # models.ARCHITECTURES has the same names (a test checks); listed here so that --help and the
 # other subcommands do not import torch.
-ARCHITECTURE_NAMES = ("mlp", "dnn20", "dnn33", "dnn50") + tuple(
+ARCHITECTURE_NAMES = ("mlp", "dnn20", "dnn33", "dnn50", "dnn48w") + tuple(
     f"{net}_{cut}" for net in ("mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r")
     for cut in ("f", "s"))
 
@@ -366,7 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--init-from", type=Path, default=None, metavar="RUN",
                          help="start from a run's best weights or an exported model's (e.g. "
                          "models/dnn33) with a fresh schedule; from other data, its output layer "
-                         "is rescaled to this data's target ranges")
+                         "is rescaled to this data's target ranges; a DNN into a wider DNN "
+                         "(dnn33 -> dnn48w) is widened without changing its predictions")
     trainer.add_argument("--lr", type=float, default=None,
                          help="peak learning rate of the fast recipe (default 1.5e-3)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -1,5 +1,6 @@
 """Lens distortion models of sensor_msgs/CameraInfo, as OpenCV and image_geometry define them
-(issue 16 groundwork; not yet used by the reprojection).
+(PinholeCamera applies them to unrectified images: projection, back-projection and the
+reprojection into the network's virtual cameras).
 
 On normalised image coordinates (x / z, y / z): distort() takes an ideal ray to the coordinates
 that a raw (unrectified) image shows it at, undistort() goes back by fixed-point iteration, as

@@ -183,6 +183,9 @@ ARCHITECTURES = {
     "dnn20": lambda outputs: DNN(20, outputs=outputs),
     "dnn33": lambda outputs: DNN(33, outputs=outputs),
     "dnn50": lambda outputs: DNN(50, outputs=outputs),
+    # beyond the paper: DNN33 widened for the wide world (issue 15), reachable from a trained
+    # DNN33 by train.widen_dnn without changing what it predicts
+    "dnn48w": lambda outputs: DNN(48, hidden=1000, outputs=outputs),
     **{f"{name}_f": (lambda outputs, make=make: Regressor(make(), outputs=outputs))
        for name, make in _FEATURES.items()},
     **{f"{name}_s": (lambda outputs, make=make: Regressor(first_layers(make()), hidden=500,

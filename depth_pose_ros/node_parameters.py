@@ -4,6 +4,7 @@ ParameterDescriptors; bag-eval and the benchmarks read its defaults without rclp
 from __future__ import annotations
 
 from depth_pose_ros.estimator import PRECISIONS
+from depth_pose_ros.tracking import CHOICES
 
 # name: (default, description, {read_only, range: (low, high)}). config/pose.yaml repeats the
 # defaults; a test keeps them in step.
@@ -17,7 +18,20 @@ PARAMETERS = {
                        {"read_only": True}),
     "inference_threads": (0, "OpenVINO CPU threads; 0: OpenVINO's choice",
                           {"read_only": True, "range": (0, 256)}),
-    "frame_prefix": ("body_", "TF child frames are <frame_prefix><joint name>", {}),
+    "frame_prefix": ("body_", "TF child frames are <frame_prefix><id>_<joint name>", {}),
+    "max_people": (4, "at most this many people are estimated per frame, closest first (the "
+                   "work grows with it)", {"range": (1, 16)}),
+    "lost_timeout": (1.0, "seconds a person unseen keeps their ID (and /bodies lists them as "
+                     "lost) before they are dropped for good", {"range": (0.0, 60.0)}),
+    "tracking_gate": (0.6, "metres: a person this far (mid-hip, plus half the pose difference) "
+                      "from where a tracked one was expected starts a new ID",
+                      {"range": (0.05, 5.0)}),
+    "body_joints_person": ("central", "who /body_joints carries: 'central', the tracked person "
+                           "nearest the optical axis, or 'nearest', the one nearest the camera; "
+                           "held while they stay in view", {}),
+    "hri.enabled": (False, "also publish ROS4HRI (REP-155): /humans/bodies/tracked, "
+                    "/humans/bodies/<id>/skeleton2d and roi, TF body_<id> (needs hri_msgs)",
+                    {"read_only": True}),
     "min_depth": (0.5, "metres; nearer returns are ignored", {"range": (0.1, 10.0)}),
     "max_depth": (4.5, "metres; farther returns are ignored (the network knows 0.5-4.5 m)",
                   {"range": (0.2, 20.0)}),
@@ -64,6 +78,9 @@ def check_parameters(values: dict) -> str | None:
                f"{values['precision']!r}"
     if not values["min_depth"] < values["max_depth"]:
         return f"min_depth ({values['min_depth']}) must be < max_depth ({values['max_depth']})"
+    if values["body_joints_person"] not in CHOICES:
+        return f"body_joints_person must be one of {', '.join(CHOICES)}, got " \
+               f"{values['body_joints_person']!r}"
     prefix = values["frame_prefix"]
     if prefix.startswith("/") or any(c.isspace() for c in prefix):
         return f"frame_prefix must not start with '/' or hold spaces, got {prefix!r}"

@@ -180,7 +180,14 @@ class PersonExtractor:
         self.floor: tuple[np.ndarray, float] | None = None
 
     def __call__(self, depth: np.ndarray) -> np.ndarray:
-        """(H, W) metres -> boolean mask of the person's pixels (all False when none is found)."""
+        """(H, W) metres -> boolean mask of the person's pixels (all False when none is found):
+        the closest person-like surface (the paper's rule)."""
+        people = self.people(depth, limit=1)
+        return people[0] if people else np.zeros(depth.shape, bool)
+
+    def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
+        """(H, W) metres -> boolean masks of every person-like surface, closest first, at most
+        limit of them, each with the small surfaces that touch it (see PersonFilter)."""
         flt = self.filter
         valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
         points = self._pixel_grid * depth[..., None]
@@ -196,34 +203,36 @@ class PersonExtractor:
         on = labels.ravel() >= 0
         label = labels.ravel()[on]
         if label.size == 0:
-            return np.zeros_like(valid)
+            return []
         xyz = points.reshape(-1, 3)[on]
         counts = np.bincount(label)
         border = np.bincount(label, weights=self._edges.ravel()[on], minlength=len(counts))
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
         candidates = np.flatnonzero((counts >= flt.min_pixels)
                                     & (border <= flt.max_border_pixels))
-        best, best_distance = -1, np.inf
-        for k in candidates:  # usually one to a few
+        found = []
+        for k in candidates[np.argsort(distance[candidates], kind="stable")]:
             xy = xyz[label == k, :2]
             wide, tall = xy.max(axis=0) - xy.min(axis=0)
-            if (flt.min_height <= tall <= flt.max_height and wide <= flt.max_width
-                    and distance[k] < best_distance):
-                best, best_distance = k, distance[k]  # the closest person-like surface
-        if best < 0:
-            return np.zeros_like(valid)
-        person = labels == best
-        # Small surfaces touching it, in front of it or just behind (see PersonFilter).
-        near = grow_by_neighbours(person)
-        touching = np.unique(labels[near & ~person & (labels >= 0)])
-        joins = touching[(distance[touching] >= distance[best] - flt.max_reach)
-                         & (distance[touching] <= distance[best] + flt.max_behind)
-                         & (counts[touching] <= counts[best] // 3)]
-        if joins.size == 0:
-            return person
-        joined = np.zeros(len(counts) + 1, bool)  # the extra last entry answers label -1
-        joined[joins] = True
-        return person | joined[labels]
+            if flt.min_height <= tall <= flt.max_height and wide <= flt.max_width:
+                found.append(k)
+            if limit is not None and len(found) == limit:
+                break
+        taken = np.zeros(len(counts) + 1, bool)  # the extra last entry answers label -1
+        taken[found] = True
+        masks = []
+        for k in found:
+            person = labels == k
+            # Small surfaces touching it, in front of it or just behind (see PersonFilter),
+            # and not a person themselves or already joined to a closer one.
+            near = grow_by_neighbours(person)
+            touching = np.unique(labels[near & ~person & (labels >= 0)])
+            joins = touching[(distance[touching] >= distance[k] - flt.max_reach)
+                             & (distance[touching] <= distance[k] + flt.max_behind)
+                             & (counts[touching] <= counts[k] // 3) & ~taken[touching]]
+            taken[joins] = True
+            masks.append(person | np.isin(labels, joins))
+        return masks
 
 
 def extract_person(depth: np.ndarray, camera: PinholeCamera, flt: PersonFilter = PersonFilter(),

@@ -1,28 +1,43 @@
-"""One depth frame from any camera -> the person's joints, in that camera's frame and pixels.
+"""One depth frame from any camera -> every person's joints, in that camera's frame and pixels.
 
-reproject (VirtualView) -> isolate the person (person.extract_person) -> DNN33 (PoseEstimator)
--> joints in metres (the optical frame is shared) and pixels of the source image.
-No ROS imports: the node, `depth-pose estimate` and the tests all call PosePipeline.process().
+1. An overview (reproject.overview_camera): the whole source image, lens distortion undone, at
+   the network's angular resolution; person isolation (person.PersonExtractor.people) finds every
+   person-like surface in it, closest first, up to max_people.
+2. For each person, the network's 60 x 50, 57 degree virtual camera turned about the optical
+   centre to look at them (reproject.look_at); their depth resampled into it, z along its axis,
+   and their surfaces picked out again at its pixels.
+3. DNN33 (PoseEstimator) on all of them in one batch; joints and pixels turned back into the
+   source camera.
+One person (process) is the one-person case of the same path. No ROS imports: the node,
+`depth-pose estimate`, bag-eval and the tests all call PosePipeline.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.distortion import MODELS
 from depth_pose_ros.estimator import PoseEstimator
 from depth_pose_ros.joints import JOINT_NAMES
-from depth_pose_ros.person import PersonExtractor, PersonFilter
-from depth_pose_ros.reproject import VirtualView
+from depth_pose_ros.person import PersonExtractor, PersonFilter, grow_by_neighbours, label_surfaces
+from depth_pose_ros.reproject import VirtualView, look_at, overview_camera
+
+# A surface of the turned view belongs to the person when this share of its pixels falls on the
+# person's (one pixel grown) overview mask.
+OVERLAP_TO_BELONG = 0.5
 
 
 class CameraError(ValueError):
     """Intrinsics that cannot describe a camera (zeros, NaN, size mismatch)."""
 
 
-def camera_from_intrinsics(width: int, height: int, k: np.ndarray) -> PinholeCamera:
-    """A CameraInfo's size and 3 x 3 K (row-major, 9 values) -> PinholeCamera, or CameraError."""
+def camera_from_intrinsics(width: int, height: int, k: np.ndarray, distortion_model: str = "",
+                           d=()) -> PinholeCamera:
+    """A CameraInfo's size, 3 x 3 K (row-major, 9 values), distortion model and D ->
+    PinholeCamera, or CameraError. An unknown distortion model with non-zero D raises
+    UnknownDistortion, which carries the camera as a pinhole."""
     k = np.asarray(k, dtype=np.float64).ravel()
     if k.size != 9 or not np.all(np.isfinite(k)):
         raise CameraError(f"camera matrix K must be 9 finite numbers, got {k.tolist()}")
@@ -31,7 +46,25 @@ def camera_from_intrinsics(width: int, height: int, k: np.ndarray) -> PinholeCam
         raise CameraError(f"camera size {width} x {height} is empty")
     if fx <= 0 or fy <= 0:
         raise CameraError(f"focal lengths must be positive, got fx={fx}, fy={fy}")
-    return PinholeCamera(int(width), int(height), float(fx), float(fy), float(cx), float(cy))
+    d = tuple(float(x) for x in np.asarray(d, dtype=np.float64).ravel())
+    if not np.all(np.isfinite(d)):
+        raise CameraError(f"distortion coefficients D must be finite, got {list(d)}")
+    pinhole = PinholeCamera(int(width), int(height), float(fx), float(fy), float(cx), float(cy))
+    if not distortion_model or not any(d):
+        return pinhole
+    if distortion_model not in MODELS:
+        raise UnknownDistortion(distortion_model, pinhole)
+    return PinholeCamera(pinhole.width, pinhole.height, pinhole.fx, pinhole.fy, pinhole.cx,
+                         pinhole.cy, distortion_model, d)
+
+
+class UnknownDistortion(CameraError):
+    """A distortion model we do not know: the frame is treated as a pinhole (self.camera)."""
+
+    def __init__(self, model: str, camera: PinholeCamera):
+        super().__init__(f"distortion model {model!r} is not one of {', '.join(MODELS)}; "
+                         "treating the images as undistorted (pinhole)")
+        self.camera = camera
 
 
 @dataclass(frozen=True)
@@ -45,45 +78,133 @@ class PersonPose:
     # (7,) 0..1: the model's P(within 10 cm), or, for a model without error scales, 1 in view
     # and 0 outside it (BodyJoints.msg)
     confidence: np.ndarray
+    # the person's pixels in the source image: (x_offset, y_offset, width, height), as
+    # sensor_msgs/RegionOfInterest; zeros when not detected
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)
+    # (3, 3) the network's virtual camera, turned to look at the person: its axes as columns in
+    # the source's optical frame
+    view_rotation: np.ndarray = field(default_factory=lambda: np.eye(3))
+
+
+def nobody() -> PersonPose:
+    nothing = np.full((len(JOINT_NAMES), 3), np.nan)
+    return PersonPose(False, JOINT_NAMES, nothing, nothing[:, :2].copy(),
+                      np.zeros(len(JOINT_NAMES), bool), np.zeros(PinholeCamera.virtual().shape,
+                                                                np.float32),
+                      np.zeros(len(JOINT_NAMES), np.float32))
 
 
 class PosePipeline:
-    """Keeps the estimator and one VirtualView per source camera (rebuilt when it changes)."""
+    """Keeps the estimator and one overview per source camera (rebuilt when it changes)."""
 
     def __init__(self, estimator: PoseEstimator, person_filter: PersonFilter = PersonFilter(),
-                 roi: tuple[int, int, int, int] | None = None):
+                 roi: tuple[int, int, int, int] | None = None, max_people: int = 4):
         self.estimator = estimator
-        self.person_filter = person_filter
-        self.roi = roi
-        self._view: VirtualView | None = None
+        self.configure(person_filter, roi, max_people)
+
+    def configure(self, person_filter: PersonFilter, roi: tuple[int, int, int, int] | None,
+                  max_people: int = 4) -> None:
+        if max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {max_people}")
+        self.person_filter, self.roi, self.max_people = person_filter, roi, max_people
+        self._overview: VirtualView | None = None  # rebuilt for the next frame
         self._extractor: PersonExtractor | None = None
 
-    def configure(self, person_filter: PersonFilter, roi: tuple[int, int, int, int] | None) -> None:
-        self.person_filter, self.roi = person_filter, roi
-        self._view = self._extractor = None  # rebuilt for the next frame
-
-    def view_for(self, source: PinholeCamera) -> VirtualView:
-        if self._view is None or self._view.source != source:
-            self._view = VirtualView(source, self.estimator.camera, self.roi)
-            self._extractor = PersonExtractor(self._view.virtual, self.person_filter,
-                                              self._view.observed)
-        return self._view
+    def overview_for(self, source: PinholeCamera) -> VirtualView:
+        if self._overview is None or self._overview.source != source:
+            self._overview = VirtualView(source, overview_camera(source, self.estimator.camera),
+                                         self.roi)
+            self._extractor = PersonExtractor(self._overview.virtual, self.person_filter,
+                                              self._overview.observed)
+            self._overview_rays = self._overview.virtual.back_project_image(
+                np.ones(self._overview.virtual.shape))
+        return self._overview
 
     def process(self, raw: np.ndarray, source: PinholeCamera) -> PersonPose:
-        """raw: (H, W) depth in its encoding's dtype (see depth_image), H x W = the camera's size."""
-        view = self.view_for(source)
-        depth = view.sample(raw)
-        mask = self._extractor(depth)
-        network_input = np.where(mask, depth, np.float32(0.0))
-        if not mask.any():
-            nothing = np.full((len(JOINT_NAMES), 3), np.nan)
-            return PersonPose(False, JOINT_NAMES, nothing, nothing[:, :2].copy(),
-                              np.zeros(len(JOINT_NAMES), bool), network_input,
-                              np.zeros(len(JOINT_NAMES), np.float32))
-        pose = self.estimator.estimate_virtual(network_input)
-        # Same optical centre and axes: 3D carries over; pixels map along the same rays.
-        pixels = view.to_source_pixels(pose.pixels)
-        in_view = source.in_view(pixels)
-        confidence = in_view.astype(np.float32) if pose.confidence is None else pose.confidence
-        return PersonPose(True, pose.names, pose.joints3d.astype(np.float64), pixels,
-                          in_view, network_input, confidence)
+        """The closest person (the paper's rule), or nobody(): the one-person case of
+        process_all. raw: (H, W) depth in its encoding's dtype (see depth_image), H x W = the
+        camera's size."""
+        people = self.process_all(raw, source, limit=1)
+        return people[0] if people else nobody()
+
+    def process_all(self, raw: np.ndarray, source: PinholeCamera,
+                    limit: int | None = None) -> list[PersonPose]:
+        """Every person found, closest first, at most limit (default max_people)."""
+        overview = self.overview_for(source)
+        depth = overview.sample(raw)
+        masks = self._extractor.people(depth, limit or self.max_people)
+        if not masks:
+            return []
+        points = self._overview_rays * depth[..., None]  # the overview is not turned
+        views, inputs = [], []
+        for mask in masks:
+            view = VirtualView(source, self.estimator.camera, self.roi,
+                               look_at(points[mask].mean(axis=0)))
+            turned = view.sample(raw)
+            person = self._person_in(view, turned, mask, depth[mask].min(), depth[mask].max())
+            inputs.append(np.where(person, turned, np.float32(0)))
+            views.append(view)
+        if len(inputs) == 1:
+            pose = self.estimator.estimate_virtual(inputs[0])
+            joints, pixels = pose.joints3d[None], pose.pixels[None]
+            confidence = None if pose.confidence is None else pose.confidence[None]
+        else:
+            joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
+                np.stack(inputs))
+        people = []
+        for k, (view, mask) in enumerate(zip(views, masks)):
+            # The turned camera shares the optical centre: turn the joints back, and map the
+            # pixels along the same rays.
+            source_pixels = view.to_source_pixels(pixels[k])
+            in_view = source.in_view(source_pixels)
+            people.append(PersonPose(
+                True, JOINT_NAMES, view.to_source_points(joints[k]), source_pixels, in_view,
+                inputs[k], in_view.astype(np.float32) if confidence is None else confidence[k],
+                self._box(overview, mask, source), view.rotation))
+        return people
+
+    def _person_in(self, view: VirtualView, depth: np.ndarray, overview_mask: np.ndarray,
+                   nearest: float, farthest: float) -> np.ndarray:
+        """The person's pixels in a turned view: the surfaces (split as person isolation does,
+        floor removed) that lie mostly on the person's overview mask, within the depths
+        (source z) it spans there."""
+        flt = self.person_filter
+        valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
+        v, u = np.indices(depth.shape, dtype=np.float64)
+        rays = view.to_source_points(view.virtual.back_project(u, v, np.ones(depth.shape)))
+        floor = self._extractor.floor if flt.remove_floor else None
+        if floor is not None:  # the overview's plane; a turned pixel's point is its ray times z
+            valid &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
+        overview = self._overview
+        at = np.rint(overview.virtual.project(rays))
+        col, row = at[..., 0], at[..., 1]
+        inside = (col >= 0) & (col < overview.virtual.width) & (row >= 0) & \
+            (row < overview.virtual.height) & (rays[..., 2] > 0)
+        grown = grow_by_neighbours(overview_mask)
+        on_mask = np.zeros(depth.shape, bool)
+        on_mask[inside] = grown[row[inside].astype(int), col[inside].astype(int)]
+        source_z = rays[..., 2] * depth  # what the overview measured: z along the source's axis
+        step = flt.max_depth_step
+        on_mask &= (source_z >= nearest - step) & (source_z <= farthest + step)
+        labels = label_surfaces(depth, valid, flt.max_depth_step)
+        on = labels >= 0
+        if not on.any():
+            return on
+        total = np.bincount(labels[on])
+        hits = np.bincount(labels[on], weights=on_mask[on], minlength=len(total))
+        belongs = np.append(hits >= OVERLAP_TO_BELONG * total, False)  # label -1: no
+        return belongs[labels]
+
+    @staticmethod
+    def _box(overview: VirtualView, mask: np.ndarray, source: PinholeCamera):
+        """The overview mask's bounding box in source pixels, clipped to the image."""
+        rows, cols = np.nonzero(mask)
+        corners = overview.to_source_pixels(np.array(
+            [[cols.min() - 0.5, rows.min() - 0.5], [cols.max() + 0.5, rows.max() + 0.5],
+             [cols.min() - 0.5, rows.max() + 0.5], [cols.max() + 0.5, rows.min() - 0.5]]))
+        (u0, v0), (u1, v1) = corners.min(axis=0), corners.max(axis=0)
+        u0, v0 = int(np.clip(np.floor(u0 + 0.5), 0, source.width)), \
+            int(np.clip(np.floor(v0 + 0.5), 0, source.height))
+        u1, v1 = int(np.clip(np.ceil(u1 + 0.5), 0, source.width)), \
+            int(np.clip(np.ceil(v1 + 0.5), 0, source.height))
+        return (u0, v0, u1 - u0, v1 - v0)

@@ -1,5 +1,5 @@
-"""pose_node: a depth image and its CameraInfo in; /body_joints, /tf, /body_markers and
-/diagnostics out. A lifecycle node: managed:=true leaves configure (load the model) and activate
+"""pose_node: a depth image and its CameraInfo in; /bodies (everyone, with IDs), /body_joints
+(one person), /tf, /body_markers, /diagnostics, and with hri.enabled the ROS4HRI topics, out. A lifecycle node: managed:=true leaves configure (load the model) and activate
 (subscribe) to a bring-up manager; by default it does both itself at start."""
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import sys
 import time
 import traceback
 from collections import deque
-from dataclasses import replace
 
 import numpy as np
 import rclpy
@@ -29,12 +28,11 @@ from depth_pose_ros.depth_image import DepthImageError
 from depth_pose_ros.estimator import ModelError, PoseEstimator
 from depth_pose_ros.frame_stats import FrameStats
 from depth_pose_ros.joints import JOINT_NAMES
-from depth_pose_ros.msg import BodyJoints
+from depth_pose_ros.msg import Bodies, BodyJoints
 from depth_pose_ros.node_parameters import PARAMETERS, ParameterError, check_parameters
 from depth_pose_ros.person import PersonFilter
-from depth_pose_ros.pipeline import CameraError, PosePipeline
-from depth_pose_ros.smoothing import OneEuroFilter
-
+from depth_pose_ros.pipeline import CameraError, PosePipeline, UnknownDistortion, nobody
+from depth_pose_ros.tracking import LOST, FrameTracker, PeopleTracker, track_pose
 
 
 def _descriptor(description: str, extra: dict) -> ParameterDescriptor:
@@ -61,7 +59,8 @@ def _refusal(name: str, error: Exception) -> str:
 
 
 class PoseNode(LifecycleNode):
-    """Estimates a person's upper-body joints in every depth frame that has a CameraInfo.
+    """Estimates every person's upper-body joints in every depth frame that has a CameraInfo,
+    and gives each an ID that lasts.
 
     Lifecycle: configure loads the model, activate subscribes and starts the timers, deactivate
     unsubscribes (so nothing more is published), cleanup frees the model.
@@ -79,6 +78,10 @@ class PoseNode(LifecycleNode):
             raise ParameterError(problem)
         self.add_on_set_parameters_callback(self.on_set_parameters)
         self._pipeline: PosePipeline | None = None
+        self._frames_tracker: FrameTracker | None = None
+        self._tracker = PeopleTracker()  # IDs are never reused in the node's life
+        self._marked: set[int] = set()  # the IDs whose markers are shown
+        self._hri = None
         self._messages = ros_messages.PoseMessages(JOINT_NAMES, self._param("frame_prefix"))
         self._camera = None
         self._hardware_id = ""
@@ -90,6 +93,7 @@ class PoseNode(LifecycleNode):
         self._timers_active: list = []
         self._configure_error: Exception | None = None
         self._joints_pub = self.create_publisher(BodyJoints, "body_joints", 10)
+        self._bodies_pub = self.create_publisher(Bodies, "bodies", 10)
         self._tf_pub = self.create_publisher(TFMessage, "/tf", ros_messages.TF_QOS)
         self._markers_pub = self.create_publisher(MarkerArray, "body_markers", 10)
         self._input_pub = self.create_publisher(Image, "~/network_input", qos_profile_sensor_data)
@@ -120,7 +124,18 @@ class PoseNode(LifecycleNode):
             self._configure_error = error
             self.get_logger().error(f"configure failed:\n{traceback.format_exc()}")
             return TransitionCallbackReturn.ERROR
+        if self._param("hri.enabled"):
+            try:
+                from depth_pose_ros.hri_output import HriOutput
+            except ImportError:
+                self._configure_error = ParameterError(
+                    "hri.enabled needs the ROS4HRI messages: install them (sudo apt install "
+                    "ros-$ROS_DISTRO-hri-msgs) or leave hri.enabled false")
+                self.get_logger().error(str(self._configure_error))
+                return TransitionCallbackReturn.FAILURE
+            self._hri = HriOutput(self)
         self._pipeline = PosePipeline(estimator)
+        self._frames_tracker = FrameTracker(self._pipeline, self._tracker)
         self._apply_parameters()
         self.get_logger().info(
             f"model {estimator.model_dir} ({estimator.precision}"
@@ -148,13 +163,15 @@ class PoseNode(LifecycleNode):
         for timer in self._timers_active:
             self.destroy_timer(timer)
         self._inputs, self._timers_active = [], []
-        if self._smoother is not None:
-            self._smoother.reset()
+        self._tracker.clear()
         return TransitionCallbackReturn.SUCCESS
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._pipeline = None  # the model's memory goes with it
+        self._pipeline = self._frames_tracker = None  # the model's memory goes with it
         self._camera = None
+        if self._hri is not None:
+            self._hri.close()
+            self._hri = None
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -168,9 +185,11 @@ class PoseNode(LifecycleNode):
         roi = (p["roi_x_offset"], p["roi_y_offset"], p["roi_width"], p["roi_height"])
         self._pipeline.configure(PersonFilter(min_depth=p["min_depth"], max_depth=p["max_depth"],
                                               remove_floor=p["remove_floor"]),
-                                 roi if any(roi) else None)
-        self._smoother = OneEuroFilter(p["smoothing_min_cutoff"], p["smoothing_beta"]) \
-            if p["smoothing"] else None
+                                 roi if any(roi) else None, p["max_people"])
+        self._tracker.lost_timeout_s, self._tracker.gate_m = p["lost_timeout"], p["tracking_gate"]
+        self._tracker.set_smoothing((p["smoothing_min_cutoff"], p["smoothing_beta"])
+                                    if p["smoothing"] else None)
+        self._frames_tracker.rule = p["body_joints_person"]
         self._publish = {k: p[f"publish_{k}"] for k in ("tf", "markers", "network_input")}
 
     def on_set_parameters(self, params) -> SetParametersResult:
@@ -194,6 +213,9 @@ class PoseNode(LifecycleNode):
     def on_camera_info(self, msg: CameraInfo) -> None:
         try:
             self._camera = ros_messages.camera_from_info(msg)
+        except UnknownDistortion as error:  # one clear warning, then a pinhole
+            self._camera = error.camera
+            self._warn("distortion", f"CameraInfo: {error}", dropped=False)
         except CameraError as error:
             self._camera = None
             self._warn("camera_info", f"ignoring CameraInfo: {error}", dropped=False)
@@ -210,28 +232,32 @@ class PoseNode(LifecycleNode):
             self._warn("size", f"image is {msg.width} x {msg.height} but its CameraInfo "
                                f"{self._camera.width} x {self._camera.height}; dropping it")
             return
+        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         try:
-            pose = self._pipeline.process(ros_messages.image_to_raw(msg), self._camera)
+            tracks, chosen = self._frames_tracker.step(ros_messages.image_to_raw(msg),
+                                                       self._camera, stamp)
         except DepthImageError as error:
             self._warn(str(error).split(" ")[0], f"dropping depth image: {error}")
             return
-        if self._smoother is not None:
-            if pose.detected:
-                stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-                pose = replace(pose, joints3d=self._smoother(pose.joints3d, stamp))
-            else:
-                self._smoother.reset()
+        pose = track_pose(chosen) if chosen is not None else nobody()
         self._joints_pub.publish(self._messages.body_joints(msg.header, pose))
+        self._bodies_pub.publish(self._messages.bodies(msg.header, tracks))
         self._latencies.append(time.perf_counter() - start)
-        self._stats.published(self._latencies[-1], int(pose.detected))
+        seen = [t for t in tracks if t.state != LOST]
+        self._stats.published(self._latencies[-1], len(seen))
         self._frames += 1
-        if pose.detected and self._publish["tf"]:
-            self._tf_pub.publish(self._messages.transforms(msg.header, pose))
-        if self._publish["markers"] and (pose.detected or self._markers_shown):
+        frames = self._hri.publish(msg.header, tracks, self._camera) if self._hri else []
+        if self._publish["tf"] and seen:
+            frames = self._messages.transforms(msg.header, tracks).transforms + frames
+        if frames:
+            self._tf_pub.publish(TFMessage(transforms=frames))
+        shown = {t.id for t in seen}
+        if self._publish["markers"] and (shown or self._marked):
             rate = self._param("markers_max_rate")
-            if not pose.detected or rate == 0 or start - self._markers_time >= 1.0 / rate:
-                self._markers_pub.publish(self._messages.markers(msg.header, pose))
-                self._markers_shown, self._markers_time = pose.detected, start
+            if shown != self._marked or rate == 0 or start - self._markers_time >= 1.0 / rate:
+                self._markers_pub.publish(self._messages.markers(msg.header, tracks,
+                                                                 self._marked - shown))
+                self._marked, self._markers_time = shown, start
         if self._publish["network_input"]:
             self._input_pub.publish(ros_messages.depth_image(msg.header, pose.network_input,
                                                              "32FC1"))

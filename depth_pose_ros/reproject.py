@@ -1,10 +1,10 @@
-"""Any depth camera -> the network's virtual 60 x 50 camera.
+"""Any depth camera -> a virtual camera: the network's 60 x 50 view, or a wide overview.
 
-Both cameras share the optical centre and axes; only the intrinsics differ. The renderer that made
-the training data samples the scene along the ray through each virtual pixel's centre, so the
-reprojection does the same: it reads the source pixel that ray hits (nearest neighbour). z-depth
-is unchanged by a change of intrinsics. Lens distortion is ignored: depth images from ROS drivers
-are rectified (or nearly so) in practice.
+Both cameras share the optical centre. The virtual camera may be turned (`rotation`) to look at
+one person anywhere in the source's field of view. The renderer that made the training data
+samples the scene along the ray through each virtual pixel's centre, so the reprojection does
+the same: it reads the source pixel that ray hits (nearest neighbour), through the source's lens
+distortion when its CameraInfo has one, and recomputes z along the turned camera's axis.
 """
 from __future__ import annotations
 
@@ -24,11 +24,19 @@ class VirtualView:
     """
 
     def __init__(self, source: PinholeCamera, virtual: PinholeCamera | None = None,
-                 roi: tuple[int, int, int, int] | None = None):
+                 roi: tuple[int, int, int, int] | None = None, rotation: np.ndarray | None = None):
+        """rotation: (3, 3), the virtual camera's axes as columns in the source's optical frame
+        (a point p in the virtual frame is rotation @ p in the source's); None: the source's."""
         self.source = source
         self.virtual = virtual or PinholeCamera.virtual()
+        self.rotation = None if rotation is None else np.asarray(rotation, dtype=np.float64)
         v, u = np.indices(self.virtual.shape, dtype=np.float64)
-        src_u, src_v = self.to_source_pixels(np.stack([u, v], axis=-1)).transpose(2, 0, 1)
+        rays = self._source_rays(np.stack([u, v], axis=-1))  # (50, 60, 3), z = 1 in the virtual
+        ahead = rays[..., 2] > 1e-6
+        # z in the virtual frame per unit of source z along each ray (1 when not turned)
+        self._z_scale = None if self.rotation is None else \
+            np.where(ahead, 1.0 / np.where(ahead, rays[..., 2], 1.0), 0.0).astype(np.float32)
+        src_u, src_v = self._rays_to_source_pixels(rays).transpose(2, 0, 1)
         # Region of interest in source pixels (x_offset, y_offset, width, height); 0 size = all.
         x0, y0, w, h = roi or (0, 0, 0, 0)
         x1 = x0 + w if w > 0 else source.width
@@ -41,19 +49,34 @@ class VirtualView:
         cols = np.rint(src_u)[None] + np.array([o[0] for o in offsets])[:, None, None]
         rows = np.rint(src_v)[None] + np.array([o[1] for o in offsets])[:, None, None]
         inside = (cols >= max(x0, 0)) & (cols < min(x1, source.width)) & \
-                 (rows >= max(y0, 0)) & (rows < min(y1, source.height))
+                 (rows >= max(y0, 0)) & (rows < min(y1, source.height)) & ahead[None]
         # Rays that leave the source image (or region) see nothing.
         self.observed = inside[0]  # (50, 60): virtual pixels that see the source image
         self._rows = np.clip(rows, 0, source.height - 1).astype(np.intp)
         self._cols = np.clip(cols, 0, source.width - 1).astype(np.intp)
         self._inside = inside
 
+    def _source_rays(self, virtual_pixels: np.ndarray) -> np.ndarray:
+        """(..., 2) virtual pixels -> (..., 3) their rays in the source frame (virtual z = 1)."""
+        xy = self.virtual.rays_of_pixels(virtual_pixels)
+        rays = np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1)
+        return rays if self.rotation is None else rays @ self.rotation.T
+
+    def _rays_to_source_pixels(self, rays: np.ndarray) -> np.ndarray:
+        if self.rotation is None and not self.source.distorted:  # a change of scale only
+            return np.stack([self.source.cx + self.source.fx * rays[..., 0],
+                             self.source.cy + self.source.fy * rays[..., 1]], axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.source.pixels_of_rays(rays[..., :2] / rays[..., 2:3])
+
     def to_source_pixels(self, virtual_pixels: np.ndarray) -> np.ndarray:
         """(..., 2) pixel coordinates in the virtual image -> the same rays' source pixels."""
-        vp = np.asarray(virtual_pixels, dtype=np.float64)
-        u = self.source.cx + self.source.fx * (vp[..., 0] - self.virtual.cx) / self.virtual.fx
-        v = self.source.cy + self.source.fy * (vp[..., 1] - self.virtual.cy) / self.virtual.fy
-        return np.stack([u, v], axis=-1)
+        return self._rays_to_source_pixels(self._source_rays(virtual_pixels))
+
+    def to_source_points(self, points: np.ndarray) -> np.ndarray:
+        """(..., 3) points in the virtual camera's frame -> the source's optical frame."""
+        points = np.asarray(points, dtype=np.float64)
+        return points if self.rotation is None else points @ self.rotation.T
 
     def sample(self, raw: np.ndarray) -> np.ndarray:
         """A source image (H, W) in its raw dtype (see depth_image) -> (50, 60) float32 metres."""
@@ -75,4 +98,31 @@ class VirtualView:
             candidates[candidates == 0] = np.inf
             median = np.take_along_axis(np.sort(candidates, axis=0), (valid // 2)[None], 0)[0]
             flat[missing] = np.where(valid >= 5, median, 0.0)
+        if self._z_scale is not None:
+            depth *= self._z_scale
         return depth
+
+
+def look_at(point: np.ndarray) -> np.ndarray:
+    """The rotation (virtual axes as columns, source frame) of a camera turned about the optical
+    centre to look at `point`, its x axis kept level (perpendicular to the source's y): a yaw
+    then a pitch, no roll, so an upright person stays upright."""
+    forward = np.asarray(point, dtype=np.float64) / np.linalg.norm(point)
+    right = np.cross([0.0, 1.0, 0.0], forward)
+    right /= np.linalg.norm(right)
+    return np.stack([right, np.cross(forward, right), forward], axis=1)
+
+
+def overview_camera(source: PinholeCamera, virtual: PinholeCamera) -> PinholeCamera:
+    """An undistorted pinhole camera that sees all of the source image at the virtual camera's
+    angular resolution (its focal length): where people are looked for."""
+    h, w = source.shape
+    border = np.concatenate([np.stack([np.linspace(-0.5, w - 0.5, 64), np.full(64, y)], -1)
+                             for y in (-0.5, h - 0.5)] +
+                            [np.stack([np.full(64, x), np.linspace(-0.5, h - 0.5, 64)], -1)
+                             for x in (-0.5, w - 0.5)])
+    xy = source.rays_of_pixels(border)
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    f = virtual.fx
+    width, height = int(np.ceil((x1 - x0) * f)), int(np.ceil((y1 - y0) * f))
+    return PinholeCamera(width, height, f, f, -x0 * f - 0.5, -y0 * f - 0.5)

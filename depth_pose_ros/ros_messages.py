@@ -20,15 +20,15 @@ from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import encode, image_array
 from depth_pose_ros.frame_stats import WindowSummary
 from depth_pose_ros.joints import BONES
-from depth_pose_ros.msg import BodyJoints
+from depth_pose_ros.msg import Bodies, Body, BodyJoints
 from depth_pose_ros.pipeline import PersonPose, camera_from_intrinsics
+from depth_pose_ros.tracking import LOST, NEW, TRACKED, Track, track_pose
 
 # tf2_ros.qos.DynamicBroadcasterQoS
 TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                     durability=DurabilityPolicy.VOLATILE)
 MARKER_NAMESPACE = "body_joints"
 MIN_MARKER_ALPHA = 0.15  # a joint sphere at confidence 0 (still visible, clearly faded)
-_JOINT_RGBA = {"root": (1.0, 1.0, 1.0), "right": (0.9, 0.2, 0.2), "left": (0.2, 0.6, 1.0)}
 
 
 def image_to_raw(msg: Image) -> np.ndarray:
@@ -38,7 +38,10 @@ def image_to_raw(msg: Image) -> np.ndarray:
 
 
 def camera_from_info(msg: CameraInfo) -> PinholeCamera:
-    return camera_from_intrinsics(msg.width, msg.height, np.asarray(msg.k))
+    """CameraError for intrinsics that describe no camera; UnknownDistortion (with the pinhole
+    camera) for a distortion model we do not know."""
+    return camera_from_intrinsics(msg.width, msg.height, np.asarray(msg.k), msg.distortion_model,
+                                  np.asarray(msg.d))
 
 
 def depth_image(header: Header, depth_m: np.ndarray, encoding: str = "16UC1") -> Image:
@@ -56,42 +59,16 @@ def camera_info(header: Header, camera: PinholeCamera) -> CameraInfo:
 
 
 class PoseMessages:
-    """The node's outputs for one frame. Each message is built once and refilled per frame:
-    constructing ROS messages in Python costs more than the network's inference."""
+    """The node's outputs for one frame. /body_joints' message is built once and refilled per
+    frame (constructing ROS messages in Python costs more than the network's inference); the
+    per-person messages are built for the people there are."""
 
     def __init__(self, names: tuple[str, ...], frame_prefix: str):
         self._names = list(names)
         self._points = [Point() for _ in names]
         self._joints = BodyJoints(person_detected=True, names=self._names, positions=self._points)
         self._nobody = BodyJoints(person_detected=False)
-        self._tf = TFMessage(transforms=[TransformStamped() for _ in names])
-        for t in self._tf.transforms:
-            t.transform.rotation.w = 1.0  # joints carry no orientation
         self.frame_prefix = frame_prefix
-        spheres = []
-        for i, name in enumerate(names):
-            m = Marker(ns=MARKER_NAMESPACE, id=i, type=Marker.SPHERE, action=Marker.ADD,
-                       color=_colour(name))
-            m.pose.orientation.w = 1.0
-            m.scale.x = m.scale.y = m.scale.z = 0.08
-            spheres.append(m)
-        bones = Marker(ns=MARKER_NAMESPACE, id=len(names), type=Marker.LINE_LIST,
-                       action=Marker.ADD, color=ColorRGBA(r=0.9, g=0.9, b=0.2, a=1.0),
-                       points=[Point() for _ in range(2 * len(BONES))])
-        bones.pose.orientation.w = 1.0
-        bones.scale.x = 0.02
-        self._markers = MarkerArray(markers=spheres + [bones])
-        self._delete = MarkerArray(markers=[Marker(ns=MARKER_NAMESPACE, action=Marker.DELETEALL)])
-
-    @property
-    def frame_prefix(self) -> str:
-        return self._prefix
-
-    @frame_prefix.setter
-    def frame_prefix(self, prefix: str) -> None:
-        self._prefix = prefix
-        for t, name in zip(self._tf.transforms, self._names):
-            t.child_frame_id = prefix + name
 
     def body_joints(self, header: Header, pose: PersonPose) -> BodyJoints:
         if not pose.detected:
@@ -107,36 +84,91 @@ class PoseMessages:
         msg.confidence = pose.confidence.astype(np.float32).tolist()
         return msg
 
-    def transforms(self, header: Header, pose: PersonPose) -> TFMessage:
-        """One transform per joint: parent = the image's frame, child = <prefix><joint name>."""
-        for t, (x, y, z) in zip(self._tf.transforms, pose.joints3d.tolist()):
-            t.header = header
-            translation = t.transform.translation
-            translation.x, translation.y, translation.z = x, y, z
-        return self._tf
+    def bodies(self, header: Header, tracks: list[Track]) -> Bodies:
+        """Every track: new and tracked ones with this frame's estimate, lost ones their last."""
+        bodies = []
+        for track in tracks:
+            pose = track_pose(track)
+            bodies.append(Body(
+                id=track.id, state=_BODY_STATE[track.state], names=self._names,
+                positions=[Point(x=x, y=y, z=z) for x, y, z in pose.joints3d.tolist()],
+                pixel_u=pose.pixels[:, 0].astype(np.float32).tolist(),
+                pixel_v=pose.pixels[:, 1].astype(np.float32).tolist(),
+                in_view=pose.in_view.tolist(),
+                confidence=pose.confidence.astype(np.float32).tolist()))
+        return Bodies(header=header, bodies=bodies)
 
-    def markers(self, header: Header, pose: PersonPose) -> MarkerArray:
-        """Joint spheres (ids 0-6), the bones as one line list (id 7); DELETEALL for no person.
-        A sphere fades with its joint's confidence (alpha MIN_MARKER_ALPHA at 0, 1 at 1)."""
-        if not pose.detected:
-            self._delete.markers[0].header = header
-            return self._delete
-        joints = pose.joints3d.tolist()
-        *spheres, bones = self._markers.markers
-        for marker, (x, y, z), confidence in zip(spheres, joints, pose.confidence.tolist()):
-            marker.header = header
-            marker.color.a = MIN_MARKER_ALPHA + (1.0 - MIN_MARKER_ALPHA) * min(max(confidence, 0.0), 1.0)
-            position = marker.pose.position
-            position.x, position.y, position.z = x, y, z
-        bones.header = header
-        for point, k in zip(bones.points, [k for bone in BONES for k in bone]):
-            point.x, point.y, point.z = joints[k]
-        return self._markers
+    def joint_frame(self, track_id: int, name: str) -> str:
+        return f"{self.frame_prefix}{track_id}_{name}"
+
+    def transforms(self, header: Header, tracks: list[Track]) -> TFMessage:
+        """One transform per joint of each person seen in this frame: parent = the image's
+        frame, child = <prefix><id>_<joint name>; joints carry no orientation."""
+        transforms = []
+        for track in tracks:
+            if track.state == LOST:
+                continue
+            for name, (x, y, z) in zip(self._names, track.joints3d.tolist()):
+                t = TransformStamped(header=header, child_frame_id=self.joint_frame(track.id, name))
+                t.transform.translation.x, t.transform.translation.y = x, y
+                t.transform.translation.z = z
+                t.transform.rotation.w = 1.0
+                transforms.append(t)
+        return TFMessage(transforms=transforms)
+
+    def markers(self, header: Header, tracks: list[Track], gone: set[int]) -> MarkerArray:
+        """For each person seen in this frame, in its own namespace body_<id> and colour: joint
+        spheres (ids 0-6; a sphere fades with its joint's confidence, alpha MIN_MARKER_ALPHA at
+        0, 1 at 1), the bones as one line list (7) and the ID as text over the head (8). The
+        markers of the people in `gone` (shown before, not now) are deleted."""
+        markers = []
+        for track in tracks:
+            if track.state == LOST:
+                continue
+            namespace, colour = f"{MARKER_NAMESPACE}_{track.id}", _id_colour(track.id)
+            joints = track.joints3d.tolist()
+            confidence = track.detection.confidence.tolist()
+            for i, ((x, y, z), c) in enumerate(zip(joints, confidence)):
+                m = _marker(header, namespace, i, Marker.SPHERE, colour, 0.08)
+                m.color.a = MIN_MARKER_ALPHA + (1.0 - MIN_MARKER_ALPHA) * min(max(c, 0.0), 1.0)
+                m.pose.position.x, m.pose.position.y, m.pose.position.z = x, y, z
+                markers.append(m)
+            bones = _marker(header, namespace, len(joints), Marker.LINE_LIST, colour, 0.02)
+            bones.points = [Point(x=joints[k][0], y=joints[k][1], z=joints[k][2])
+                            for bone in BONES for k in bone]
+            markers.append(bones)
+            text = _marker(header, namespace, len(joints) + 1, Marker.TEXT_VIEW_FACING, colour,
+                           0.15)
+            top = np.mean([joints[1], joints[4]], axis=0)  # the shoulders' midpoint
+            text.pose.position.x, text.pose.position.y = float(top[0]), float(top[1]) - 0.35
+            text.pose.position.z = float(top[2])  # y points down in the optical frame
+            text.text = str(track.id)
+            markers.append(text)
+        for track_id in sorted(gone):
+            for i in range(len(self._names) + 2):
+                markers.append(Marker(header=header, ns=f"{MARKER_NAMESPACE}_{track_id}", id=i,
+                                      action=Marker.DELETE))
+        return MarkerArray(markers=markers)
 
 
-def _colour(name: str, alpha: float = 1.0) -> ColorRGBA:
-    r, g, b = _JOINT_RGBA[name.split("_")[0]] if "_" in name else _JOINT_RGBA["root"]
-    return ColorRGBA(r=r, g=g, b=b, a=alpha)
+_BODY_STATE = {NEW: Body.NEW, TRACKED: Body.TRACKED, LOST: Body.LOST}
+# One colour per ID, cycling: distinguishable on RViz's dark background.
+_ID_COLOURS = ((0.9, 0.3, 0.3), (0.3, 0.7, 1.0), (0.4, 0.9, 0.4), (1.0, 0.8, 0.2),
+               (0.8, 0.4, 1.0), (0.3, 0.9, 0.9), (1.0, 0.5, 0.1), (0.9, 0.9, 0.9))
+
+
+def _id_colour(track_id: int) -> ColorRGBA:
+    r, g, b = _ID_COLOURS[(track_id - 1) % len(_ID_COLOURS)]
+    return ColorRGBA(r=r, g=g, b=b, a=1.0)
+
+
+def _marker(header: Header, namespace: str, index: int, kind: int, colour: ColorRGBA,
+            size: float) -> Marker:
+    m = Marker(header=header, ns=namespace, id=index, type=kind, action=Marker.ADD,
+               color=ColorRGBA(r=colour.r, g=colour.g, b=colour.b, a=colour.a))
+    m.pose.orientation.w = 1.0
+    m.scale.x = m.scale.y = m.scale.z = size
+    return m
 
 
 def diagnostics(header: Header, name: str, hardware_id: str, summary: WindowSummary,

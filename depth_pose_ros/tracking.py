@@ -9,7 +9,7 @@ person starts a new track. Joint smoothing (One-Euro) is kept per track.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -27,6 +27,9 @@ class Track:
     last_seen: float  # seconds
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(3))  # of the mid-hip, m/s
     smoother: OneEuroFilter | None = None
+    # what the caller passed with this frame's person (for example its PersonPose), the last
+    # one seen while the track is lost
+    detection: object = None
 
     def predicted_root(self, stamp: float) -> np.ndarray:
         return self.joints3d[0] + self.velocity * (stamp - self.last_seen)
@@ -43,6 +46,16 @@ class PeopleTracker:
         self.tracks: list[Track] = []
         self._next_id = 1
 
+    def clear(self) -> None:
+        """Forget every track (IDs still never come back)."""
+        self.tracks = []
+
+    def set_smoothing(self, smoothing: tuple[float, float] | None) -> None:
+        """New One-Euro settings, for the tracks there are and those to come."""
+        self.smoothing = smoothing
+        for track in self.tracks:
+            track.smoother = OneEuroFilter(*smoothing) if smoothing else None
+
     def _cost(self, track: Track, joints3d: np.ndarray, stamp: float) -> float:
         root = np.linalg.norm(joints3d[0] - track.predicted_root(stamp))
         pose = np.linalg.norm((joints3d[1:] - joints3d[0]) - (track.joints3d[1:] - track.joints3d[0]),
@@ -50,10 +63,13 @@ class PeopleTracker:
         return float(root + self.pose_weight * np.nanmean(pose)) if np.isfinite(pose).any() \
             else float(root)
 
-    def update(self, stamp: float, people: list[np.ndarray]) -> list[Track]:
+    def update(self, stamp: float, people: list[np.ndarray],
+               detections: list | None = None) -> list[Track]:
         """This frame's people ((7, 3) joints each, mid-hip first) -> the tracks: new and
-        tracked ones carry this frame's joints; lost ones are held until lost_timeout_s has
-        passed since they were last seen, then dropped for good."""
+        tracked ones carry this frame's joints (and detections[j], whatever the caller keeps
+        of person j); lost ones are held until lost_timeout_s has passed since they were last
+        seen, then dropped for good."""
+        detections = detections if detections is not None else [None] * len(people)
         cost = np.full((len(self.tracks), len(people)), np.inf)
         for i, track in enumerate(self.tracks):
             for j, joints3d in enumerate(people):
@@ -66,9 +82,12 @@ class PeopleTracker:
                 track.state = LOST
         for j, joints3d in enumerate(people):
             if j in matched:
-                self._follow(self.tracks[matched[j]], joints3d, stamp)
+                track = self.tracks[matched[j]]
+                self._follow(track, joints3d, stamp)
             else:
-                self.tracks.append(self._start(joints3d, stamp))
+                track = self._start(joints3d, stamp)
+                self.tracks.append(track)
+            track.detection = detections[j]
         self.tracks = [t for t in self.tracks
                        if t.state != LOST or stamp - t.last_seen <= self.lost_timeout_s]
         return list(self.tracks)
@@ -90,3 +109,49 @@ class PeopleTracker:
         if dt > 0:  # damped: one noisy step must not fling the prediction far
             track.velocity = 0.5 * track.velocity + 0.5 * (track.joints3d[0] - previous_root) / dt
         track.state, track.last_seen = TRACKED, stamp
+
+
+CHOICES = ("central", "nearest")
+
+
+def choose_one(tracks: list[Track], current: int | None, rule: str = "central") -> Track | None:
+    """The one person for a single-person consumer (/body_joints): the current one while it is
+    still seen; otherwise, of those seen now, the one nearest the optical axis (rule "central":
+    the smallest angle between the axis and the mid-hip) or nearest the camera ("nearest")."""
+    seen = [t for t in tracks if t.state != LOST]
+    for track in seen:
+        if track.id == current:
+            return track
+    if not seen:
+        return None
+    if rule == "central":
+        return min(seen, key=lambda t: np.arctan2(np.hypot(*t.joints3d[0, :2]), t.joints3d[0, 2]))
+    if rule == "nearest":
+        return min(seen, key=lambda t: float(np.linalg.norm(t.joints3d[0])))
+    raise ValueError(f"rule must be one of {CHOICES}, got {rule!r}")
+
+
+class FrameTracker:
+    """One depth frame -> every person with an ID, and the one person for single-person
+    consumers: the per-frame step that pose_node and bag-eval share (no ROS)."""
+
+    def __init__(self, pipeline, tracker: PeopleTracker, rule: str = "central"):
+        """pipeline: a pipeline.PosePipeline."""
+        if rule not in CHOICES:
+            raise ValueError(f"rule must be one of {CHOICES}, got {rule!r}")
+        self.pipeline, self.tracker, self.rule = pipeline, tracker, rule
+        self.chosen_id: int | None = None
+
+    def step(self, raw: np.ndarray, camera, stamp: float) -> tuple[list[Track], Track | None]:
+        """raw depth (its encoding's dtype) and its PinholeCamera, stamp in seconds -> the
+        tracks (each detection a PersonPose, the last seen one when lost) and the chosen one."""
+        people = self.pipeline.process_all(raw, camera)
+        tracks = self.tracker.update(stamp, [p.joints3d for p in people], people)
+        chosen = choose_one(tracks, self.chosen_id, self.rule)
+        self.chosen_id = chosen.id if chosen is not None else None
+        return tracks, chosen
+
+
+def track_pose(track: Track):
+    """A track's PersonPose with the track's (smoothed) joints."""
+    return replace(track.detection, joints3d=track.joints3d)

@@ -199,9 +199,12 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
     # --- model and optimiser -------------------------------------------------------------------
     model = build_model(cfg.arch, cfg.error_scales).to(memory_format=torch.channels_last)
     if initial is not None:
+        start = warm_start_from(initial, pre, cfg.error_scales)
         if initial["arch"] != cfg.arch:
-            raise ValueError(f"--init-from {cfg.init_from} is a {initial['arch']}, not a {cfg.arch}")
-        model.load_state_dict(warm_start_from(initial, pre, cfg.error_scales))
+            start = widen_dnn(start, model.state_dict(), torch.Generator().manual_seed(cfg.seed),
+                              f"--init-from {cfg.init_from} is a {initial['arch']}, which cannot "
+                              f"be widened into a {cfg.arch}")
+        model.load_state_dict(start)
     model.to(device)
     if cfg.recipe == "paper":
         optimizer = torch.optim.SGD(model.parameters(), lr=cfg.paper_lr,
@@ -344,6 +347,41 @@ def warm_start_from(initial: dict, pre: Preprocessor, error_scales: bool) -> dic
         weight = torch.cat([weight, torch.zeros(extra, weight.shape[1])])
         bias = torch.cat([bias, torch.full((extra,), INITIAL_LOG_ERROR_SCALE)])
     state[weight_key], state[bias_key] = weight[:outputs], bias[:outputs]
+    return state
+
+
+# A DNN's layers and the next layer, which reads their units (models.DNN's module indices).
+DNN_WIDENED = (("features.0", "features.3"), ("features.3", "head.1"), ("head.1", "head.3"))
+WIDEN_NOISE = 0.01  # the copies' incoming weights, relative to the layer's weights' spread
+
+
+def widen_dnn(state: dict, target: dict, generator: torch.Generator, error: str) -> dict:
+    """A DNN's state dict widened to the shapes of `target` (a wider DNN's state dict) by
+    Net2WiderNet (Chen et al. 2016): each new unit copies a random existing one and the next
+    layer's weights from the copied unit are shared among its copies, so the wider network
+    predicts what the narrow one did; a little noise on the copies lets them grow apart.
+    ValueError(error) when the two are not DNNs of the same layers, or the target is narrower."""
+    if set(state) != set(target) or any(state[k].shape[2:] != target[k].shape[2:] for k in state):
+        raise ValueError(error)
+    state = {k: v.clone() for k, v in state.items()}
+    for layer, reader in DNN_WIDENED:
+        weight, bias = state[f"{layer}.weight"], state[f"{layer}.bias"]
+        old, new = len(bias), len(target[f"{layer}.bias"])
+        if new < old:
+            raise ValueError(error)
+        copied = torch.cat([torch.arange(old), torch.randint(old, (new - old,), generator=generator)])
+        shares = torch.bincount(copied, minlength=old)[copied].float()
+        noise = torch.randn((new - old,) + weight.shape[1:], generator=generator)
+        state[f"{layer}.weight"] = torch.cat([weight, weight[copied[old:]] +
+                                              WIDEN_NOISE * weight.std() * noise])
+        state[f"{layer}.bias"] = bias[copied]
+        # The reader sees each unit as a group of inputs (a channel's pixels after flattening).
+        read = state[f"{reader}.weight"]
+        grouped = read.reshape(read.shape[0], old, -1, *read.shape[2:])
+        widened = grouped[:, copied] / shares.reshape(1, new, *[1] * (grouped.dim() - 2))
+        state[f"{reader}.weight"] = widened.reshape(read.shape[0], -1, *read.shape[2:])
+    if any(state[k].shape != target[k].shape for k in state):
+        raise ValueError(error)
     return state
 
 

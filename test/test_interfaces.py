@@ -84,3 +84,38 @@ def test_body_joints_survive_publish_subscribe_between_processes():
     assert list(msg.pixel_u) == pytest.approx([10.0 * k for k in range(7)])
     assert list(msg.pixel_v) == pytest.approx([5.0 + k for k in range(7)])
     assert list(msg.in_view) == [k % 2 == 0 for k in range(7)]
+
+
+def test_body_and_bodies_message_fields():
+    from depth_pose_ros.msg import Bodies, Body
+    assert Bodies.get_fields_and_field_types() == {
+        "header": "std_msgs/Header", "bodies": "sequence<depth_pose_ros/Body>"}
+    assert Body.get_fields_and_field_types() == {
+        "id": "uint32", "state": "uint8", "names": "sequence<string>",
+        "positions": "sequence<geometry_msgs/Point>", "pixel_u": "sequence<float>",
+        "pixel_v": "sequence<float>", "in_view": "sequence<boolean>",
+        "confidence": "sequence<float>"}
+    assert (Body.NEW, Body.TRACKED, Body.LOST) == (0, 1, 2)
+
+
+# ROS4HRI's hri_msgs 2.x (ROS 2, humble-devel branch of ros4hri/hri_msgs), as its .msg files
+# define them: the fields and constants the dev stand-in (tools/hri_msgs) must match.
+HRI_MSGS = {
+    "IdsList": ({"header": "std_msgs/Header", "ids": "sequence<string>"}, {}),
+    "NormalizedPointOfInterest2D": ({"x": "float", "y": "float", "c": "float"}, {}),
+    "Skeleton2D": ({"header": "std_msgs/Header",
+                    "skeleton": "hri_msgs/NormalizedPointOfInterest2D[18]"},
+                   dict(NOSE=0, NECK=1, RIGHT_SHOULDER=2, RIGHT_ELBOW=3, RIGHT_WRIST=4,
+                        LEFT_SHOULDER=5, LEFT_ELBOW=6, LEFT_WRIST=7, RIGHT_HIP=8, RIGHT_KNEE=9,
+                        RIGHT_ANKLE=10, LEFT_HIP=11, LEFT_KNEE=12, LEFT_ANKLE=13, LEFT_EYE=14,
+                        RIGHT_EYE=15, LEFT_EAR=16, RIGHT_EAR=17)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HRI_MSGS))
+def test_the_hri_msgs_stand_in_matches_the_definitions(name):
+    import hri_msgs.msg
+    kind = getattr(hri_msgs.msg, name)
+    fields, constants = HRI_MSGS[name]
+    assert kind.get_fields_and_field_types() == fields
+    assert {k: getattr(kind, k) for k in constants} == constants

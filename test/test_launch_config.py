@@ -14,8 +14,18 @@ from depth_pose_ros.pose_node import PARAMETERS
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _flat(tree: dict, prefix: str = "") -> dict:
+    """A params file's nested keys as ROS 2 names them: hri: {enabled: x} -> hri.enabled."""
+    flat = {}
+    for key, value in tree.items():
+        flat |= _flat(value, f"{prefix}{key}.") if isinstance(value, dict) else \
+            {prefix + key: value}
+    return flat
+
+
 def _yaml_parameters():
-    return yaml.safe_load((REPO / "config" / "pose.yaml").read_text())["pose_node"]["ros__parameters"]
+    return _flat(yaml.safe_load((REPO / "config" / "pose.yaml").read_text())
+                 ["pose_node"]["ros__parameters"])
 
 
 def test_yaml_holds_every_parameter_with_the_declared_default():

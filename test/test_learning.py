@@ -511,3 +511,35 @@ def test_sides_swapped_finds_a_back_taken_for_a_front():
     pred = truth.copy()
     pred[1, [1, 4]] = pred[1, [4, 1]]  # frame 1: right and left exchanged
     assert list(sides_swapped(pred, truth)) == [False, True]
+
+
+def test_widening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
+    """dnn33 -> dnn48w (Net2WiderNet): the wider start predicts what the narrow model did, up to
+    the copies' small symmetry-breaking noise; a training run starts from it; narrowing fails."""
+    from depth_pose_ros.export import load_initial
+    from depth_pose_ros.train import TrainConfig, train, widen_dnn
+
+    data, run, _, _, _ = tiny_run
+    narrow = build_model("dnn33").eval()
+    narrow.load_state_dict(load_initial(run)["model"])
+    wide = build_model("dnn48w").eval()
+    wide.load_state_dict(widen_dnn(narrow.state_dict(), wide.state_dict(),
+                                   torch.Generator().manual_seed(0), "cannot"))
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 1, 50, 60)).astype(np.float32))
+    with torch.inference_mode():
+        before, after = narrow(x), wide(x)
+    assert count_weights(wide) > 2 * count_weights(narrow)
+    assert (after - before).abs().max() < 0.02 * before.abs().max()
+    # The copies differ from every original (the noise), so training can pull them apart.
+    conv = wide.state_dict()["features.3.weight"]
+    assert not any(torch.equal(copy, original) for copy in conv[33:] for original in conv[:33])
+    with pytest.raises(ValueError, match="cannot"):
+        widen_dnn(wide.state_dict(), narrow.state_dict(), torch.Generator(), "cannot")
+    with pytest.raises(ValueError, match="cannot be widened"):
+        train(TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, init_from=str(run)),
+              data, tmp_path / "mlp", progress_bar=False)
+    cfg = TrainConfig(arch="dnn48w", epochs=1, val_frames=60, batch_size=64, fast_lr=1e-12,
+                      init_from=str(run))
+    train(cfg, data, tmp_path / "widened", progress_bar=False)
+    saved = torch.load(tmp_path / "widened" / "best.pt", weights_only=False)
+    assert saved["arch"] == "dnn48w" and saved["config"]["init_from"] == str(run)

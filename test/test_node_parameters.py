@@ -11,6 +11,11 @@ BAD = {
     "mirror_average": "yes",
     "inference_threads": -1,
     "frame_prefix": "/x y",
+    "max_people": 0,
+    "lost_timeout": -1.0,
+    "tracking_gate": 0.0,
+    "body_joints_person": "tallest",
+    "hri.enabled": "yes",
     "min_depth": 12.0,
     "max_depth": 0.4,  # below min_depth (0.5)
     "remove_floor": 1,

@@ -32,7 +32,7 @@ class Harness:
 
     def __init__(self, topics: str = "/test"):
         import rclpy
-        from depth_pose_ros.msg import BodyJoints
+        from depth_pose_ros.msg import Bodies, BodyJoints
         from rclpy.qos import qos_profile_sensor_data
         from sensor_msgs.msg import CameraInfo, Image
         from tf2_msgs.msg import TFMessage
@@ -47,9 +47,11 @@ class Harness:
                                                     qos_profile_sensor_data)
         self.info_pub = self.node.create_publisher(CameraInfo, f"{topics}/camera_info",
                                                    qos_profile_sensor_data)
-        self.joints, self.tf, self.markers = {}, {}, {}
+        self.joints, self.tf, self.markers, self.bodies = {}, {}, {}, {}
         self.node.create_subscription(BodyJoints, "/body_joints",
                                       lambda m: self.joints.setdefault(self._key(m.header), m), 10)
+        self.node.create_subscription(Bodies, "/bodies",
+                                      lambda m: self.bodies.setdefault(self._key(m.header), m), 10)
         self.node.create_subscription(
             TFMessage, "/tf", lambda m: self.tf.setdefault(self._key(m.transforms[0].header), m),
             ros_messages.TF_QOS)
@@ -98,7 +100,8 @@ class Harness:
             key = self._key(image.header)
             self.spin(2.5 if expect_output else 1.0, until=lambda: key in self.joints)
             if key in self.joints:
-                self.spin(0.3, until=lambda: key in self.tf and key in self.markers)
+                self.spin(0.3, until=lambda: key in self.tf and key in self.markers
+                          and key in self.bodies)
                 return self.joints[key]
             image.header = self.header()  # sensor-data QoS is best effort: try again
         return None
@@ -150,18 +153,24 @@ def test_joints_tf_and_markers_for_synthetic_frames(running):
         assert confidence.shape == (7,) and ((confidence >= 0) & (confidence <= 1)).all()
 
         key = Harness._key(image.header)
+        bodies = harness.bodies[key].bodies
+        assert len(bodies) == 1 and bodies[0].state in (bodies[0].NEW, bodies[0].TRACKED)
+        np.testing.assert_allclose(_positions(bodies[0]), positions)
+        person = bodies[0].id
         tf = harness.tf[key]
-        assert [t.child_frame_id for t in tf.transforms] == [f"body_{n}" for n in NAMES]
+        assert [t.child_frame_id for t in tf.transforms] == [f"body_{person}_{n}" for n in NAMES]
         assert all(t.header.frame_id == FRAME for t in tf.transforms)
         np.testing.assert_allclose([[t.transform.translation.x, t.transform.translation.y,
                                      t.transform.translation.z] for t in tf.transforms],
                                    positions, atol=1e-6)
         assert all(t.transform.rotation.w == 1.0 for t in tf.transforms)
         markers = harness.markers[key].markers
-        assert len(markers) == 8 and all(m.header.frame_id == FRAME for m in markers)
+        assert len(markers) == 9 and all(m.header.frame_id == FRAME for m in markers)
+        assert {m.ns for m in markers} == {f"body_joints_{person}"}
         np.testing.assert_allclose([[m.pose.position.x, m.pose.position.y, m.pose.position.z]
                                     for m in markers[:7]], positions, atol=1e-6)
         assert len(markers[7].points) == 14  # seven bones as a line list
+        assert markers[8].text == str(person)  # the ID over the head
         alpha = np.array([m.color.a for m in markers[:7]])
         np.testing.assert_allclose(alpha, MIN_MARKER_ALPHA + (1 - MIN_MARKER_ALPHA) * confidence,
                                    atol=1e-6)  # spheres fade with their joint's confidence
@@ -250,8 +259,9 @@ def test_bad_input_is_dropped_with_a_warning_and_the_node_carries_on(running):
     assert key not in harness.tf
     from visualization_msgs.msg import Marker
     deleted = [m for k, ms in harness.markers.items() for m in ms.markers
-               if m.action == Marker.DELETEALL]
+               if m.action == Marker.DELETE]
     assert deleted, "markers of the last person were not removed"
+    assert {m.id for m in deleted} == set(range(9))  # spheres, bones, text
     assert harness.send(harness.image(good), harness.info()).person_detected
     assert process.poll() is None and "Traceback" not in log.read_text()
 
@@ -282,7 +292,8 @@ def test_parameters_are_validated_when_set(running):
     image = harness.image(harness.sequence.depth[0])
     assert harness.send(image, harness.info()) is not None
     tf = harness.tf[Harness._key(image.header)]
-    assert tf.transforms[0].child_frame_id == "person_root"
+    person = harness.bodies[Harness._key(image.header)].bodies[0].id
+    assert tf.transforms[0].child_frame_id == f"person_{person}_root"
     assert set_param("frame_prefix", "body_").successful
 
     # Smoothing switched on at run time: the same frame twice, after a different one, gives

@@ -75,3 +75,26 @@ def test_smoothing_is_kept_per_track():
     by_id = {t.id: t for t in tracks}
     assert 0.0 < -(by_id[1].joints3d[3, 1] - person(-1.0)[3, 1]) < 0.2  # lagging the raise
     np.testing.assert_allclose(by_id[2].joints3d, person(1.0))  # the other, untouched
+
+
+def test_detections_ride_with_their_tracks_and_one_person_is_chosen_and_held():
+    from depth_pose_ros.tracking import choose_one
+    tracker = PeopleTracker(smoothing=None)
+    near_side, far_centre = person(1.2, z=2.0), person(0.05, z=4.0)
+    tracks = tracker.update(0.0, [near_side, far_centre], ["near", "far"])
+    assert [t.detection for t in tracks] == ["near", "far"]
+    central = choose_one(tracks, None, "central")
+    assert central.detection == "far"
+    assert choose_one(tracks, None, "nearest").detection == "near"
+    # Held while seen, even once another person is more central.
+    tracks = tracker.update(0.1, [person(1.2, z=2.0), person(0.05, z=4.0), person(0.0, 2.5)],
+                            ["near", "far", "new"])
+    assert choose_one(tracks, central.id, "central").id == central.id
+    # Gone: the most central of those still seen takes over; the lost track keeps its last.
+    tracks = tracker.update(0.2, [person(1.2, z=2.0), person(0.0, 2.5)], ["near", "new"])
+    lost = [t for t in tracks if t.state == LOST]
+    assert [t.detection for t in lost] == ["far"]
+    assert choose_one(tracks, central.id, "central").detection == "new"
+    assert choose_one([], None) is None
+    with pytest.raises(ValueError, match="rule"):
+        choose_one(tracks, None, "tallest")

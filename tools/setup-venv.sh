@@ -64,13 +64,15 @@ generate() {  # generate() SOURCE_DIR NAME [cmake options]: build an interface p
     } >>"$log" 2>&1 || fail "cmake build of the $name interfaces"
 }
 # tf2_msgs is not on PyPI: a stand-in with TFMessage alone (same definition, same type hash).
-step "generating tf2_msgs/TFMessage (dev stand-in) and msg/ with cmake into $venv (about 20 s)"
+# hri_msgs (ROS4HRI, for hri.enabled) is not on PyPI either: the three messages the node publishes.
+step "generating the tf2_msgs and hri_msgs dev stand-ins and msg/ with cmake into $venv (about 40 s)"
 generate "$repo/tools/tf2_msgs" tf2_msgs
+generate "$repo/tools/hri_msgs" hri_msgs
 generate "$repo" depth_pose_ros -DDEPTH_POSE_INSTALL_PYTHON=OFF
 
 step "checking the environment"
 "$venv/bin/python" - <<'PY' >>"$log" 2>&1 || fail "import check"
-import depth_pose_ros, depth_pose_ros.msg, tf2_msgs.msg, rclpy, openvino, torch, rosbags
+import depth_pose_ros, depth_pose_ros.msg, tf2_msgs.msg, hri_msgs.msg, rclpy, openvino, torch, rosbags
 print("depth_pose_ros from", depth_pose_ros.__path__)
 PY
 step "done: $venv ($(du -sh "$venv" | cut -f1))"
