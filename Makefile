@@ -14,10 +14,11 @@ $(STAMP): requirements.txt setup.py package.xml CMakeLists.txt $(wildcard msg/*.
 	bash tools/setup-venv.sh $(VENV)
 	touch $@
 
-# The main job: pose_node live on a synthetic 640 x 480 depth camera over ROS 2 (loopback), about
-# 25 s; prints joints, rate, latency and error, writes build/demo/overlay.png and summary.json.
+# The main job: pose_node live on a synthetic 640 x 480 depth camera over ROS 2 (loopback) with two
+# people walking and crossing, about a minute (most of it rendering); prints joints, rate,
+# latency, error and the IDs seen, writes build/demo/overlay.png and summary.json.
 demo: setup
-	$(BIN)/depth-pose demo --out $(DEMO) --duration 10
+	$(BIN)/depth-pose demo --out $(DEMO) --duration 10 --people 2
 	@echo "demo: look at $(DEMO)/overlay.png"
 
 test: setup

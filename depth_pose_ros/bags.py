@@ -1,9 +1,13 @@
 """rosbag2 recordings, read and written with the `rosbags` library (no ROS install needed).
 
-- record_synth(): a bag of the synthetic camera (16UC1 640 x 480 + CameraInfo) with the ground
-  truth on /body_joints_gt (depth_pose_ros/msg/BodyJoints), sqlite3 or mcap.
-- evaluate_bag(): the node's pipeline (pipeline.PosePipeline) over every depth frame of any bag,
-  with metrics, plots and, optionally, a bag of the estimates (/body_joints, /tf, /body_markers).
+- record_synth(): a bag of the synthetic camera (16UC1 640 x 480 + CameraInfo) with the truth
+  on /bodies_gt (depth_pose_ros/msg/Bodies) and, for one person, /body_joints_gt
+  (depth_pose_ros/msg/BodyJoints), sqlite3 or mcap; people=N: N people walking and crossing.
+- evaluate_bag(): the node's per-frame step (tracking.FrameTracker: the pipeline, the IDs, the
+  one person of /body_joints) over every depth frame of any bag, with metrics, plots and,
+  optionally, a bag of the estimates (/body_joints, /bodies, /tf, /body_markers). With
+  /bodies_gt: detection recall and precision, ID switches and fragmentations (motmetrics), and
+  AP@10cm on the people matched.
 """
 from __future__ import annotations
 
@@ -15,36 +19,43 @@ from pathlib import Path
 import numpy as np
 
 from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.synth import VISIBLE_TO_COUNT
 
 DEPTH_TOPIC = "/camera/depth/image_raw"
 INFO_TOPIC = "/camera/depth/camera_info"
 GT_TOPIC = "/body_joints_gt"
+BODIES_GT_TOPIC = "/bodies_gt"
 FRAME_ID = "camera_depth_optical_frame"
 STORAGES = ("mcap", "sqlite3")
 IMAGE, INFO, JOINTS = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo", \
     "depth_pose_ros/msg/BodyJoints"
+BODY, BODIES = "depth_pose_ros/msg/Body", "depth_pose_ros/msg/Bodies"
+MATCH_DISTANCE_M = 0.5  # an estimate's mid-hip within this of a true one can be that person
 
 
 class BagError(RuntimeError):
     """A bag that cannot be read, or lacks what was asked for; the message says what."""
 
 
-def _msg_definition() -> str:
-    """msg/BodyJoints.msg of a checkout, or of share/depth_pose_ros in a ROS install."""
-    checkout = Path(__file__).resolve().parent.parent / "msg" / "BodyJoints.msg"
+def _msg_definition(name: str) -> str:
+    """msg/<name>.msg of a checkout, or of share/depth_pose_ros in a ROS install."""
+    checkout = Path(__file__).resolve().parent.parent / "msg" / f"{name}.msg"
     if checkout.is_file():
         return checkout.read_text()
     from ament_index_python.packages import get_package_share_directory
     return (Path(get_package_share_directory("depth_pose_ros")) / "msg" /
-            "BodyJoints.msg").read_text()
+            f"{name}.msg").read_text()
 
 
 def typestore():
-    """ROS 2 kilted's message types plus depth_pose_ros/msg/BodyJoints."""
+    """ROS 2 kilted's message types plus depth_pose_ros/msg/BodyJoints, Body and Bodies."""
     from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
     store = get_typestore(Stores.ROS2_KILTED)
-    store.register(get_types_from_msg(_msg_definition(), JOINTS))
+    types = {}
+    for kind in (JOINTS, BODY, BODIES):
+        types.update(get_types_from_msg(_msg_definition(kind.rsplit("/", 1)[1]), kind))
+    store.register(types)
     return store
 
 
@@ -54,13 +65,16 @@ def _stamp(store, nanoseconds: int):
 
 
 def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "mcap",
-                 seed: int = 0, encoding: str = "16UC1", progress: bool = True) -> dict:
-    """Write the synthetic camera's loop (synth.demo_sequence) for `seconds` at `rate` Hz."""
+                 seed: int = 0, encoding: str = "16UC1", people: int = 1,
+                 progress: bool = True) -> dict:
+    """Write the synthetic camera for `seconds` at `rate` Hz: its one-person loop
+    (synth.demo_sequence), or people walking and crossing (synth.people_scene, rendered frame by
+    frame, never looped)."""
     from rosbags.rosbag2 import StoragePlugin, Writer
     from tqdm import tqdm
 
     from depth_pose_ros.depth_image import encode
-    from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+    from depth_pose_ros.synth import DEMO_CAMERA, PeopleSequence, demo_sequence, people_scene
 
     if storage not in STORAGES:
         raise BagError(f"storage must be one of {STORAGES}, got {storage!r}")
@@ -72,21 +86,33 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
     Header, Point = types["std_msgs/msg/Header"], types["geometry_msgs/msg/Point"]
     camera = DEMO_CAMERA
     count = max(1, int(round(seconds * rate)))
-    steps = 20
-    # A short bag renders only the keyframes it reaches (the loop has up to four).
-    sequence = demo_sequence(seed, keyframes=min(4, max(2, -(-count // steps))), steps=steps)
+    if people == 1:
+        steps = 20
+        # A short bag renders only the keyframes it reaches (the loop has up to four).
+        loop = PeopleSequence.of_one(demo_sequence(
+            seed, keyframes=min(4, max(2, -(-count // steps))), steps=steps))
+        encoded = [encode(d, encoding) for d in loop.depth]
+
+        def frame(k):
+            i = k % len(loop.depth)
+            return encoded[i], loop.joints3d[i], loop.pixels[i], loop.visible[i]
+    else:
+        scene = people_scene(seed, people, count, rate)
+
+        def frame(k):
+            depth, joints3d, pixels, visible = scene.frame(k)
+            return encode(depth, encoding), joints3d, pixels, visible
     start_ns = 1_700_000_000 * 1_000_000_000  # a fixed start: the same command, the same bag
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
     with Writer(out, version=9, storage_plugin=plugin) as writer:
         image_c = writer.add_connection(DEPTH_TOPIC, IMAGE, typestore=store)
         info_c = writer.add_connection(INFO_TOPIC, INFO, typestore=store)
-        gt_c = writer.add_connection(GT_TOPIC, JOINTS, typestore=store)
-        encoded = [encode(d, encoding) for d in sequence.depth]
+        bodies_c = writer.add_connection(BODIES_GT_TOPIC, BODIES, typestore=store)
+        gt_c = writer.add_connection(GT_TOPIC, JOINTS, typestore=store) if people == 1 else None
         for k in tqdm(range(count), desc="bag", unit="frame", disable=not progress):
             t = start_ns + int(round(k * 1e9 / rate))
             header = Header(stamp=_stamp(store, t), frame_id=FRAME_ID)
-            i = k % len(sequence.depth)
-            step, data = encoded[i]
+            (step, data), joints3d, pixels, visible = frame(k)
             image = types[IMAGE](header=header, height=camera.height, width=camera.width,
                                  encoding=encoding, is_bigendian=0, step=step,
                                  data=np.frombuffer(data, np.uint8))
@@ -99,18 +125,26 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
                 binning_x=0, binning_y=0,
                 roi=types["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0,
                                                               width=0, do_rectify=False))
-            joints, pixels = sequence.joints3d[i], sequence.pixels[i]
-            truth = types[JOINTS](
-                header=header, person_detected=True, names=list(JOINT_NAMES),
-                positions=[Point(x=float(x), y=float(y), z=float(z)) for x, y, z in joints],
-                pixel_u=pixels[:, 0].astype(np.float32), pixel_v=pixels[:, 1].astype(np.float32),
-                in_view=camera.in_view(pixels).astype(bool),
-                confidence=np.ones(len(JOINT_NAMES), np.float32))  # the truth is certain
+            fields = [dict(names=list(JOINT_NAMES),
+                           positions=[Point(x=float(x), y=float(y), z=float(z))
+                                      for x, y, z in joints3d[p]],
+                           pixel_u=pixels[p, :, 0].astype(np.float32),
+                           pixel_v=pixels[p, :, 1].astype(np.float32),
+                           in_view=camera.in_view(pixels[p]).astype(bool),
+                           confidence=np.ones(len(JOINT_NAMES), np.float32))  # certain
+                      for p in range(len(joints3d))]
+            body = types[BODY]  # TRACKED, or LOST while less than VISIBLE_TO_COUNT is seen
+            truth = types[BODIES](header=header, bodies=[
+                body(id=p + 1, state=body.TRACKED if visible[p] >= VISIBLE_TO_COUNT else body.LOST,
+                     **f) for p, f in enumerate(fields)])
             writer.write(info_c, t, store.serialize_cdr(info, INFO))
             writer.write(image_c, t, store.serialize_cdr(image, IMAGE))
-            writer.write(gt_c, t, store.serialize_cdr(truth, JOINTS))
+            writer.write(bodies_c, t, store.serialize_cdr(truth, BODIES))
+            if gt_c is not None:
+                writer.write(gt_c, t, store.serialize_cdr(
+                    types[JOINTS](header=header, person_detected=True, **fields[0]), JOINTS))
     return {"bag": str(out), "frames": count, "rate_hz": rate, "storage": storage,
-            "encoding": encoding}
+            "encoding": encoding, "people": people}
 
 
 @dataclass
@@ -118,6 +152,7 @@ class _Topics:
     depth: str
     info: str
     truth: str | None
+    bodies: str | None = None  # /bodies_gt, when the bag has it
 
 
 def _choose_topics(reader, depth_topic, info_topic, gt_topic) -> _Topics:
@@ -140,33 +175,61 @@ def _choose_topics(reader, depth_topic, info_topic, gt_topic) -> _Topics:
         raise BagError(f"the bag has no {JOINTS} topic {gt_topic}")
     if gt_topic is None and topics.get(GT_TOPIC) == JOINTS:
         gt_topic = GT_TOPIC
-    return _Topics(depth_topic, info_topic, gt_topic)
+    return _Topics(depth_topic, info_topic, gt_topic,
+                   BODIES_GT_TOPIC if topics.get(BODIES_GT_TOPIC) == BODIES else None)
 
 
 def _key(header) -> tuple[int, int]:
     return header.stamp.sec, header.stamp.nanosec
 
 
+@dataclass
+class _Frame:
+    """What the node's per-frame step made of one depth frame."""
+
+    key: tuple[int, int]  # the header stamp
+    seconds: float  # processing time
+    header: object
+    bag_time: int
+    pose: object  # the /body_joints person: pipeline.PersonPose as estimated (or nobody())
+    published: object  # and as published: their track's (smoothed) joints
+    tracks: list  # tracking.Track snapshots, lost ones too
+
+
 def evaluate_bag(bag: Path, out: Path, depth_topic: str | None = None,
                  info_topic: str | None = None, gt_topic: str | None = None,
                  write_bag: Path | None = None, model: Path | None = None,
                  progress: bool = True) -> dict:
-    """Run the node's pipeline over every depth frame; write metrics.json, report.md, plots."""
+    """Run the node's per-frame step over every depth frame; write metrics.json, report.md,
+    plots."""
+    from dataclasses import replace
+
     from rosbags.highlevel import AnyReader
     from tqdm import tqdm
 
     from depth_pose_ros.depth_image import DepthImageError, image_array
     from depth_pose_ros.estimator import PoseEstimator
-    from depth_pose_ros.pipeline import CameraError, PosePipeline, camera_from_intrinsics
+    from depth_pose_ros.node_parameters import PARAMETERS
+    from depth_pose_ros.pipeline import (CameraError, PosePipeline, UnknownDistortion,
+                                         camera_from_intrinsics, nobody)
+    from depth_pose_ros.tracking import FrameTracker, PeopleTracker, track_pose
 
     bag, out = Path(bag), Path(out)
     if not bag.exists():
         raise BagError(f"{bag} does not exist")
-    pipeline = PosePipeline(PoseEstimator.load(model))
+    default = {name: value for name, (value, _, _) in PARAMETERS.items()}  # the node's defaults
+    pipeline = PosePipeline(PoseEstimator.load(model), max_people=default["max_people"])
+    tracker = PeopleTracker(default["lost_timeout"], default["tracking_gate"], smoothing=(
+        default["smoothing_min_cutoff"], default["smoothing_beta"]))
+    step = FrameTracker(pipeline, tracker, default["body_joints_person"])
     store = typestore()
-    frames = []  # (header stamp key, PersonPose, seconds, header, bag time)
-    truths = {}
+    frames: list[_Frame] = []
+    truths, bodies_truth = {}, {}
     skipped = {}
+
+    def skip(reason):
+        skipped[reason] = skipped.get(reason, 0) + 1
+
     try:
         reader = AnyReader([bag], default_typestore=store)
         reader.open()
@@ -175,75 +238,85 @@ def evaluate_bag(bag: Path, out: Path, depth_topic: str | None = None,
     try:
         topics = _choose_topics(reader, depth_topic, info_topic, gt_topic)
         wanted = [c for c in reader.connections
-                  if c.topic in (topics.depth, topics.info, topics.truth)]
+                  if c.topic in (topics.depth, topics.info, topics.truth, topics.bodies)]
         camera = None
         count = sum(c.msgcount for c in wanted if c.topic == topics.depth)
         bar = tqdm(total=count, desc="bag-eval", unit="frame", disable=not progress)
         try:
-            for connection, bag_time, raw in reader.messages(connections=wanted):
-                msg = reader.deserialize(raw, connection.msgtype)
+            for connection, bag_time, msg in _messages(reader, wanted, bag):
                 if connection.topic == topics.info:
                     try:
-                        camera = camera_from_intrinsics(msg.width, msg.height, msg.k)
+                        camera = camera_from_intrinsics(msg.width, msg.height, msg.k,
+                                                        msg.distortion_model, msg.d)
+                    except UnknownDistortion as error:
+                        skip(f"CameraInfo: {error}")
+                        camera = error.camera
                     except CameraError as error:
-                        skipped[f"CameraInfo: {error}"] = skipped.get(f"CameraInfo: {error}",
-                                                                      0) + 1
+                        skip(f"CameraInfo: {error}")
                         camera = None
                 elif connection.topic == topics.truth:
                     if msg.person_detected:
-                        truths[_key(msg.header)] = np.array(
-                            [[p.x, p.y, p.z] for p in msg.positions])
+                        truths[_key(msg.header)] = _points(msg.positions)
+                elif connection.topic == topics.bodies:
+                    bodies_truth[_key(msg.header)] = [
+                        (b.id, b.state != b.LOST, _points(b.positions)) for b in msg.bodies]
                 else:
                     bar.update()
                     if camera is None or (msg.width, msg.height) != (camera.width,
                                                                       camera.height):
-                        reason = "no matching CameraInfo before the frame"
-                        skipped[reason] = skipped.get(reason, 0) + 1
+                        skip("no matching CameraInfo before the frame")
                         continue
                     try:
                         depth = image_array(msg.encoding, msg.height, msg.width, msg.step,
                                             bool(msg.is_bigendian), msg.data)
                     except DepthImageError as error:
-                        skipped[str(error)] = skipped.get(str(error), 0) + 1
+                        skip(str(error))
                         continue
                     started = time.perf_counter()
-                    pose = pipeline.process(depth, camera)
-                    frames.append((_key(msg.header), pose, time.perf_counter() - started,
-                                   msg.header, bag_time))
-        except Exception as error:
-            raise BagError(f"cannot read {bag}: {error}") from error
+                    tracks, chosen = step.step(depth, camera, _key(msg.header)[0]
+                                               + 1e-9 * _key(msg.header)[1])
+                    seconds = time.perf_counter() - started
+                    frames.append(_Frame(
+                        _key(msg.header), seconds, msg.header, bag_time,
+                        chosen.detection if chosen is not None else nobody(),
+                        track_pose(chosen) if chosen is not None else nobody(),
+                        [replace(t, joints3d=t.joints3d.copy()) for t in tracks]))
         finally:
             bar.close()
     finally:
         reader.close()
     if not frames:
         raise BagError(f"no depth frame of {topics.depth} could be processed: {skipped}")
-    smoothed = _smoothed(frames)  # as the node would publish them
-    metrics = _metrics(frames, smoothed, truths, topics, skipped)
+    metrics = _metrics(frames, truths, topics, skipped)
+    if bodies_truth:
+        metrics["people"] = _people_metrics(frames, bodies_truth)
     if write_bag:
         _write_estimates(Path(write_bag), bag, frames, topics)
         metrics["estimates_bag"] = str(write_bag)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _plots(frames, smoothed, truths, out)
+    _plots(frames, truths, out)
     (out / "report.md").write_text(_report(bag, metrics))
     return metrics
 
 
-def _smoothed(frames) -> np.ndarray:
-    """The estimates as the node publishes them with its default smoothing."""
-    from depth_pose_ros.node_parameters import PARAMETERS  # the node's defaults, one place
-    from depth_pose_ros.smoothing import OneEuroFilter
+def _messages(reader, connections, bag: Path):
+    """The bag's messages, deserialised; what the bag's reading raises becomes BagError (a bad
+    bag), while what the pipeline raises stays what it is (a bug)."""
+    iterator = reader.messages(connections=connections)
+    while True:
+        try:
+            connection, bag_time, raw = next(iterator)
+            msg = reader.deserialize(raw, connection.msgtype)
+        except StopIteration:
+            return
+        except Exception as error:  # rosbags raises several kinds for damaged bags
+            raise BagError(f"cannot read {bag}: {error}") from error
+        yield connection, bag_time, msg
 
-    smooth = OneEuroFilter(PARAMETERS["smoothing_min_cutoff"][0], PARAMETERS["smoothing_beta"][0])
-    result = []
-    for (sec, nsec), pose, *_ in frames:
-        if pose.detected:
-            result.append(smooth(pose.joints3d, sec + 1e-9 * nsec))
-        else:
-            smooth.reset()
-            result.append(pose.joints3d)
-    return np.array(result)
+
+def _points(positions) -> np.ndarray:
+    return np.array([[p.x, p.y, p.z] for p in positions])
 
 
 def _jitter_cm(joints: np.ndarray, truth: np.ndarray | None) -> float | None:
@@ -257,21 +330,24 @@ def _jitter_cm(joints: np.ndarray, truth: np.ndarray | None) -> float | None:
     return round(100 * float(np.sqrt((motion[ok] ** 2).sum(axis=2).mean())), 2)
 
 
-def _metrics(frames, smoothed, truths, topics, skipped) -> dict:
-    from depth_pose_ros.metrics import average_precision
+def _metrics(frames: list[_Frame], truths, topics, skipped) -> dict:
+    """The /body_joints person's figures: as estimated ("raw") and as published (smoothed)."""
+    from depth_pose_ros.metrics import average_precision, mean_without_root
 
-    latency = np.array([f[2] for f in frames]) * 1e3
-    detected = np.array([f[1].detected for f in frames])
-    raw = np.array([f[1].joints3d for f in frames])
+    latency = np.array([f.seconds for f in frames]) * 1e3
+    detected = np.array([f.pose.detected for f in frames])
+    raw = np.array([f.pose.joints3d for f in frames])
+    smoothed = np.array([f.published.joints3d for f in frames])
     metrics = {
         "frames": len(frames), "frames_with_person": int(detected.sum()),
         "frames_skipped": skipped,
-        "topics": {"depth": topics.depth, "camera_info": topics.info, "truth": topics.truth},
+        "topics": {"depth": topics.depth, "camera_info": topics.info, "truth": topics.truth,
+                   "bodies_truth": topics.bodies},
         "latency_ms": {"p50": round(float(np.percentile(latency, 50)), 3),
                        "p99": round(float(np.percentile(latency, 99)), 3)},
     }
-    matched = [k for k, f in enumerate(frames) if f[0] in truths]
-    truth = np.array([truths[frames[k][0]] for k in matched]) if matched else None
+    matched = [k for k, f in enumerate(frames) if f.key in truths]
+    truth = np.array([truths[frames[k].key] for k in matched]) if matched else None
     whole = truth is not None and len(matched) == len(frames)
     metrics["jitter_rms_cm"] = {"raw": _jitter_cm(raw, truth if whole else None),
                                 "smoothed": _jitter_cm(smoothed, truth if whole else None),
@@ -286,7 +362,7 @@ def _metrics(frames, smoothed, truths, topics, skipped) -> dict:
             block = {
                 "ap10": {n: round(float(a), 4) for n, a in zip(JOINT_NAMES, ap)},
                 "ap10_mean": round(float(ap.mean()), 4),
-                "ap10_mean_no_root": round(float(ap[1:].mean()), 4),
+                "ap10_mean_no_root": round(float(mean_without_root(ap)), 4),
                 "median_error_cm": {n: round(100 * float(np.median(d)), 2)
                                     for n, d in zip(JOINT_NAMES, distance.T)},
                 "p90_error_cm": {n: round(100 * float(np.percentile(d, 90)), 2)
@@ -299,14 +375,90 @@ def _metrics(frames, smoothed, truths, topics, skipped) -> dict:
     return metrics
 
 
-def _plots(frames, smoothed, truths, out: Path) -> None:
+def _people_metrics(frames: list[_Frame], bodies_truth: dict) -> dict:
+    """Against /bodies_gt: the MOT counts (motmetrics) over the people at least
+    VISIBLE_TO_COUNT visible, matched by the mid-hip within MATCH_DISTANCE_M; an estimate of a
+    person less visible than that is neither a hit nor a false alarm. AP@10cm of the six
+    non-root joints (as published, smoothed) over every matched pair, and per person."""
+    import motmetrics
+    from scipy.optimize import linear_sum_assignment
+
+    from depth_pose_ros.metrics import average_precision, mean_without_root
+    from depth_pose_ros.tracking import LOST
+
+    accumulator = motmetrics.MOTAccumulator(auto_id=True)
+    pairs: dict[int, list] = {}  # true ID -> joint distances of its matches
+    person_frames = 0
+    for frame in frames:
+        truth = bodies_truth.get(frame.key)
+        if truth is None:
+            continue
+        seen = [t for t in frame.tracks if t.state != LOST]
+        counted = [(i, j) for i, eligible, j in truth if eligible]
+        hidden = [j for _, eligible, j in truth if not eligible]
+        # Estimates of the barely visible are left out, not counted against precision.
+        kept = [t for t in seen if not _nearer_hidden(t.joints3d[0], counted, hidden)]
+        distance = np.array([[np.sum((t.joints3d[0] - j[0]) ** 2) for t in kept]
+                             for _, j in counted]).reshape(len(counted), len(kept))
+        distance[distance > MATCH_DISTANCE_M ** 2] = np.nan
+        accumulator.update([i for i, _ in counted], [t.id for t in kept], distance)
+        person_frames += len(counted)
+        if counted and kept:
+            cost = np.nan_to_num(distance, nan=1e6)
+            for r, c in zip(*linear_sum_assignment(cost)):
+                if np.isfinite(distance[r, c]):
+                    pairs.setdefault(counted[r][0], []).append(
+                        np.linalg.norm(kept[c].joints3d - counted[r][1], axis=1))
+    summary = motmetrics.metrics.create().compute(
+        accumulator, metrics=["recall", "precision", "num_switches", "num_fragmentations",
+                              "num_unique_objects", "mota", "num_false_positives",
+                              "num_misses"], name="all").iloc[0]
+    rate = len(frames) / max(1e-9, (_seconds(frames[-1].key) - _seconds(frames[0].key))) \
+        if len(frames) > 1 else 30.0
+    person_minutes = person_frames / rate / 60
+    every = np.concatenate([np.array(p) for p in pairs.values()]) if pairs else np.zeros((0, 7))
+    return {
+        "people": int(summary["num_unique_objects"]),
+        "person_frames_counted": person_frames,
+        "recall": round(float(summary["recall"]), 4),
+        "precision": round(float(summary["precision"]), 4),
+        "id_switches": int(summary["num_switches"]),
+        "fragmentations": int(summary["num_fragmentations"]),
+        "id_switches_per_person_minute": round(int(summary["num_switches"])
+                                               / max(person_minutes, 1e-9), 3),
+        "mota": round(float(summary["mota"]), 4),
+        "misses": int(summary["num_misses"]),
+        "false_positives": int(summary["num_false_positives"]),
+        "ap10_no_root_matched": round(float(mean_without_root(average_precision(every))), 4)
+        if len(every) else None,
+        "ap10_no_root_per_person": {
+            str(i): round(float(mean_without_root(average_precision(np.array(d)))), 4)
+            for i, d in sorted(pairs.items())},
+    }
+
+
+def _nearer_hidden(root: np.ndarray, counted: list, hidden: list) -> bool:
+    """An estimate nearer a hidden person (within MATCH_DISTANCE_M) than any counted one."""
+    to_hidden = min((np.linalg.norm(root - j[0]) for j in hidden), default=np.inf)
+    to_counted = min((np.linalg.norm(root - j[0]) for _, j in counted), default=np.inf)
+    return to_hidden <= MATCH_DISTANCE_M and to_hidden < to_counted
+
+
+def _seconds(key: tuple[int, int]) -> float:
+    return key[0] + 1e-9 * key[1]
+
+
+def _plots(frames: list[_Frame], truths, out: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    latency = np.array([f[2] for f in frames]) * 1e3
-    raw = np.array([f[1].joints3d for f in frames])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    from depth_pose_ros.tracking import LOST
+
+    latency = np.array([f.seconds for f in frames]) * 1e3
+    raw = np.array([f.pose.joints3d for f in frames])
+    smoothed = np.array([f.published.joints3d for f in frames])
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.5))
     axes[0].hist(latency, bins=50, color="tab:blue")
     axes[0].set_xlabel("pipeline time per frame (ms)")
     axes[0].set_ylabel("frames")
@@ -314,13 +466,21 @@ def _plots(frames, smoothed, truths, out: Path) -> None:
     t = np.arange(len(frames))
     axes[1].plot(t, raw[:, hand, 2], ".", markersize=2, label="estimate", color="tab:orange")
     axes[1].plot(t, smoothed[:, hand, 2], "-", linewidth=1, label="smoothed (node default)")
-    keyed = [k for k, f in enumerate(frames) if f[0] in truths]
+    keyed = [k for k, f in enumerate(frames) if f.key in truths]
     if keyed:
-        axes[1].plot(keyed, [truths[frames[k][0]][hand, 2] for k in keyed], "-", color="k",
+        axes[1].plot(keyed, [truths[frames[k].key][hand, 2] for k in keyed], "-", color="k",
                      linewidth=0.8, label="ground truth")
     axes[1].set_xlabel("frame")
-    axes[1].set_ylabel("right hand depth z (m)")
+    axes[1].set_ylabel("/body_joints right hand depth z (m)")
     axes[1].legend(fontsize=7)
+    for k, frame in enumerate(frames):  # every ID's mid-hip across the image, over time
+        for track in frame.tracks:
+            if track.state != LOST:
+                axes[2].plot(track.joints3d[0, 0], k, ".", markersize=1.5,
+                             color=f"C{track.id % 10}")
+    axes[2].set_xlabel("mid-hip x (m), one colour per ID")
+    axes[2].set_ylabel("frame")
+    axes[2].invert_yaxis()
     fig.tight_layout()
     fig.savefig(out / "timeline.png", dpi=100)
     plt.close(fig)
@@ -346,50 +506,69 @@ def _report(bag: Path, m: dict) -> str:
                          f"| {m['median_error_cm'][name]:.1f} cm | {m['p90_error_cm'][name]:.1f} cm |")
         lines.append(f"| **mean, six non-root** | **{m['ap10_mean_no_root']:.3f}** | "
                      f"{m['smoothed']['ap10_mean_no_root']:.3f} | | |")
+    if "people" in m:
+        p = m["people"]
+        ap = p["ap10_no_root_matched"]
+        lines += ["", f"Everyone, against /bodies_gt ({p['people']} people, "
+                  f"{p['person_frames_counted']} person-frames at least "
+                  f"{VISIBLE_TO_COUNT:.0%} visible; matched by the mid-hip within "
+                  f"{MATCH_DISTANCE_M} m):", "",
+                  "| recall | precision | ID switches | per person-minute | fragmentations | "
+                  "MOTA | AP@10cm non-root, matched |", "| --- | --- | --- | --- | --- | --- | --- |",
+                  f"| {p['recall']:.3f} | {p['precision']:.3f} | {p['id_switches']} | "
+                  f"{p['id_switches_per_person_minute']:.2f} | {p['fragmentations']} | "
+                  f"{p['mota']:.3f} | {'' if ap is None else f'{ap:.3f}'} |", "",
+                  "AP@10cm non-root per true person: " + ", ".join(
+                      f"{i}: {a:.3f}" for i, a in p["ap10_no_root_per_person"].items())]
     lines += ["", "![timeline](timeline.png)", ""]
     return "\n".join(lines)
 
 
-def _write_estimates(path: Path, source: Path, frames, topics: _Topics) -> None:
+def _write_estimates(path: Path, source: Path, frames: list[_Frame], topics: _Topics) -> None:
     """The input's topics and the node's outputs, as pose_node would have published them.
     Serialised by rclpy (one implementation of the messages: ros_messages.PoseMessages)."""
+    from builtin_interfaces.msg import Time
     from rclpy.serialization import serialize_message
     from rosbags.highlevel import AnyReader
     from rosbags.rosbag2 import StoragePlugin, Writer
     from std_msgs.msg import Header
-    from builtin_interfaces.msg import Time
 
     from depth_pose_ros.node_parameters import PARAMETERS
     from depth_pose_ros.ros_messages import PoseMessages
+    from depth_pose_ros.tracking import LOST
 
     if path.exists():
         raise BagError(f"{path} exists; rosbag2 writes a new directory")
     store = typestore()
     messages = PoseMessages(JOINT_NAMES, PARAMETERS["frame_prefix"][0])
-    at_time = {bag_time: (pose, header) for _, pose, _, header, bag_time in frames}
+    at_time = {frame.bag_time: frame for frame in frames}
+    marked: set[int] = set()
     with AnyReader([source], default_typestore=store) as reader, \
             Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
         copied = {c.topic: writer.add_connection(c.topic, c.msgtype, typestore=store)
                   for c in reader.connections if c.topic in (topics.depth, topics.info)}
         outputs = {name: writer.add_connection(name, kind, typestore=store) for name, kind in (
-            ("/body_joints", JOINTS), ("/tf", "tf2_msgs/msg/TFMessage"),
+            ("/body_joints", JOINTS), ("/bodies", BODIES), ("/tf", "tf2_msgs/msg/TFMessage"),
             ("/body_markers", "visualization_msgs/msg/MarkerArray"))}
         wanted = [c for c in reader.connections if c.topic in copied]
         for connection, timestamp, raw in reader.messages(connections=wanted):
             writer.write(copied[connection.topic], timestamp, raw)
-            if connection.topic != topics.depth:
+            frame = at_time.get(timestamp) if connection.topic == topics.depth else None
+            if frame is None:
                 continue
-            found = at_time.get(timestamp)
-            if found is None:
-                continue
-            pose, source_header = found
-            header = Header(stamp=Time(sec=source_header.stamp.sec,
-                                       nanosec=source_header.stamp.nanosec),
-                            frame_id=source_header.frame_id)
+            header = Header(stamp=Time(sec=frame.header.stamp.sec,
+                                       nanosec=frame.header.stamp.nanosec),
+                            frame_id=frame.header.frame_id)
             writer.write(outputs["/body_joints"], timestamp,
-                         serialize_message(messages.body_joints(header, pose)))
-            if pose.detected:
+                         serialize_message(messages.body_joints(header, frame.published)))
+            writer.write(outputs["/bodies"], timestamp,
+                         serialize_message(messages.bodies(header, frame.tracks)))
+            shown = {t.id for t in frame.tracks if t.state != LOST}
+            if shown:
                 writer.write(outputs["/tf"], timestamp,
-                             serialize_message(messages.transforms(header, pose)))
-            writer.write(outputs["/body_markers"], timestamp,
-                         serialize_message(messages.markers(header, pose)))
+                             serialize_message(messages.transforms(header, frame.tracks)))
+            if shown or marked:
+                writer.write(outputs["/body_markers"], timestamp, serialize_message(
+                    messages.markers(header, frame.tracks, marked - shown)))
+            marked = shown
+

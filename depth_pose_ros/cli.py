@@ -19,6 +19,16 @@ ARCHITECTURE_NAMES = ("mlp", "dnn20", "dnn33", "dnn50", "dnn48w") + tuple(
     for cut in ("f", "s"))
 
 
+def _people(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 16, got {text!r}")
+    return value
+
+
 def _shard(text: str) -> tuple[int, int]:
     index, _, of = text.partition("/")
     try:
@@ -204,27 +214,29 @@ def cmd_estimate(args) -> int:
     k = [args.fx, 0, width / 2 - 0.5 if args.cx is None else args.cx,
          0, args.fy or args.fx, height / 2 - 0.5 if args.cy is None else args.cy, 0, 0, 1]
     camera = camera_from_intrinsics(width, height, k)
-    pipeline = PosePipeline(PoseEstimator.load(args.model))
-    pose = pipeline.process(raw, camera)
+    pipeline = PosePipeline(PoseEstimator.load(args.model), max_people=args.max_people)
+    people = pipeline.process_all(raw, camera)
     print(f"{args.file}: {width} x {height}, fx={camera.fx:g} fy={camera.fy:g} "
           f"cx={camera.cx:g} cy={camera.cy:g}")
-    if not pose.detected:
+    if not people:
         print("no person found")
-    else:
+    for number, pose in enumerate(people, 1):
+        print(f"person {number} of {len(people)} (closest first)")
         print(f"{'joint':<15} {'x (m)':>7} {'y (m)':>7} {'z (m)':>7} {'u (px)':>8} {'v (px)':>8}")
         for name, xyz, uv, ok in zip(pose.names, pose.joints3d, pose.pixels, pose.in_view):
             print(f"{name:<15} {xyz[0]:7.3f} {xyz[1]:7.3f} {xyz[2]:7.3f} {uv[0]:8.1f} {uv[1]:8.1f}"
                   + ("" if ok else "  (out of view)"))
     if args.out:
         from depth_pose_ros.preview import pose_overlay
-        print(f"wrote {pose_overlay(to_metres(raw), pose, args.out, title=args.file.name)}")
-    return 0 if pose.detected else 1
+        print(f"wrote {pose_overlay(to_metres(raw), people, args.out, title=args.file.name)}")
+    return 0 if people else 1
 
 
 def cmd_demo(args) -> int:
     from depth_pose_ros.demo import run
 
-    return run(args.out, duration=args.duration, rate=args.rate, seed=args.seed)
+    return run(args.out, duration=args.duration, rate=args.rate, seed=args.seed,
+               people=args.people)
 
 
 def cmd_bench_node(args) -> int:
@@ -250,9 +262,12 @@ def cmd_bag_record_synth(args) -> int:
     from depth_pose_ros.bags import record_synth
 
     result = record_synth(args.out, args.seconds, rate=args.rate, storage=args.storage,
-                          seed=args.seed, encoding=args.encoding, progress=not args.quiet)
+                          seed=args.seed, encoding=args.encoding, people=args.people,
+                          progress=not args.quiet)
+    truth = "/bodies_gt and /body_joints_gt" if args.people == 1 else "/bodies_gt"
     print(f"wrote {result['frames']} frames ({result['encoding']}, {result['rate_hz']:g} Hz, "
-          f"{result['storage']}) with ground truth on /body_joints_gt to {args.out}")
+          f"{result['storage']}, {args.people} people) with ground truth on {truth} to "
+          f"{args.out}")
     return 0
 
 
@@ -455,6 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--cy", type=float)
     estimate.add_argument("--model", type=Path, help="model directory (default: the shipped one)")
     estimate.add_argument("--out", type=Path, help="write an overlay PNG here")
+    estimate.add_argument("--max-people", type=_people, default=4,
+                          help="at most this many people, closest first (default 4, 1 to 16)")
     estimate.set_defaults(handler=cmd_estimate)
 
     demo = sub.add_parser(
@@ -466,19 +483,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=10.0, help="seconds (default 10)")
     demo.add_argument("--rate", type=float, default=30.0, help="camera frames per second")
     demo.add_argument("--seed", type=int, default=0, help="which person and poses")
+    demo.add_argument("--people", type=_people, default=1,
+                      help="1: one person moving through poses (default); more: people walking "
+                      "across the view, crossing and hiding one another (make demo: 2)")
     demo.set_defaults(handler=cmd_demo)
 
     record = sub.add_parser(
         "bag-record-synth", help="a rosbag2 of the synthetic camera with ground truth",
         description="Writes a standard rosbag2 (metadata.yaml; `ros2 bag play` plays it) of a "
-                    "rendered person moving in a room: /camera/depth/image_raw (640 x 480), "
-                    "/camera/depth/camera_info and the truth on /body_joints_gt.")
+                    "rendered person moving in a room, or with --people N of them walking and "
+                    "crossing: /camera/depth/image_raw (640 x 480), /camera/depth/camera_info "
+                    "and the truth on /bodies_gt (IDs 1..N; a person less than 70 %% visible "
+                    "is LOST there) and, for one person, /body_joints_gt.")
     record.add_argument("--out", type=Path, required=True, help="bag directory (must not exist)")
     record.add_argument("--seconds", type=float, required=True)
     record.add_argument("--rate", type=float, default=30.0)
     record.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     record.add_argument("--encoding", choices=("16UC1", "32FC1"), default="16UC1")
     record.add_argument("--seed", type=int, default=0, help="which person and poses")
+    record.add_argument("--people", type=_people, default=1,
+                        help="people walking and crossing (default 1: one person's pose loop; "
+                        "more render each frame, about 0.1-0.3 s each)")
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(handler=cmd_bag_record_synth)
 
@@ -486,7 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
         "bag-eval", help="run the node's pipeline over a bag: metrics, plots, estimates",
         description="Runs the node's pipeline (no middleware) over every depth frame of a "
                     "rosbag2 (mcap or sqlite3; 16UC1 or 32FC1). Writes metrics.json, report.md "
-                    "and timeline.png; with ground truth (BodyJoints), AP@10cm and errors.")
+                    "and timeline.png; with ground truth (BodyJoints), AP@10cm and errors of "
+                    "/body_joints' person; with /bodies_gt, each person's detection recall "
+                    "and precision, ID switches and fragmentations, and AP@10cm.")
     bag_eval.add_argument("bag", type=Path)
     bag_eval.add_argument("--out", type=Path, required=True, help="report directory")
     bag_eval.add_argument("--depth-topic", help="default: /camera/depth/image_raw or the only "

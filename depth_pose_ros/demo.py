@@ -48,7 +48,8 @@ def start_pose_node(*ros_args: str, stderr=None) -> subprocess.Popen:
     return subprocess.Popen(command, env=ros_environment(), stderr=stderr)
 
 
-def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0) -> int:
+def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0,
+        people: int = 1) -> int:
     os.environ.update(ros_environment())
     import rclpy
     from rclpy.parameter import Parameter
@@ -57,19 +58,24 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0) ->
 
     from depth_pose_ros import ros_messages
     from depth_pose_ros.depth_image import to_metres
-    from depth_pose_ros.msg import BodyJoints
+    from depth_pose_ros.msg import Bodies, BodyJoints
     from depth_pose_ros.pipeline import PersonPose
     from depth_pose_ros.preview import pose_overlay
-    from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+    from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence, people_loop
     from depth_pose_ros.synthetic_camera import SyntheticCamera
 
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    sequence = demo_sequence(seed)
-    print(f"demo: rendered {len(sequence.depth)} frames of a person moving in a room "
+    if people == 1:
+        sequence = demo_sequence(seed)
+    else:
+        sequence = people_loop(seed, people, progress=True)
+    who = "a person moving" if people == 1 else f"{people} people walking"
+    print(f"demo: rendered {len(sequence.depth)} frames of {who} in a room "
           f"({DEMO_CAMERA.width} x {DEMO_CAMERA.height}, {time.perf_counter() - started:.1f} s)")
     node = start_pose_node("-p", "stats_period:=2.0", "-p", "publish_network_input:=true")
     received = []  # (BodyJoints, receive time)
+    bodies = {}  # header stamp -> Bodies
     network_inputs = {}
     rclpy.init()
     try:
@@ -79,6 +85,9 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0) ->
             BodyJoints, "/body_joints",
             lambda m: received.append((m, time.time())) if _stamp(m) >= stream_start else None,
             10)
+        camera.create_subscription(
+            Bodies, "/bodies",
+            lambda m: bodies.__setitem__((m.header.stamp.sec, m.header.stamp.nanosec), m), 10)
         camera.create_subscription(
             Image, "/pose_node/network_input",
             lambda m: network_inputs.__setitem__(
@@ -100,23 +109,26 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0) ->
             if time.monotonic() >= next_report:
                 next_report += 1.0
                 _report(camera, received, time.monotonic() - start)
-        summary = _summary(camera, received, time.monotonic() - start)
+        summary = _summary(camera, received, time.monotonic() - start, bodies)
         if received:
             msg = received[-1][0]
             key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
-            depth, _, truth_pixels = camera.truth_for_stamp(msg.header.stamp)
-            positions = np.array([[p.x, p.y, p.z] for p in msg.positions])
-            if msg.person_detected:
-                pose = PersonPose(True, tuple(msg.names), positions,
-                                  np.stack([msg.pixel_u, msg.pixel_v], axis=1),
-                                  np.array(msg.in_view),
-                                  network_inputs.get(key, np.zeros((50, 60), np.float32)),
-                                  np.array(msg.confidence, np.float32))
-                overlay = pose_overlay(depth, pose, out / "overlay.png",
-                                       title="pose_node on the synthetic camera: estimate "
-                                             "(solid), ground truth (dashed)",
-                                       truth_pixels=truth_pixels)
-                print(f"demo: wrote {overlay}")
+            depth, _, truth_pixels, _ = camera.truth_for_stamp(msg.header.stamp)
+            seen = [b for b in bodies[key].bodies if b.state != b.LOST] if key in bodies else []
+            poses = []
+            for body in seen:
+                chosen = msg.person_detected and [p.x for p in body.positions] == \
+                    [p.x for p in msg.positions]
+                poses.append(PersonPose(
+                    True, tuple(body.names), np.array([[p.x, p.y, p.z] for p in body.positions]),
+                    np.stack([body.pixel_u, body.pixel_v], axis=1), np.array(body.in_view),
+                    network_inputs.get(key) if chosen and key in network_inputs else
+                    np.zeros((50, 60), np.float32), np.array(body.confidence, np.float32)))
+            overlay = pose_overlay(depth, poses, out / "overlay.png",
+                                   title="pose_node on the synthetic camera: estimates with "
+                                         "their IDs (solid), truth (dashed)",
+                                   truth_pixels=truth_pixels, ids=[b.id for b in seen])
+            print(f"demo: wrote {overlay}")
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"demo: wrote {out / 'summary.json'}")
         camera.destroy_node()
@@ -135,12 +147,15 @@ def _stamp(msg) -> float:
 
 
 def _errors(camera, received):
+    """Per answered frame with a person, the /body_joints estimate's joint errors against the
+    true person nearest it (by the mid-hip)."""
     rows = []
     for msg, _ in received:
         truth = camera.truth_for_stamp(msg.header.stamp)
         if msg.person_detected and truth is not None:
             positions = np.array([[p.x, p.y, p.z] for p in msg.positions])
-            rows.append(np.linalg.norm(positions - truth[1], axis=1))
+            person = np.argmin(np.linalg.norm(truth[1][:, 0] - positions[0], axis=1))
+            rows.append(np.linalg.norm(positions - truth[1][person], axis=1))
     return np.array(rows).reshape(-1, 7)
 
 
@@ -166,15 +181,18 @@ def _report(camera, received, elapsed):
     print(line)
 
 
-def _summary(camera, received, elapsed) -> dict:
+def _summary(camera, received, elapsed, bodies) -> dict:
     from depth_pose_ros.joints import JOINT_NAMES
 
     errors = _errors(camera, received)
     latency = _latencies_ms(received)
+    counts = [sum(b.state != b.LOST for b in m.bodies) for m in bodies.values()]
     summary = {
         "seconds": round(elapsed, 2), "frames_sent": camera.sent,
         "frames_answered": len(received),
         "frames_with_person": int(sum(m.person_detected for m, _ in received)),
+        "people_per_frame": {str(n): counts.count(n) for n in sorted(set(counts))},
+        "ids_seen": sorted({b.id for m in bodies.values() for b in m.bodies}),
         "latency_ms_image_stamp_to_body_joints": {
             "p50": round(float(np.median(latency)), 2) if len(latency) else None,
             "p99": round(float(np.percentile(latency, 99)), 2) if len(latency) else None},
@@ -183,6 +201,8 @@ def _summary(camera, received, elapsed) -> dict:
     }
     print(f"\ndemo: {summary['frames_answered']} of {summary['frames_sent']} frames answered "
           f"in {elapsed:.1f} s, {summary['frames_with_person']} with a person")
+    print(f"demo: /bodies: frames by people seen {summary['people_per_frame']}, IDs "
+          f"{summary['ids_seen']}")
     if len(latency):
         print(f"demo: image stamp to /body_joints received (two hops and the node): p50 "
               f"{np.median(latency):.1f} ms, p99 {np.percentile(latency, 99):.1f} ms")

@@ -70,34 +70,51 @@ def contact_sheet(depth_m: np.ndarray, pixels: np.ndarray, out: Path, columns: i
     return save_figure(fig, out, dpi=110)
 
 
-def pose_overlay(depth_m: np.ndarray, pose, out: Path, title: str = "",
-                 truth_pixels: np.ndarray | None = None) -> Path:
-    """Save a source depth image (metres) with a pipeline.PersonPose drawn on it, beside the
-    60 x 50 network input: what the node saw and what it made of it. Ground truth (7, 2), when
-    given, is drawn dashed."""
+def pose_overlay(depth_m: np.ndarray, poses, out: Path, title: str = "",
+                 truth_pixels: np.ndarray | None = None, ids: list[int] | None = None) -> Path:
+    """Save a source depth image (metres) with pipeline.PersonPose estimates drawn on it (one,
+    or a list; labelled with ids when given), beside the 60 x 50 network input each person's
+    turned virtual camera made: what the node saw and what it made of it. Ground truth
+    ((7, 2), or (P, 7, 2) for several people), when given, is drawn dashed."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), width_ratios=(3, 2))
+    poses = [p for p in ([poses] if hasattr(poses, "detected") else poses) if p.detected]
+    inputs = max(1, len(poses))
+    fig, axes = plt.subplots(1, 1 + inputs, figsize=(6 + 2.6 * inputs, 4),
+                             width_ratios=(3,) + (1.3,) * inputs, squeeze=False)
+    left, nets = axes[0, 0], axes[0, 1:]
     valid = depth_m[depth_m > 0]
     vmin, vmax = (np.percentile(valid, [1, 99]) if valid.size else (0.5, 4.5))
     left.imshow(np.where(depth_m > 0, depth_m, np.nan), cmap="viridis_r", vmin=vmin, vmax=vmax,
                 interpolation="nearest")
     left.set_facecolor("black")
-    if pose.detected:
+    for k, pose in enumerate(poses):
         draw_skeleton(left, pose.pixels)
+        label = f"{ids[k]}" if ids is not None else (f"{k + 1}" if len(poses) > 1 else None)
         for name, (u, v), ok in zip(pose.names, pose.pixels, pose.in_view):
-            if ok and name != "root":
+            if ok and name != "root" and len(poses) == 1:
                 left.annotate(name.replace("_", " "), (u, v), color="white", fontsize=6,
                               xytext=(3, 3), textcoords="offset points")
+        if label is not None:
+            u, v = pose.pixels[[1, 4]].mean(axis=0)
+            left.annotate(label, (u, v), color="yellow", fontsize=10, fontweight="bold",
+                          xytext=(0, -18), textcoords="offset points", ha="center")
     if truth_pixels is not None:
-        draw_skeleton(left, truth_pixels, style="--", alpha=0.7)
+        for skeleton in np.asarray(truth_pixels).reshape(-1, 7, 2):
+            draw_skeleton(left, skeleton, style="--", alpha=0.7)
     left.set_xlim(-0.5, depth_m.shape[1] - 0.5)
     left.set_ylim(depth_m.shape[0] - 0.5, -0.5)
-    left.set_title(title or ("person found" if pose.detected else "no person found"), fontsize=9)
-    net = pose.network_input
-    right.imshow(np.where(net > 0, net, np.nan), cmap="viridis_r", interpolation="nearest")
-    right.set_facecolor("black")
-    right.set_title(f"network input {net.shape[1]} x {net.shape[0]} (the person only)", fontsize=9)
+    found = f"{len(poses)} {'person' if len(poses) == 1 else 'people'} found"
+    left.set_title(title or found if poses else title or "no person found", fontsize=9)
+    for k, ax in enumerate(nets):
+        net = poses[k].network_input if poses else np.zeros((50, 60), np.float32)
+        ax.imshow(np.where(net > 0, net, np.nan), cmap="viridis_r", interpolation="nearest")
+        ax.set_facecolor("black")
+        who = f" of {ids[k] if ids is not None else k + 1}" if len(poses) > 1 else ""
+        ax.set_title(f"network input{who}\n{net.shape[1]} x {net.shape[0]}, turned to the person",
+                     fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
     return save_figure(fig, out, dpi=100)

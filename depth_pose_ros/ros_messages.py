@@ -19,9 +19,10 @@ from visualization_msgs.msg import Marker, MarkerArray
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import encode, image_array
 from depth_pose_ros.frame_stats import WindowSummary
-from depth_pose_ros.joints import BONES
+from depth_pose_ros.joints import BONES, JOINT_NAMES
 from depth_pose_ros.msg import Bodies, Body, BodyJoints
 from depth_pose_ros.pipeline import PersonPose, camera_from_intrinsics
+from depth_pose_ros.synth import VISIBLE_TO_COUNT
 from depth_pose_ros.tracking import LOST, NEW, TRACKED, Track, track_pose
 
 # tf2_ros.qos.DynamicBroadcasterQoS
@@ -56,6 +57,20 @@ def camera_info(header: Header, camera: PinholeCamera) -> CameraInfo:
         d=[0.0] * 5, k=[camera.fx, 0.0, camera.cx, 0.0, camera.fy, camera.cy, 0.0, 0.0, 1.0],
         r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
         p=[camera.fx, 0.0, camera.cx, 0.0, 0.0, camera.fy, camera.cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+
+
+def bodies_truth(header: Header, joints3d: np.ndarray, pixels: np.ndarray, visible: np.ndarray,
+                 camera: PinholeCamera) -> Bodies:
+    """The truth of a synthetic frame as /bodies_gt: person p has ID p + 1; TRACKED when at
+    least synth.VISIBLE_TO_COUNT of them is visible, LOST otherwise; confidence 1."""
+    names = list(JOINT_NAMES)
+    return Bodies(header=header, bodies=[Body(
+        id=p + 1, state=Body.TRACKED if visible[p] >= VISIBLE_TO_COUNT else Body.LOST,
+        names=names, positions=[Point(x=x, y=y, z=z) for x, y, z in joints3d[p].tolist()],
+        pixel_u=pixels[p, :, 0].astype(np.float32).tolist(),
+        pixel_v=pixels[p, :, 1].astype(np.float32).tolist(),
+        in_view=camera.in_view(pixels[p]).tolist(), confidence=[1.0] * len(names))
+        for p in range(len(joints3d))])
 
 
 class PoseMessages:

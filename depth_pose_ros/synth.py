@@ -22,7 +22,7 @@ from depth_pose_ros.depth_image import to_millimetres
 from depth_pose_ros.joints import HANDS, JOINT_NAMES
 from depth_pose_ros.placement import body_to_camera, keep_in_view_points, place_in_view
 from depth_pose_ros.postures import FAMILIES
-from depth_pose_ros.render import render_depth
+from depth_pose_ros.render import render_depth, render_depth_culled
 from depth_pose_ros.sensors import SENSORS
 from depth_pose_ros.wide import OCCLUDERS, SOURCE_SCALE, WideConfig, generate_wide
 
@@ -155,6 +155,127 @@ def demo_sequence(seed: int = 0, keyframes: int = 4, steps: int = 20,
     depth = render_room(camera, bodies)
     return Sequence(depth, bodies.joints.astype(np.float32),
                     camera.project(bodies.joints).astype(np.float32))
+
+
+# --- several people walking in a room: the multi-person demo, bags and benchmark ------------------
+
+VISIBLE_TO_COUNT = 0.7  # a person this much in view and unoccluded is one a tracker must find
+
+
+@dataclass(frozen=True)
+class PeopleScene:
+    """People walking to and fro across the camera's view, each in a lane of their own depth, so
+    that they cross and hide one another; their arms move through poses as in demo_sequence.
+    Frames are rendered on demand (frame(k)): a minute at 640 x 480 would not fit in memory."""
+
+    camera: PinholeCamera
+    people: list[Body]  # one per person, a body per frame
+    floor_y: float  # the floor plane y = floor_y in the camera frame (level camera)
+    wall_distance: float = 6.0
+
+    @property
+    def frames(self) -> int:
+        return len(self.people[0])
+
+    def frame(self, k: int, alone: int | None = None):
+        """Frame k (or only person `alone` in the same room) -> (depth (H, W) float32 metres,
+        joints3d (P, 7, 3), pixels (P, 7, 2), visible (P,)): each person's share of their
+        pixels that the camera sees (inside the image and not hidden by another)."""
+        selected = range(len(self.people)) if alone is None else [alone]
+        bodies = [self.people[p].take([k]) for p in selected]
+        alone_depth = [render_depth_culled(self.camera, b)[0] for b in bodies]
+        depth = _room(self.camera, self.floor_y, self.wall_distance)
+        for person in alone_depth:
+            depth = np.where((person > 0) & (person < depth), person, depth)
+        wide = _widened(self.camera, VISIBILITY_SCALE)
+        visible = np.zeros(len(self.people), np.float32)
+        for p, b, person in zip(selected, bodies, alone_depth):
+            everywhere = np.count_nonzero(render_depth_culled(wide, b)[0]) * VISIBILITY_SCALE ** 2
+            visible[p] = min(1.0, np.count_nonzero((person > 0) & (person == depth))
+                             / max(everywhere, 1))
+        joints = np.stack([b.joints[k] for b in self.people]).astype(np.float32)
+        return depth.astype(np.float32), joints, self.camera.project(joints).astype(np.float32), \
+            visible
+
+
+VISIBILITY_SCALE = 4  # a person's whole extent is counted at a quarter of the resolution
+
+
+@dataclass(frozen=True)
+class PeopleSequence:
+    """Rendered frames of several people with their truth (a PeopleScene's, or one person's)."""
+
+    depth: np.ndarray  # (N, H, W) float32 metres, 0 = no return
+    joints3d: np.ndarray  # (N, P, 7, 3) camera frame; person p has ID p + 1
+    pixels: np.ndarray  # (N, P, 7, 2)
+    visible: np.ndarray  # (N, P) share of each person the camera sees (PeopleScene.frame)
+
+    @classmethod
+    def of_one(cls, sequence: Sequence) -> PeopleSequence:
+        """demo_sequence's one person, whole in view."""
+        return cls(sequence.depth, sequence.joints3d[:, None], sequence.pixels[:, None],
+                   np.ones((len(sequence.depth), 1), np.float32))
+
+
+def render_people(scene: PeopleScene, progress: bool = False) -> PeopleSequence:
+    """Every frame of a scene, in memory (for loops of a few seconds)."""
+    from tqdm import tqdm
+    frames = [scene.frame(k) for k in tqdm(range(scene.frames), desc="render", unit="frame",
+                                           disable=not progress)]
+    return PeopleSequence(*(np.stack(part) for part in zip(*frames)))
+
+
+PEOPLE_LOOP_FRAMES = 150  # a 5 s loop at 30 Hz
+
+
+def people_loop(seed: int, people: int, progress: bool = False) -> PeopleSequence:
+    """The synthetic camera's people:=N loop (and the demo's): PEOPLE_LOOP_FRAMES frames in
+    which everyone's walk and arms come back to where they started."""
+    return render_people(people_scene(seed, people, PEOPLE_LOOP_FRAMES,
+                                      period_s=PEOPLE_LOOP_FRAMES / 30.0), progress)
+
+
+def _widened(camera: PinholeCamera, scale: int) -> PinholeCamera:
+    """The camera's view grown by its own size on every side, at 1/scale of its resolution."""
+    return PinholeCamera(3 * camera.width // scale, 3 * camera.height // scale, camera.fx / scale,
+                         camera.fy / scale, (camera.cx + camera.width + 0.5) / scale - 0.5,
+                         (camera.cy + camera.height + 0.5) / scale - 0.5)
+
+
+def _room(camera: PinholeCamera, floor_y: float, wall_distance: float) -> np.ndarray:
+    """A level floor at y = floor_y and a back wall at z = wall_distance (as render_room)."""
+    rays = camera.pixel_rays().reshape(camera.shape + (3,))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        floor_z = np.where(rays[..., 1] > 0, floor_y / rays[..., 1] * rays[..., 2], np.inf)
+    return np.minimum(floor_z, wall_distance).astype(np.float32)
+
+
+def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float = 30.0,
+                 camera: PinholeCamera = DEMO_CAMERA, camera_height: float = 1.0,
+                 period_s: float | None = None) -> PeopleScene:
+    """people walking to and fro in lanes 0.7 m apart in depth (from 2.4 m), each along a
+    sine of 8 to 12 s (or period_s, for a seamless loop of that length), paths and phases drawn
+    so that they cross and reach the image's sides."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(frames) / rate
+    half_fov = (camera.width / 2) / camera.fx  # tan of half the horizontal field of view
+    walkers = []
+    for p in range(people):
+        steps = 30  # the arms' loop: keyframes * steps frames
+        keyframes = max(2, min(8, -(-frames // steps)))
+        if period_s and frames % steps == 0:
+            keyframes = frames // steps  # the arms loop with the walk
+        body = motion_bodies(rng, keyframes, steps)
+        body = body.take(np.arange(frames) % len(body))
+        z = 2.4 + 0.7 * p + rng.uniform(-0.1, 0.1)
+        period = period_s or rng.uniform(8.0, 12.0)
+        x = (half_fov * z - 0.2) * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+        lowest = (body.capsules[..., 1].max(axis=(1, 2)) + 0.5 * body.capsule_radii.max(axis=1)
+                  - body.joints[:, 0, 1])  # the soles below the mid-hip
+        root = np.stack([x, np.full(frames, camera_height) - lowest.max(), np.full(frames, z)], -1)
+        walkers.append(body.transformed(np.broadcast_to(np.eye(3), (frames, 3, 3)),
+                                        root - body.joints[:, 0]))
+    return PeopleScene(camera, walkers, camera_height)
 
 
 def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:

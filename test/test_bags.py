@@ -35,7 +35,7 @@ def test_recorded_bag_is_a_standard_rosbag2(synth_bag):
     assert (synth_bag / "metadata.yaml").is_file()
     counts, first = _read_topics(synth_bag)
     assert counts == {"/camera/depth/image_raw": 30, "/camera/depth/camera_info": 30,
-                      "/body_joints_gt": 30}
+                      "/body_joints_gt": 30, "/bodies_gt": 30}
     image = first["/camera/depth/image_raw"]
     assert (image.width, image.height, image.encoding) == (640, 480, "16UC1")
     truth = first["/body_joints_gt"]
@@ -65,7 +65,12 @@ def test_round_trip_metrics_and_estimates_bag(synth_bag, tmp_path):
     assert counts["/tf"] == 30 and counts["/body_markers"] == 30
     joints = first["/body_joints"]
     assert joints.person_detected and list(joints.names)[3] == "right_hand"
-    assert first["/tf"].transforms[0].child_frame_id == "body_root"
+    assert first["/tf"].transforms[0].child_frame_id == "body_1_root"
+    assert counts["/bodies"] == 30 and [b.id for b in first["/bodies"].bodies] == [1]
+    # One person throughout: recall and precision 1, no ID switch.
+    people = metrics["people"]
+    assert (people["people"], people["recall"], people["precision"]) == (1, 1.0, 1.0)
+    assert people["id_switches"] == 0 and people["ap10_no_root_matched"] > 0.2
     assert joints.header.stamp == first["/camera/depth/image_raw"].header.stamp
 
 
@@ -118,7 +123,7 @@ def test_a_bag_from_elsewhere_finds_its_topics(tmp_path):
     metrics = evaluate_bag(tmp_path / "foreign", tmp_path / "out", progress=False)
     assert metrics["topics"] == {"depth": "/robot/head_camera/depth/image_rect_raw",
                                  "camera_info": "/robot/head_camera/depth/camera_info",
-                                 "truth": None}
+                                 "truth": None, "bodies_truth": None}
     assert metrics["frames"] == metrics["frames_with_person"] == 4
     assert "ap10" not in metrics and metrics["jitter_rms_cm"]["raw"] is not None
 
@@ -157,7 +162,7 @@ def test_a_bag_recorded_before_the_confidence_field_still_evaluates(tmp_path, st
     from depth_pose_ros import bags
     from depth_pose_ros.joints import JOINT_NAMES
 
-    current = bags._msg_definition()
+    current = bags._msg_definition("BodyJoints")
     old = current.split("\n# Per joint, 0..1")[0] + "\n"
     assert "confidence" in current and "confidence" not in old
     store = get_typestore(Stores.ROS2_KILTED)
