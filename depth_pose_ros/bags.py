@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.metrics import MATCH_DISTANCE_M
 from depth_pose_ros.synth import VISIBLE_TO_COUNT
 
 DEPTH_TOPIC = "/camera/depth/image_raw"
@@ -30,7 +31,6 @@ STORAGES = ("mcap", "sqlite3")
 IMAGE, INFO, JOINTS = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo", \
     "depth_pose_ros/msg/BodyJoints"
 BODY, BODIES = "depth_pose_ros/msg/Body", "depth_pose_ros/msg/Bodies"
-MATCH_DISTANCE_M = 0.5  # an estimate's mid-hip within this of a true one can be that person
 
 
 class BagError(RuntimeError):
@@ -377,13 +377,12 @@ def _metrics(frames: list[_Frame], truths, topics, skipped) -> dict:
 
 def _people_metrics(frames: list[_Frame], bodies_truth: dict) -> dict:
     """Against /bodies_gt: the MOT counts (motmetrics) over the people at least
-    VISIBLE_TO_COUNT visible, matched by the mid-hip within MATCH_DISTANCE_M; an estimate of a
-    person less visible than that is neither a hit nor a false alarm. AP@10cm of the six
-    non-root joints (as published, smoothed) over every matched pair, and per person."""
+    VISIBLE_TO_COUNT visible, matched as metrics.match_people does; an estimate of a person
+    less visible than that is neither a hit nor a false alarm. AP@10cm of the six non-root
+    joints (as published, smoothed) over every matched pair, and per person."""
     import motmetrics
-    from scipy.optimize import linear_sum_assignment
 
-    from depth_pose_ros.metrics import average_precision, mean_without_root
+    from depth_pose_ros.metrics import average_precision, match_people, mean_without_root
     from depth_pose_ros.tracking import LOST
 
     accumulator = motmetrics.MOTAccumulator(auto_id=True)
@@ -393,22 +392,11 @@ def _people_metrics(frames: list[_Frame], bodies_truth: dict) -> dict:
         truth = bodies_truth.get(frame.key)
         if truth is None:
             continue
-        seen = [t for t in frame.tracks if t.state != LOST]
-        counted = [(i, j) for i, eligible, j in truth if eligible]
-        hidden = [j for _, eligible, j in truth if not eligible]
-        # Estimates of the barely visible are left out, not counted against precision.
-        kept = [t for t in seen if not _nearer_hidden(t.joints3d[0], counted, hidden)]
-        distance = np.array([[np.sum((t.joints3d[0] - j[0]) ** 2) for t in kept]
-                             for _, j in counted]).reshape(len(counted), len(kept))
-        distance[distance > MATCH_DISTANCE_M ** 2] = np.nan
-        accumulator.update([i for i, _ in counted], [t.id for t in kept], distance)
-        person_frames += len(counted)
-        if counted and kept:
-            cost = np.nan_to_num(distance, nan=1e6)
-            for r, c in zip(*linear_sum_assignment(cost)):
-                if np.isfinite(distance[r, c]):
-                    pairs.setdefault(counted[r][0], []).append(
-                        np.linalg.norm(kept[c].joints3d - counted[r][1], axis=1))
+        match = match_people([(t.id, t.joints3d) for t in frame.tracks if t.state != LOST], truth)
+        accumulator.update(match.counted, match.kept, match.distance2)
+        person_frames += len(match.counted)
+        for person, _, distance in match.pairs:
+            pairs.setdefault(person, []).append(distance)
     summary = motmetrics.metrics.create().compute(
         accumulator, metrics=["recall", "precision", "num_switches", "num_fragmentations",
                               "num_unique_objects", "mota", "num_false_positives",
@@ -435,13 +423,6 @@ def _people_metrics(frames: list[_Frame], bodies_truth: dict) -> dict:
             str(i): round(float(mean_without_root(average_precision(np.array(d)))), 4)
             for i, d in sorted(pairs.items())},
     }
-
-
-def _nearer_hidden(root: np.ndarray, counted: list, hidden: list) -> bool:
-    """An estimate nearer a hidden person (within MATCH_DISTANCE_M) than any counted one."""
-    to_hidden = min((np.linalg.norm(root - j[0]) for j in hidden), default=np.inf)
-    to_counted = min((np.linalg.norm(root - j[0]) for _, j in counted), default=np.inf)
-    return to_hidden <= MATCH_DISTANCE_M and to_hidden < to_counted
 
 
 def _seconds(key: tuple[int, int]) -> float:

@@ -1,5 +1,8 @@
-"""Accuracy metrics of the paper (§3, §5): per-axis and 3D errors, pixel errors, AP@10cm. numpy only."""
+"""Accuracy metrics of the paper (§3, §5): per-axis and 3D errors, pixel errors, AP@10cm; and which
+estimate is which person when there are several (match_people). numpy (and scipy's assignment)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -132,3 +135,46 @@ def confidence_report(dist: np.ndarray, confidence: np.ndarray, bins: int = 10) 
     return {"reliability": reliability, "thresholds": thresholds,
             "expected_calibration_error": float(ece), "mean_confidence": float(c.mean()),
             "ap10_all": float(hit.mean())}
+
+
+# --- several people: which estimate is which true person ------------------------------------------
+
+MATCH_DISTANCE_M = 0.5  # an estimate's mid-hip within this of a true one can be that person
+
+
+@dataclass(frozen=True)
+class PeopleMatch:
+    """One frame's estimates against its truth, as the MOT counts need them."""
+
+    counted: list  # true IDs of the people that count (visible enough)
+    kept: list  # estimate IDs, less those of barely visible people (neither hits nor misses)
+    distance2: np.ndarray  # (counted, kept) squared mid-hip distances, NaN beyond the match
+    pairs: list  # (true ID, estimate index in kept, (7,) joint distances) of the best matching
+
+
+def match_people(estimates: list[tuple[int, np.ndarray]],
+                 truth: list[tuple[int, bool, np.ndarray]]) -> PeopleMatch:
+    """estimates (ID, (7, 3) joints) and truth (ID, counts, (7, 3) joints) of one frame: an
+    estimate nearer a person that does not count (hidden or out of view) than to any that
+    does is left out; the rest are paired one-to-one by the mid-hip (linear_sum_assignment)
+    within MATCH_DISTANCE_M."""
+    from scipy.optimize import linear_sum_assignment
+
+    counted = [(i, j) for i, counts, j in truth if counts]
+    hidden = [j for _, counts, j in truth if not counts]
+
+    def nearer_hidden(root):
+        to_hidden = min((np.linalg.norm(root - j[0]) for j in hidden), default=np.inf)
+        to_counted = min((np.linalg.norm(root - j[0]) for _, j in counted), default=np.inf)
+        return to_hidden <= MATCH_DISTANCE_M and to_hidden < to_counted
+
+    kept = [(i, j) for i, j in estimates if not nearer_hidden(j[0])]
+    distance2 = np.array([[np.sum((e[0] - t[0]) ** 2) for _, e in kept] for _, t in counted],
+                         dtype=np.float64).reshape(len(counted), len(kept))
+    distance2[distance2 > MATCH_DISTANCE_M ** 2] = np.nan
+    pairs = []
+    if counted and kept:
+        rows, cols = linear_sum_assignment(np.nan_to_num(distance2, nan=1e6))
+        pairs = [(counted[r][0], c, np.linalg.norm(kept[c][1] - counted[r][1], axis=1))
+                 for r, c in zip(rows, cols) if np.isfinite(distance2[r, c])]
+    return PeopleMatch([i for i, _ in counted], [i for i, _ in kept], distance2, pairs)

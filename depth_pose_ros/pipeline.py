@@ -5,7 +5,7 @@
    person-like surface in it, closest first, up to max_people.
 2. For each person, the network's 60 x 50, 57 degree virtual camera turned about the optical
    centre to look at them (reproject.look_at); their depth resampled into it, z along its axis,
-   and their surfaces picked out again at its pixels.
+   and their overview mask carried over to its pixels.
 3. DNN33 (PoseEstimator) on all of them in one batch; joints and pixels turned back into the
    source camera.
 One person (process) is the one-person case of the same path. No ROS imports: the node,
@@ -21,13 +21,8 @@ from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.distortion import MODELS
 from depth_pose_ros.estimator import PoseEstimator
 from depth_pose_ros.joints import JOINT_NAMES
-from depth_pose_ros.person import PersonExtractor, PersonFilter, grow_by_neighbours, label_surfaces
+from depth_pose_ros.person import PersonExtractor, PersonFilter, grow_by_neighbours
 from depth_pose_ros.reproject import VirtualView, look_at, overview_camera
-
-# A surface of the turned view belongs to the person when this share of its pixels falls on the
-# person's (one pixel grown) overview mask.
-OVERLAP_TO_BELONG = 0.5
-
 
 class CameraError(ValueError):
     """Intrinsics that cannot describe a camera (zeros, NaN, size mismatch)."""
@@ -165,35 +160,29 @@ class PosePipeline:
 
     def _person_in(self, view: VirtualView, depth: np.ndarray, overview_mask: np.ndarray,
                    nearest: float, farthest: float) -> np.ndarray:
-        """The person's pixels in a turned view: the surfaces (split as person isolation does,
-        floor removed) that lie mostly on the person's overview mask, within the depths
-        (source z) it spans there."""
+        """The person's pixels in a turned view: those whose ray meets the person's overview
+        mask (grown by a pixel: the two grids differ by up to half a pixel) at a depth (source z)
+        within the span the person has there, above the floor. The overview decided what is a
+        person; this only carries its mask over at the turned camera's pixels."""
         flt = self.person_filter
-        valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
         v, u = np.indices(depth.shape, dtype=np.float64)
         rays = view.to_source_points(view.virtual.back_project(u, v, np.ones(depth.shape)))
+        source_z = rays[..., 2] * depth  # what the overview measured: z along the source's axis
+        step = flt.max_depth_step
+        person = (depth >= flt.min_depth) & (depth <= flt.max_depth) & \
+            (source_z >= nearest - step) & (source_z <= farthest + step)
         floor = self._extractor.floor if flt.remove_floor else None
         if floor is not None:  # the overview's plane; a turned pixel's point is its ray times z
-            valid &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
+            person &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
         overview = self._overview
         at = np.rint(overview.virtual.project(rays))
         col, row = at[..., 0], at[..., 1]
         inside = (col >= 0) & (col < overview.virtual.width) & (row >= 0) & \
             (row < overview.virtual.height) & (rays[..., 2] > 0)
-        grown = grow_by_neighbours(overview_mask)
         on_mask = np.zeros(depth.shape, bool)
-        on_mask[inside] = grown[row[inside].astype(int), col[inside].astype(int)]
-        source_z = rays[..., 2] * depth  # what the overview measured: z along the source's axis
-        step = flt.max_depth_step
-        on_mask &= (source_z >= nearest - step) & (source_z <= farthest + step)
-        labels = label_surfaces(depth, valid, flt.max_depth_step)
-        on = labels >= 0
-        if not on.any():
-            return on
-        total = np.bincount(labels[on])
-        hits = np.bincount(labels[on], weights=on_mask[on], minlength=len(total))
-        belongs = np.append(hits >= OVERLAP_TO_BELONG * total, False)  # label -1: no
-        return belongs[labels]
+        on_mask[inside] = grow_by_neighbours(overview_mask)[row[inside].astype(int),
+                                                           col[inside].astype(int)]
+        return person & on_mask
 
     @staticmethod
     def _box(overview: VirtualView, mask: np.ndarray, source: PinholeCamera):

@@ -177,28 +177,29 @@ class PeopleScene:
     def frames(self) -> int:
         return len(self.people[0])
 
-    def frame(self, k: int, alone: int | None = None):
-        """Frame k (or only person `alone` in the same room) -> (depth (H, W) float32 metres,
-        joints3d (P, 7, 3), pixels (P, 7, 2), visible (P,)): each person's share of their
-        pixels that the camera sees (inside the image and not hidden by another)."""
-        selected = range(len(self.people)) if alone is None else [alone]
-        bodies = [self.people[p].take([k]) for p in selected]
-        alone_depth = [render_depth_culled(self.camera, b)[0] for b in bodies]
-        depth = _room(self.camera, self.floor_y, self.wall_distance)
-        for person in alone_depth:
+    def frame(self, k: int, each_alone: bool = False):
+        """Frame k -> (depth (H, W) float32 metres, joints3d (P, 7, 3), pixels (P, 7, 2),
+        visible (P,)): each person's share of their pixels that the camera sees (inside the
+        image and not hidden by another); with each_alone, also (P, H, W): each person alone
+        in the same room."""
+        bodies = [person.take([k]) for person in self.people]
+        alone = [render_depth_culled(self.camera, b)[0] for b in bodies]
+        room = _room(self.camera, self.floor_y, self.wall_distance)
+        depth = room
+        for person in alone:
             depth = np.where((person > 0) & (person < depth), person, depth)
         wide = _widened(self.camera, VISIBILITY_SCALE)
         visible = np.zeros(len(self.people), np.float32)
-        for p, b, person in zip(selected, bodies, alone_depth):
+        for p, (b, person) in enumerate(zip(bodies, alone)):
             everywhere = np.count_nonzero(render_depth_culled(wide, b)[0]) * VISIBILITY_SCALE ** 2
             visible[p] = min(1.0, np.count_nonzero((person > 0) & (person == depth))
                              / max(everywhere, 1))
-        joints = np.stack([b.joints[k] for b in self.people]).astype(np.float32)
-        return depth.astype(np.float32), joints, self.camera.project(joints).astype(np.float32), \
-            visible
-
-
-VISIBILITY_SCALE = 4  # a person's whole extent is counted at a quarter of the resolution
+        joints = np.stack([b.joints[0] for b in bodies]).astype(np.float32)
+        result = (depth.astype(np.float32), joints,
+                  self.camera.project(joints).astype(np.float32), visible)
+        if each_alone:
+            result += (np.stack([np.where((p > 0) & (p < room), p, room) for p in alone]),)
+        return result
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,9 @@ def people_loop(seed: int, people: int, progress: bool = False) -> PeopleSequenc
     which everyone's walk and arms come back to where they started."""
     return render_people(people_scene(seed, people, PEOPLE_LOOP_FRAMES,
                                       period_s=PEOPLE_LOOP_FRAMES / 30.0), progress)
+
+
+VISIBILITY_SCALE = 4  # a person's whole extent is counted at a quarter of the resolution
 
 
 def _widened(camera: PinholeCamera, scale: int) -> PinholeCamera:

@@ -12,6 +12,6 @@ for name in itop_000053 itop_009814 itop_02254; do  # ITOP: fx = fy = 285.71, ce
     .venv/bin/depth-pose estimate "$real/$name.npy" --fx 285.71 --cx 160 --cy 120 \
         --model "$model" --out "$out/real-${name}.png" || [ $? -eq 1 ]  # 1: nobody found
 done
-# CMU Panoptic Kinect v2 node 02 (the sample's config): three people, the node picks one.
+# CMU Panoptic Kinect v2 node 02 (the sample's config): three people, each found and drawn.
 .venv/bin/depth-pose estimate "$real/panoptic_kinect2_000005014.npy" --fx 364.85 --cx 249.18 \
     --cy 202.52 --model "$model" --out "$out/real-panoptic_kinect2_000005014.png" || [ $? -eq 1 ]

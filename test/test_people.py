@@ -1,0 +1,134 @@
+"""Everyone in the room (issue 16): people anywhere in a wide view, each with an ID, over the
+real middleware with the ROS4HRI (REP-155) output on."""
+import subprocess
+
+import numpy as np
+import pytest
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.depth_image import to_millimetres
+from depth_pose_ros.pipeline import PosePipeline
+from depth_pose_ros.render import render_depth_culled
+from depth_pose_ros.synth import DEMO_CAMERA, PeopleScene, motion_bodies
+
+from test_pose_node import FRAME, Harness, start_node
+
+
+def _standing(seed: int, x: float, z: float, camera_height: float = 1.0):
+    """One posed person with the mid-hip at (x, z), the soles on the floor camera_height below
+    the (level) camera."""
+    body = motion_bodies(np.random.default_rng(seed), 2, 1).take([0])
+    soles = body.capsules[..., 1].max() + 0.5 * body.capsule_radii.max() - body.joints[0, 0, 1]
+    root = np.array([x, camera_height - soles, z])
+    return body.transformed(np.eye(3)[None], (root - body.joints[0, 0])[None])
+
+
+@pytest.fixture(scope="module")
+def crowd():
+    """A room with three people apart (2.4, 3.1 and 3.8 m away), and with two of them."""
+    people = [_standing(1, -1.1, 2.4), _standing(2, 0.2, 3.1), _standing(3, 1.5, 3.8)]
+    frames = {}
+    for count in (3, 2):
+        depth, joints, _, visible = PeopleScene(DEMO_CAMERA, people[:count], 1.0).frame(0)
+        assert (visible > 0.9).all()
+        frames[count] = (depth, joints)
+    return DEMO_CAMERA, frames
+
+
+def test_a_person_in_a_wide_cameras_periphery_is_found(shipped_estimator):
+    """120 degrees wide (Azure Kinect WFOV-like), a person 45 degrees off the axis: outside the
+    middle 57 degrees the node used to see."""
+    wide = PinholeCamera.from_hfov(640, 480, 120.0)
+    body = motion_bodies(np.random.default_rng(1), 2, 1).take([0])
+    root = body.joints[0, 0]
+    target = np.array([2.5 * np.tan(np.radians(45)), root[1], 2.5])
+    body = body.transformed(np.eye(3)[None], (target - root)[None])
+    depth = render_depth_culled(wide, body)[0]
+    people = PosePipeline(shipped_estimator).process_all(to_millimetres(depth), wide)
+    assert len(people) == 1
+    error = np.linalg.norm(people[0].joints3d - body.joints[0], axis=1)
+    assert error[[0, 1, 4]].max() < 0.15, error  # root and shoulders
+    angle = np.degrees(np.arctan2(people[0].joints3d[0, 0], people[0].joints3d[0, 2]))
+    assert angle > 40
+
+
+def test_everyone_is_found_in_one_batch_and_max_people_caps_the_work(shipped_estimator, crowd):
+    camera, frames = crowd
+    depth, joints = frames[3]
+    pipeline = PosePipeline(shipped_estimator, max_people=4)
+    people = pipeline.process_all(to_millimetres(depth), camera)
+    assert len(people) == 3
+    found = np.array([p.joints3d[0] for p in people])
+    for truth in joints[:, 0]:  # each true mid-hip has an estimate near it
+        assert np.linalg.norm(found - truth, axis=1).min() < 0.25
+    assert [p.joints3d[0, 2] for p in people] == sorted(p.joints3d[0, 2] for p in people)
+    pipeline.configure(pipeline.person_filter, None, max_people=2)
+    assert len(pipeline.process_all(to_millimetres(depth), camera)) == 2
+    assert pipeline.process(to_millimetres(depth), camera).detected  # the one-person case
+
+
+@pytest.fixture(scope="module")
+def ros():
+    import rclpy
+    rclpy.init()
+    yield
+    rclpy.shutdown()
+
+
+def test_bodies_ids_tf_and_rep155_over_the_middleware(ros, crowd, tmp_path):
+    from hri_msgs.msg import IdsList
+
+    camera, frames = crowd
+    log = tmp_path / "stderr.log"
+    process = start_node(log, "-p", "hri.enabled:=true", "-p", "smoothing:=false",
+                         "-p", "lost_timeout:=0.3", "-p", "markers_max_rate:=0.0",
+                         topics="/people")
+    harness = Harness("/people")
+    tracked = []
+    harness.node.create_subscription(IdsList, "/humans/bodies/tracked", tracked.append, 10)
+    try:
+        harness.wait_for_node(process)
+        seen = {}
+        for count in (3, 2):
+            depth, joints = frames[count]
+            for _ in range(3):  # the same people, frame after frame: the same IDs
+                image = harness.ros_messages.depth_image(harness.header(), depth)
+                assert harness.send(image, harness.info(camera)) is not None
+                key = Harness._key(image.header)
+                bodies = [b for b in harness.bodies[key].bodies if b.state != b.LOST]
+                seen.setdefault(count, []).append(sorted(b.id for b in bodies))
+                assert harness.joints[key].person_detected  # /body_joints carries one of them
+        assert all(len(ids) == 3 == len(set(ids)) for ids in seen[3])
+        assert seen[3][0] == seen[3][1] == seen[3][2]
+        assert len(seen[2][-1]) == 2
+        ids = seen[2][-1]
+        tf = harness.tf[key]
+        names = {t.child_frame_id: t.header.frame_id for t in tf.transforms}
+        for i in ids:
+            assert names[f"body_{i}_root"] == FRAME and names[f"body_{i}_left_hand"] == FRAME
+            assert names[f"body_b{i}"] == FRAME  # REP-155: body_<body ID> at the mid-hip
+            for link in ("r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist"):
+                assert names[f"{link}_b{i}"] == f"body_b{i}"
+        harness.spin(1.0, until=lambda: any(sorted(m.ids) == [f"b{i}" for i in ids]
+                                            for m in tracked))
+        assert any(sorted(m.ids) == sorted(f"b{i}" for i in ids) for m in tracked)
+        types = dict(harness.node.get_topic_names_and_types())
+        for i in ids:
+            assert types[f"/humans/bodies/b{i}/skeleton2d"] == ["hri_msgs/msg/Skeleton2D"]
+            assert types[f"/humans/bodies/b{i}/roi"] == ["sensor_msgs/msg/RegionOfInterest"]
+        # Everyone gone for longer than lost_timeout: the bodies' topics go with them.
+        for _ in range(4):
+            harness.send(harness.image(np.zeros_like(depth)), harness.info(camera))
+            harness.spin(0.2)
+        harness.spin(3.0, until=lambda: not any(
+            harness.node.count_publishers(f"/humans/bodies/b{i}/roi") for i in ids))
+        assert not any(harness.node.count_publishers(f"/humans/bodies/b{i}/roi") for i in ids)
+        assert tracked[-1].ids == []
+        assert process.poll() is None and "Traceback" not in log.read_text()
+    finally:
+        process.send_signal(2)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        harness.node.destroy_node()
