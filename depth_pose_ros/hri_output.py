@@ -6,7 +6,8 @@
   shoulders' midpoint (OpenPose's neck); slots we do not estimate, and joints outside the image,
   have confidence 0;
 - per body, /humans/bodies/<body ID>/roi (sensor_msgs/RegionOfInterest, as the REP's table
-  says): the person's pixels in the source image;
+  says): the person's pixels in the source image, and /cropped (sensor_msgs/Image): that region
+  of the depth image, in its own encoding;
 - TF body_<body ID> at the mid-hip (the REP's body frame): x forward out of the chest, z up
   towards the shoulders, parent the camera's frame; the joints as its children, named as the
   REP's kinematic model names its links: r_shoulder_<body ID>, r_elbow_, r_wrist_, l_...
@@ -20,10 +21,11 @@ import numpy as np
 from geometry_msgs.msg import TransformStamped
 from hri_msgs.msg import IdsList, NormalizedPointOfInterest2D, Skeleton2D
 from scipy.spatial.transform import Rotation
-from sensor_msgs.msg import RegionOfInterest
+from sensor_msgs.msg import Image, RegionOfInterest
 from std_msgs.msg import Header
 
 from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.depth_image import ENCODINGS
 from depth_pose_ros.tracking import LOST, Track, track_pose
 
 # Our joints (joints.JOINT_NAMES order, root first) -> Skeleton2D slots and REP-155 link names.
@@ -85,16 +87,28 @@ def body_transforms(header: Header, track: Track) -> list[TransformStamped]:
     return frames
 
 
+def crop(image: Image, box: tuple[int, int, int, int]) -> Image:
+    """The region (x, y, width, height) of an image, in its encoding and byte order."""
+    x, y, width, height = box
+    pixel = ENCODINGS[image.encoding].itemsize  # the frame was decoded: a known encoding
+    rows = np.frombuffer(bytes(image.data), np.uint8).reshape(image.height, image.step)
+    part = rows[y:y + height, x * pixel:(x + width) * pixel]
+    return Image(header=image.header, height=part.shape[0], width=width,
+                 encoding=image.encoding, is_bigendian=image.is_bigendian,
+                 step=width * pixel, data=part.tobytes())
+
+
 class HriOutput:
     """The REP-155 publishers of one node: /tracked, and each body's while it is tracked."""
 
     def __init__(self, node):
         self._node = node
         self._tracked = node.create_publisher(IdsList, "/humans/bodies/tracked", 10)
-        self._bodies: dict[int, tuple] = {}  # tracker ID -> (skeleton2d, roi) publishers
+        self._bodies: dict[int, tuple] = {}  # tracker ID -> (skeleton2d, roi, cropped)
 
-    def publish(self, header: Header, tracks: list[Track], camera: PinholeCamera) -> list:
-        """This frame's messages; returns the TF frames to send with the node's own."""
+    def publish(self, image: Image, tracks: list[Track], camera: PinholeCamera) -> list:
+        """This depth image's messages; returns the TF frames to send with the node's own."""
+        header = image.header
         seen = [t for t in tracks if t.state != LOST]
         self._tracked.publish(IdsList(header=header, ids=[body_id(t.id) for t in seen]))
         for gone in set(self._bodies) - {t.id for t in tracks}:  # dropped by the tracker
@@ -106,12 +120,14 @@ class HriOutput:
                 prefix = f"/humans/bodies/{body_id(track.id)}"
                 self._bodies[track.id] = (
                     self._node.create_publisher(Skeleton2D, f"{prefix}/skeleton2d", 10),
-                    self._node.create_publisher(RegionOfInterest, f"{prefix}/roi", 10))
-            skeleton, roi = self._bodies[track.id]
+                    self._node.create_publisher(RegionOfInterest, f"{prefix}/roi", 10),
+                    self._node.create_publisher(Image, f"{prefix}/cropped", 10))
+            skeleton, roi, cropped = self._bodies[track.id]
             pose = track_pose(track)
             skeleton.publish(skeleton2d(header, pose, camera))
             x, y, width, height = pose.box
             roi.publish(RegionOfInterest(x_offset=x, y_offset=y, width=width, height=height))
+            cropped.publish(crop(image, pose.box))
             frames += body_transforms(header, track)
         return frames
 

@@ -246,7 +246,7 @@ class PoseNode(LifecycleNode):
         seen = [t for t in tracks if t.state != LOST]
         self._stats.published(self._latencies[-1], len(seen))
         self._frames += 1
-        frames = self._hri.publish(msg.header, tracks, self._camera) if self._hri else []
+        frames = self._hri.publish(msg, tracks, self._camera) if self._hri else []
         if self._publish["tf"] and seen:
             frames = self._messages.transforms(msg.header, tracks).transforms + frames
         if frames:

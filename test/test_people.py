@@ -116,6 +116,7 @@ def test_bodies_ids_tf_and_rep155_over_the_middleware(ros, crowd, tmp_path):
         for i in ids:
             assert types[f"/humans/bodies/b{i}/skeleton2d"] == ["hri_msgs/msg/Skeleton2D"]
             assert types[f"/humans/bodies/b{i}/roi"] == ["sensor_msgs/msg/RegionOfInterest"]
+            assert types[f"/humans/bodies/b{i}/cropped"] == ["sensor_msgs/msg/Image"]
         # Everyone gone for longer than lost_timeout: the bodies' topics go with them.
         for _ in range(4):
             harness.send(harness.image(np.zeros_like(depth)), harness.info(camera))
@@ -132,3 +133,36 @@ def test_bodies_ids_tf_and_rep155_over_the_middleware(ros, crowd, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
         harness.node.destroy_node()
+
+
+def test_rep155_body_frame_skeleton_slots_and_crop():
+    from hri_msgs.msg import Skeleton2D
+    from sensor_msgs.msg import Image
+
+    from depth_pose_ros import ros_messages
+    from depth_pose_ros.hri_output import body_rotation, crop, skeleton2d
+    from depth_pose_ros.pipeline import PersonPose
+
+    # Facing the camera, upright: the person's left shoulder is on the image's right (+x),
+    # up is -y; REP-155's body frame has x forward (towards the camera, -z), y left, z up.
+    joints = np.array([[0, 0, 3], [-0.2, -0.5, 3], [-0.3, -0.2, 3], [-0.3, 0.0, 3],
+                       [0.2, -0.5, 3], [0.3, -0.2, 3], [0.3, 0.0, 3]], dtype=float)
+    np.testing.assert_allclose(body_rotation(joints), [[0, 1, 0], [0, 0, -1], [-1, 0, 0]],
+                               atol=1e-12)
+    pixels = DEMO_CAMERA.project(joints)
+    pixels[3] = [-50.0, 10.0]  # the right wrist outside the image
+    pose = PersonPose(True, (), joints, pixels, DEMO_CAMERA.in_view(pixels), np.zeros((50, 60)),
+                      np.full(7, 0.8, np.float32))
+    skeleton = skeleton2d(ros_messages.Header(), pose, DEMO_CAMERA).skeleton
+    left = skeleton[Skeleton2D.LEFT_SHOULDER]
+    assert (left.x, left.y) == pytest.approx(((pixels[4, 0] + 0.5) / 640, (pixels[4, 1] + 0.5) / 480))
+    assert left.c == pytest.approx(0.8)
+    assert skeleton[Skeleton2D.RIGHT_WRIST].c == 0 and skeleton[Skeleton2D.RIGHT_WRIST].x == 0
+    assert skeleton[Skeleton2D.NECK].x == pytest.approx((pixels[1, 0] + pixels[4, 0] + 1) / 2 / 640)
+    assert skeleton[Skeleton2D.NOSE].c == 0 and skeleton[Skeleton2D.RIGHT_HIP].c == 0
+    depth = np.arange(12, dtype=np.float32).reshape(3, 4)
+    image = ros_messages.depth_image(ros_messages.Header(), depth, "32FC1")
+    part = crop(image, (1, 1, 2, 2))
+    assert (part.width, part.height, part.step) == (2, 2, 8)
+    np.testing.assert_array_equal(np.frombuffer(bytes(part.data), "<f4").reshape(2, 2),
+                                  depth[1:3, 1:3])
