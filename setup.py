@@ -13,11 +13,13 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["depth_pose_ros", "depth_pose_ros.*"]),
-    # The runtime (camera, body, synth, estimator) needs only these.
+    # The runtime (camera, body, synth, estimator, pipeline) needs only these; the people
+    # tracker (IDs: the node, bag-eval) adds scipy's assignment solver.
     install_requires=["numpy>=1.24", "openvino>=2024.0"],
     extras_require={
+        "tracking": ["scipy"],
         "train": ["torch==2.13.0", "matplotlib", "tqdm"],
-        "eval": ["matplotlib", "tqdm", "rosbags", "onnxruntime", "onnx"],
+        "eval": ["matplotlib", "tqdm", "rosbags", "onnxruntime", "onnx", "scipy", "motmetrics"],
         "test": ["pytest"],
     },
     entry_points={"console_scripts": ["depth-pose = depth_pose_ros.cli:main",

@@ -217,3 +217,24 @@ def test_bag_eval_runs_where_rclpy_is_not_installed(synth_bag, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert metrics["frames"] == 30
+
+
+def test_two_people_bag_with_their_truth_and_the_mot_counts(tmp_path):
+    """2 s of two people walking (15 Hz): /bodies_gt holds both with IDs 1 and 2; bag-eval
+    finds them, counts recall and precision against the visible ones, keeps their IDs."""
+    bag = tmp_path / "two"
+    record_synth(bag, seconds=2.0, rate=15, people=2, seed=3, progress=False)
+    counts, first = _read_topics(bag)
+    assert counts["/bodies_gt"] == counts["/camera/depth/image_raw"] == 30
+    assert "/body_joints_gt" not in counts
+    assert [b.id for b in first["/bodies_gt"].bodies] == [1, 2]
+    metrics = evaluate_bag(bag, tmp_path / "report", write_bag=tmp_path / "estimates",
+                           progress=False)
+    people = metrics["people"]
+    assert people["people"] == 2 and people["person_frames_counted"] > 30
+    assert people["recall"] > 0.8 and people["precision"] > 0.8, people
+    assert people["id_switches"] <= 1 and set(people["ap10_no_root_per_person"]) == {"1", "2"}
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "ID switches" in report and "recall" in report
+    counts, first = _read_topics(tmp_path / "estimates")
+    assert counts["/bodies"] == 30 and len(first["/bodies"].bodies) >= 1
