@@ -166,3 +166,19 @@ def test_rep155_body_frame_skeleton_slots_and_crop():
     assert (part.width, part.height, part.step) == (2, 2, 8)
     np.testing.assert_array_equal(np.frombuffer(bytes(part.data), "<f4").reshape(2, 2),
                                   depth[1:3, 1:3])
+
+
+def test_person_like_clutter_stays_within_max_people(shipped_estimator):
+    """Eight person-sized posts 3 m away before a wall: each passes for a person; the work
+    stops at max_people, closest first."""
+    rays = DEMO_CAMERA.rays_of_pixels(np.stack(np.indices(DEMO_CAMERA.shape)[::-1], -1))
+    x, y = rays[..., 0] * 3.0, rays[..., 1] * 3.0  # where each ray meets the plane z = 3 m
+    depth = np.full(DEMO_CAMERA.shape, 5.0, np.float32)
+    for k, centre in enumerate(np.linspace(-1.5, 1.5, 8)):
+        post = (np.abs(x - centre) < 0.12) & (y > -0.9) & (y < 0.8)
+        depth[post] = 3.0 - 0.05 * k  # a little nearer from left to right
+    pipeline = PosePipeline(shipped_estimator, max_people=4)
+    people = pipeline.process_all(to_millimetres(depth), DEMO_CAMERA)
+    assert len(people) == 4
+    assert [round(p.box[0] / 10) for p in people] == sorted(
+        (round(p.box[0] / 10) for p in people), reverse=True)  # the nearest four: the right
