@@ -22,7 +22,7 @@ from depth_pose_ros.demo import config_dir, ros_environment
 
 
 def run(duration: float = 10.0, rate: float = 500.0, warmup: float = 3.0,
-        precision: str | None = None) -> dict:
+        precision: str | None = None, people: int = 1) -> dict:
     os.environ.update(ros_environment())
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -31,7 +31,8 @@ def run(duration: float = 10.0, rate: float = 500.0, warmup: float = 3.0,
 
     camera = subprocess.Popen(
         [str(Path(sys.executable).parent / "depth-pose-camera"), "--ros-args",
-         "-p", f"rate:={rate}", "-p", "keyframes:=2", "-p", "steps:=10"],
+         "-p", f"rate:={rate}", "-p", "keyframes:=2", "-p", "steps:=10",
+         "-p", f"people:={people}"],
         stdout=subprocess.PIPE, text=True, env=os.environ)
     args = ["--ros-args", "--params-file", str(config_dir() / "pose.yaml"),
             "-r", "depth:=/camera/depth/image_raw", "-r", "camera_info:=/camera/depth/camera_info",
@@ -65,7 +66,8 @@ def run(duration: float = 10.0, rate: float = 500.0, warmup: float = 3.0,
     sent = re.search(r"\(([\d.]+) Hz\)", output or "")
     half = len(latencies) // 2
     return {
-        "input": "640 x 480 16UC1, synthetic camera process, loopback",
+        "input": f"640 x 480 16UC1, {people} {'person' if people == 1 else 'people'}, "
+                 "synthetic camera process, loopback",
         "requested_hz": rate,
         "camera_hz": float(sent.group(1)) if sent else None,
         "processed_hz": round(len(latencies) / elapsed, 1),

@@ -243,7 +243,7 @@ def cmd_bench_node(args) -> int:
     from depth_pose_ros.bench_node import report, run
 
     result = run(duration=args.duration, rate=args.rate, warmup=args.warmup,
-                 precision=args.precision)
+                 precision=args.precision, people=args.people)
     print(report(result))
     _save_json(result, args.json)
     return 0
@@ -556,6 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_node.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     bench_node.add_argument("--warmup", type=float, default=3.0, help="seconds not measured")
     bench_node.add_argument("--precision", choices=PRECISIONS)
+    bench_node.add_argument("--people", type=_people, default=1,
+                            help="people in the synthetic camera's frames (default 1)")
     bench_node.add_argument("--json", type=Path, help="also write the numbers here")
     bench_node.set_defaults(handler=cmd_bench_node)
 

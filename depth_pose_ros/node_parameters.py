@@ -21,11 +21,11 @@ PARAMETERS = {
     "frame_prefix": ("body_", "TF child frames are <frame_prefix><id>_<joint name>", {}),
     "max_people": (4, "at most this many people are estimated per frame, closest first (the "
                    "work grows with it)", {"range": (1, 16)}),
-    "lost_timeout": (1.0, "seconds a person unseen keeps their ID (and /bodies lists them as "
+    "lost_timeout": (2.0, "seconds a person unseen keeps their ID (and /bodies lists them as "
                      "lost) before they are dropped for good", {"range": (0.0, 60.0)}),
     "tracking_gate": (0.6, "metres: a person this far (mid-hip, plus half the pose difference) "
-                      "from where a tracked one was expected starts a new ID",
-                      {"range": (0.05, 5.0)}),
+                      "from where a tracked one was expected starts a new ID; it widens by 1 m "
+                      "per second a track is unseen", {"range": (0.05, 5.0)}),
     "body_joints_person": ("central", "who /body_joints carries: 'central', the tracked person "
                            "nearest the optical axis, or 'nearest', the one nearest the camera; "
                            "held while they stay in view", {}),

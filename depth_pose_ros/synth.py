@@ -259,7 +259,7 @@ def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float 
                  period_s: float | None = None) -> PeopleScene:
     """people walking to and fro in lanes 0.7 m apart in depth (from 2.4 m), each along a
     sine of 8 to 12 s (or period_s, for a seamless loop of that length), paths and phases drawn
-    so that they cross and reach the image's sides."""
+    so that they cross and hide one another and reach the image's sides."""
     rng = np.random.default_rng(seed)
     t = np.arange(frames) / rate
     half_fov = (camera.width / 2) / camera.fx  # tan of half the horizontal field of view
@@ -273,7 +273,9 @@ def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float 
         body = body.take(np.arange(frames) % len(body))
         z = 2.4 + 0.7 * p + rng.uniform(-0.1, 0.1)
         period = period_s or rng.uniform(8.0, 12.0)
-        x = (half_fov * z - 0.2) * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+        # Turning back 0.45 m inside the image's side: a person cut by the border a little,
+        # never leaving the view (a tracker cannot know someone who comes back from outside).
+        x = (half_fov * z - 0.45) * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
         lowest = (body.capsules[..., 1].max(axis=(1, 2)) + 0.5 * body.capsule_radii.max(axis=1)
                   - body.joints[:, 0, 1])  # the soles below the mid-hip
         root = np.stack([x, np.full(frames, camera_height) - lowest.max(), np.full(frames, z)], -1)

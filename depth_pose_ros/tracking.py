@@ -4,8 +4,9 @@ and is never reused within a run (issue 16's tracker; ROS-free).
 Each frame's people are matched to the tracks by one assignment (scipy's
 linear_sum_assignment) on a cost in metres: the distance of the mid-hip from where the track's
 constant-velocity prediction puts it, plus pose_weight times the mean distance of the other
-joints relative to the mid-hip. Pairs costing more than gate_m are never matched: such a
-person starts a new track. Joint smoothing (One-Euro) is kept per track.
+joints relative to the mid-hip. Pairs costing more than the gate (gate_m, widening while a
+track is unseen) are never matched: such a person starts a new track. Joint smoothing
+(One-Euro) is kept per track.
 """
 from __future__ import annotations
 
@@ -36,12 +37,17 @@ class Track:
 
 
 class PeopleTracker:
-    def __init__(self, lost_timeout_s: float = 1.0, gate_m: float = 0.6, pose_weight: float = 0.5,
-                 smoothing: tuple[float, float] | None = (2.0, 1.0)):
-        """smoothing: One-Euro (min_cutoff Hz, beta) per track, or None for raw joints."""
-        if lost_timeout_s < 0 or gate_m <= 0 or pose_weight < 0:
-            raise ValueError("need lost_timeout_s >= 0, gate_m > 0, pose_weight >= 0")
+    def __init__(self, lost_timeout_s: float = 2.0, gate_m: float = 0.6, pose_weight: float = 0.5,
+                 smoothing: tuple[float, float] | None = (2.0, 1.0), gate_growth_m_s: float = 1.0):
+        """smoothing: One-Euro (min_cutoff Hz, beta) per track, or None for raw joints.
+        gate_growth_m_s: a track's gate widens by this much per second unseen: someone hidden
+        behind another may have changed pace, by up to a walking speed (1 m/s). Measured on
+        three people crossing (BENCHMARKS.md): ID switches 3.3 -> 0.8 per person-minute."""
+        if lost_timeout_s < 0 or gate_m <= 0 or pose_weight < 0 or gate_growth_m_s < 0:
+            raise ValueError("need lost_timeout_s >= 0, gate_m > 0, pose_weight >= 0, "
+                             "gate_growth_m_s >= 0")
         self.lost_timeout_s, self.gate_m, self.pose_weight = lost_timeout_s, gate_m, pose_weight
+        self.gate_growth_m_s = gate_growth_m_s
         self.smoothing = smoothing
         self.tracks: list[Track] = []
         self._next_id = 1
@@ -74,9 +80,11 @@ class PeopleTracker:
         for i, track in enumerate(self.tracks):
             for j, joints3d in enumerate(people):
                 cost[i, j] = self._cost(track, joints3d, stamp)
-        feasible = np.where(cost <= self.gate_m, cost, 1e6)  # assignment needs finite costs
+        gate = np.array([[self.gate_m + self.gate_growth_m_s * (stamp - t.last_seen)]
+                         for t in self.tracks]).reshape(len(self.tracks), 1)
+        feasible = np.where(cost <= gate, cost, 1e6)  # assignment needs finite costs
         rows, cols = linear_sum_assignment(feasible) if cost.size else ((), ())
-        matched = {j: i for i, j in zip(rows, cols) if cost[i, j] <= self.gate_m}
+        matched = {j: i for i, j in zip(rows, cols) if cost[i, j] <= gate[i, 0]}
         for i, track in enumerate(self.tracks):
             if i not in matched.values():
                 track.state = LOST
