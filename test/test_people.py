@@ -81,27 +81,36 @@ def test_bodies_ids_tf_and_rep155_over_the_middleware(ros, crowd, tmp_path):
     camera, frames = crowd
     log = tmp_path / "stderr.log"
     process = start_node(log, "-p", "hri.enabled:=true", "-p", "smoothing:=false",
-                         "-p", "lost_timeout:=0.3", "-p", "markers_max_rate:=0.0",
+                         "-p", "lost_timeout:=0.8", "-p", "markers_max_rate:=0.0",
                          topics="/people")
     harness = Harness("/people")
     tracked = []
     harness.node.create_subscription(IdsList, "/humans/bodies/tracked", tracked.append, 10)
+
+    def send(count, t):
+        """The frame with `count` people (0: nobody) stamped t seconds into a 30 Hz stream."""
+        depth = frames[count][0] if count else np.zeros_like(frames[3][0])
+        image = harness.ros_messages.depth_image(harness.header(), depth)
+        image.header.stamp = harness.rclpy.time.Time(seconds=5000 + t).to_msg()
+        assert harness.send(image, harness.info(camera)) is not None
+        return [b for b in harness.bodies[Harness._key(image.header)].bodies]
+
     try:
         harness.wait_for_node(process)
-        seen = {}
-        for count in (3, 2):
-            depth, joints = frames[count]
-            for _ in range(3):  # the same people, frame after frame: the same IDs
-                image = harness.ros_messages.depth_image(harness.header(), depth)
-                assert harness.send(image, harness.info(camera)) is not None
-                key = Harness._key(image.header)
-                bodies = [b for b in harness.bodies[key].bodies if b.state != b.LOST]
-                seen.setdefault(count, []).append(sorted(b.id for b in bodies))
-                assert harness.joints[key].person_detected  # /body_joints carries one of them
-        assert all(len(ids) == 3 == len(set(ids)) for ids in seen[3])
-        assert seen[3][0] == seen[3][1] == seen[3][2]
-        assert len(seen[2][-1]) == 2
-        ids = seen[2][-1]
+        for k in range(3):  # the same people, frame after frame: the same IDs
+            bodies = send(3, k / 30)
+            ids = sorted(b.id for b in bodies)
+            assert len(ids) == 3 == len(set(ids)) and (k == 0 or ids == first)
+            first = ids
+        for k in range(3, 18):  # the farthest person hidden for 0.5 s: listed as lost
+            bodies = send(2, k / 30)
+            assert sorted(b.id for b in bodies) == first
+            assert sum(b.state == b.LOST for b in bodies) == 1
+        bodies = send(3, 18 / 30)  # back: the ID they had
+        assert sorted(b.id for b in bodies if b.state == b.TRACKED) == first
+        key = max(harness.bodies)
+        assert harness.joints[key].person_detected  # /body_joints carries one of them
+        ids = first
         tf = harness.tf[key]
         names = {t.child_frame_id: t.header.frame_id for t in tf.transforms}
         for i in ids:
@@ -118,9 +127,8 @@ def test_bodies_ids_tf_and_rep155_over_the_middleware(ros, crowd, tmp_path):
             assert types[f"/humans/bodies/b{i}/roi"] == ["sensor_msgs/msg/RegionOfInterest"]
             assert types[f"/humans/bodies/b{i}/cropped"] == ["sensor_msgs/msg/Image"]
         # Everyone gone for longer than lost_timeout: the bodies' topics go with them.
-        for _ in range(4):
-            harness.send(harness.image(np.zeros_like(depth)), harness.info(camera))
-            harness.spin(0.2)
+        for k in range(4):
+            send(0, 1.0 + 0.3 * k)
         harness.spin(3.0, until=lambda: not any(
             harness.node.count_publishers(f"/humans/bodies/b{i}/roi") for i in ids))
         assert not any(harness.node.count_publishers(f"/humans/bodies/b{i}/roi") for i in ids)

@@ -14,4 +14,4 @@ for name in itop_000053 itop_009814 itop_02254; do  # ITOP: fx = fy = 285.71, ce
 done
 # CMU Panoptic Kinect v2 node 02 (the sample's config): three people, each found and drawn.
 .venv/bin/depth-pose estimate "$real/panoptic_kinect2_000005014.npy" --fx 364.85 --cx 249.18 \
-    --cy 202.52 --model "$model" --out "$out/real-panoptic_kinect2_000005014.png" || [ $? -eq 1 ]
+    --cy 202.52 --model "$model" --out "$out/real-panoptic.png" || [ $? -eq 1 ]
