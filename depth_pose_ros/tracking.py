@@ -41,8 +41,7 @@ class PeopleTracker:
                  smoothing: tuple[float, float] | None = (2.0, 1.0), gate_growth_m_s: float = 1.0):
         """smoothing: One-Euro (min_cutoff Hz, beta) per track, or None for raw joints.
         gate_growth_m_s: a track's gate widens by this much per second unseen: someone hidden
-        behind another may have changed pace, by up to a walking speed (1 m/s). Measured on
-        three people crossing (BENCHMARKS.md): ID switches 3.3 -> 0.8 per person-minute."""
+        behind another may have changed pace, by up to a walking speed (1 m/s)."""
         if lost_timeout_s < 0 or gate_m <= 0 or pose_weight < 0 or gate_growth_m_s < 0:
             raise ValueError("need lost_timeout_s >= 0, gate_m > 0, pose_weight >= 0, "
                              "gate_growth_m_s >= 0")
