@@ -14,6 +14,10 @@ from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import to_metres
 
 
+# The 8 neighbours of a pixel, as (column, row) offsets.
+_NEIGHBOURS = np.array([(du, dv) for dv in (-1, 0, 1) for du in (-1, 0, 1) if (du, dv) != (0, 0)])
+
+
 class VirtualView:
     """Samples source depth images (any size and intrinsics) on the virtual camera's pixel grid.
 
@@ -33,6 +37,8 @@ class VirtualView:
         v, u = np.indices(self.virtual.shape, dtype=np.float64)
         rays = self._source_rays(np.stack([u, v], axis=-1))  # (50, 60, 3), z = 1 in the virtual
         ahead = rays[..., 2] > 1e-6
+        if self.source.distorted:  # a lens model holds only inside its own field of view
+            ahead &= np.hypot(rays[..., 0], rays[..., 1]) < 3.0 * rays[..., 2]
         # z in the virtual frame per unit of source z along each ray (1 when not turned)
         self._z_scale = None if self.rotation is None else \
             np.where(ahead, 1.0 / np.where(ahead, rays[..., 2], 1.0), 0.0).astype(np.float32)
@@ -41,20 +47,20 @@ class VirtualView:
         x0, y0, w, h = roi or (0, 0, 0, 0)
         x1 = x0 + w if w > 0 else source.width
         y1 = y0 + h if h > 0 else source.height
+        self._bounds = (max(x0, 0), min(x1, source.width), max(y0, 0), min(y1, source.height))
         # Hole filling needs several source pixels per virtual pixel; the stencil spans a third.
-        spacing = max(1, round(source.fx / self.virtual.fx / 3.0))
+        self._spacing = max(1, round(source.fx / self.virtual.fx / 3.0))
         self._fill_holes = source.fx >= 3.0 * self.virtual.fx
-        offsets = [(0, 0)] + [(du * spacing, dv * spacing) for dv in (-1, 0, 1) for du in (-1, 0, 1)
-                              if (du, dv) != (0, 0)]
-        cols = np.rint(src_u)[None] + np.array([o[0] for o in offsets])[:, None, None]
-        rows = np.rint(src_v)[None] + np.array([o[1] for o in offsets])[:, None, None]
-        inside = (cols >= max(x0, 0)) & (cols < min(x1, source.width)) & \
-                 (rows >= max(y0, 0)) & (rows < min(y1, source.height)) & ahead[None]
+        # (rays that miss the source's front half have no pixel: -1, outside)
+        cols, rows = np.where(ahead, np.rint(src_u), -1.0), np.where(ahead, np.rint(src_v), -1.0)
         # Rays that leave the source image (or region) see nothing.
-        self.observed = inside[0]  # (50, 60): virtual pixels that see the source image
+        self.observed = self._inside(cols, rows) & ahead  # (50, 60): pixels that see the image
         self._rows = np.clip(rows, 0, source.height - 1).astype(np.intp)
         self._cols = np.clip(cols, 0, source.width - 1).astype(np.intp)
-        self._inside = inside
+
+    def _inside(self, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        c0, c1, r0, r1 = self._bounds
+        return (cols >= c0) & (cols < c1) & (rows >= r0) & (rows < r1)
 
     def _source_rays(self, virtual_pixels: np.ndarray) -> np.ndarray:
         """(..., 2) virtual pixels -> (..., 3) their rays in the source frame (virtual z = 1)."""
@@ -83,15 +89,18 @@ class VirtualView:
         if raw.shape != self.source.shape:
             raise ValueError(f"image is {raw.shape[1]} x {raw.shape[0]}, its camera "
                              f"{self.source.width} x {self.source.height}")
-        depth = to_metres(raw[self._rows[0], self._cols[0]])  # (50, 60): the centre samples
+        depth = to_metres(raw[self._rows, self._cols])  # (50, 60): the centre samples
         depth[~self.observed] = 0.0
         missing = np.flatnonzero((depth == 0) & self.observed) if self._fill_holes else []
-        if len(missing):  # only where the centre has no return
+        if len(missing):  # only where the centre has no return: its 8 neighbours a stencil away
             flat = depth.reshape(-1)
-            rows = self._rows[1:].reshape(len(self._rows) - 1, -1)[:, missing]
-            cols = self._cols[1:].reshape(len(self._cols) - 1, -1)[:, missing]
-            candidates = to_metres(raw[rows, cols])  # (8, M)
-            candidates[~self._inside[1:].reshape(len(rows), -1)[:, missing]] = 0.0
+            step = self._spacing * _NEIGHBOURS  # (8, 2) column, row offsets
+            rows = self._rows.reshape(-1)[missing][None] + step[:, 1:2]
+            cols = self._cols.reshape(-1)[missing][None] + step[:, 0:1]
+            inside = self._inside(cols, rows)
+            candidates = to_metres(raw[np.clip(rows, 0, raw.shape[0] - 1),
+                                       np.clip(cols, 0, raw.shape[1] - 1)])  # (8, M)
+            candidates[~inside] = 0.0
             valid = np.count_nonzero(candidates > 0, axis=0)
             # A hole inside a surface (most neighbours valid) takes their median; an object's
             # edge or empty space (few valid) stays empty, so silhouettes do not grow.

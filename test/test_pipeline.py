@@ -48,7 +48,7 @@ def test_missing_sensor_pixels_inside_a_surface_are_filled(bodies):
     sensor = render_depth(DEMO_CAMERA, bodies.take([1]), batch=1)[0]
     full = view.sample(sensor)
     holed = sensor.copy()
-    holed[view._rows[0], view._cols[0]] = 0.0  # every pixel the virtual rays hit first
+    holed[view._rows, view._cols] = 0.0  # every pixel the virtual rays hit first
     filled = view.sample(holed)
     body = full > 0
     interior = body.copy()
