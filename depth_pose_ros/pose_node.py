@@ -1,6 +1,7 @@
 """pose_node: a depth image and its CameraInfo in; /bodies (everyone, with IDs), /body_joints
-(one person), /tf, /body_markers, /diagnostics, and with hri.enabled the ROS4HRI topics, out. A lifecycle node: managed:=true leaves configure (load the model) and activate
-(subscribe) to a bring-up manager; by default it does both itself at start."""
+(one person), /tf, /body_markers, /diagnostics, and with hri.enabled the ROS4HRI topics, out.
+A lifecycle node: managed:=true leaves configure (load the model) and activate (subscribe) to a
+bring-up manager; by default it does both itself at start."""
 from __future__ import annotations
 
 import math
@@ -81,6 +82,7 @@ class PoseNode(LifecycleNode):
         self._frames_tracker: FrameTracker | None = None
         self._tracker = PeopleTracker()  # IDs are never reused in the node's life
         self._marked: set[int] = set()  # the IDs whose markers are shown
+        self._unknown_models: set[str] = set()  # distortion models warned about
         self._hri = None
         self._messages = ros_messages.PoseMessages(JOINT_NAMES, self._param("frame_prefix"))
         self._camera = None
@@ -213,9 +215,11 @@ class PoseNode(LifecycleNode):
     def on_camera_info(self, msg: CameraInfo) -> None:
         try:
             self._camera = ros_messages.camera_from_info(msg)
-        except UnknownDistortion as error:  # one clear warning, then a pinhole
+        except UnknownDistortion as error:  # one clear warning per model, then a pinhole
             self._camera = error.camera
-            self._warn("distortion", f"CameraInfo: {error}", dropped=False)
+            if msg.distortion_model not in self._unknown_models:
+                self._unknown_models.add(msg.distortion_model)
+                self.get_logger().warning(f"CameraInfo: {error}")
         except CameraError as error:
             self._camera = None
             self._warn("camera_info", f"ignoring CameraInfo: {error}", dropped=False)

@@ -266,6 +266,18 @@ def test_bad_input_is_dropped_with_a_warning_and_the_node_carries_on(running):
     assert process.poll() is None and "Traceback" not in log.read_text()
 
 
+def test_an_unknown_lens_model_is_one_warning_then_a_pinhole(running):
+    harness, process, log = running
+    good = harness.sequence.depth[0]
+    for _ in range(3):
+        info = harness.info()
+        info.distortion_model, info.d = "kannala_brandt_v9", [0.1, 0.0, 0.0, 0.0]
+        msg = harness.send(harness.image(good), info)
+        assert msg is not None and msg.person_detected  # processed as a pinhole
+    harness.spin(0.3)
+    assert log.read_text().count("distortion model 'kannala_brandt_v9' is not one of") == 1
+
+
 def test_parameters_are_validated_when_set(running):
     harness, _, _ = running
     from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
