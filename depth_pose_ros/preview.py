@@ -81,7 +81,11 @@ def pose_overlay(depth_m: np.ndarray, poses, out: Path, title: str = "",
     import matplotlib.pyplot as plt
 
     poses = [p for p in ([poses] if hasattr(poses, "detected") else poses) if p.detected]
-    inputs = max(1, len(poses))
+    labels = ids if ids is not None else list(range(1, len(poses) + 1))
+    # The network inputs there are (a live node publishes only its /body_joints person's).
+    shown = [(label, p.network_input) for label, p in zip(labels, poses)
+             if (p.network_input > 0).any()] or [(None, np.zeros((50, 60), np.float32))]
+    inputs = len(shown)
     fig, axes = plt.subplots(1, 1 + inputs, figsize=(6 + 2.6 * inputs, 4),
                              width_ratios=(3,) + (1.3,) * inputs, squeeze=False)
     left, nets = axes[0, 0], axes[0, 1:]
@@ -92,7 +96,7 @@ def pose_overlay(depth_m: np.ndarray, poses, out: Path, title: str = "",
     left.set_facecolor("black")
     for k, pose in enumerate(poses):
         draw_skeleton(left, pose.pixels)
-        label = f"{ids[k]}" if ids is not None else (f"{k + 1}" if len(poses) > 1 else None)
+        label = f"{labels[k]}" if ids is not None or len(poses) > 1 else None
         for name, (u, v), ok in zip(pose.names, pose.pixels, pose.in_view):
             if ok and name != "root" and len(poses) == 1:
                 left.annotate(name.replace("_", " "), (u, v), color="white", fontsize=6,
@@ -108,11 +112,10 @@ def pose_overlay(depth_m: np.ndarray, poses, out: Path, title: str = "",
     left.set_ylim(depth_m.shape[0] - 0.5, -0.5)
     found = f"{len(poses)} {'person' if len(poses) == 1 else 'people'} found"
     left.set_title(title or found if poses else title or "no person found", fontsize=9)
-    for k, ax in enumerate(nets):
-        net = poses[k].network_input if poses else np.zeros((50, 60), np.float32)
+    for ax, (label, net) in zip(nets, shown):
         ax.imshow(np.where(net > 0, net, np.nan), cmap="viridis_r", interpolation="nearest")
         ax.set_facecolor("black")
-        who = f" of {ids[k] if ids is not None else k + 1}" if len(poses) > 1 else ""
+        who = f" of {label}" if len(poses) > 1 else ""
         ax.set_title(f"network input{who}\n{net.shape[1]} x {net.shape[0]}, turned to the person",
                      fontsize=8)
         ax.set_xticks([])
