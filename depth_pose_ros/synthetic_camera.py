@@ -23,7 +23,6 @@ from std_msgs.msg import Header
 
 from depth_pose_ros import ros_messages
 from depth_pose_ros.depth_image import ENCODINGS
-from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.msg import Bodies
 from depth_pose_ros.synth import DEMO_CAMERA, PeopleSequence, Sequence, demo_sequence, people_loop
 
