@@ -23,9 +23,9 @@ PARAMETERS = {
                    "work grows with it)", {"range": (1, 16)}),
     "lost_timeout": (2.0, "seconds a person unseen keeps their ID (and /bodies lists them as "
                      "lost) before they are dropped for good", {"range": (0.0, 60.0)}),
-    "tracking_gate": (0.6, "metres: a person this far (mid-hip, plus half the pose difference) "
-                      "from where a tracked one was expected starts a new ID; it widens by 1 m "
-                      "per second a track is unseen", {"range": (0.05, 5.0)}),
+    "tracking_gate": (0.8, "metres: a person this far (their surface's centre, plus a fifth of "
+                      "the pose difference) from where a tracked one was expected starts a new "
+                      "ID; it widens by 1 m per second a track is unseen", {"range": (0.05, 5.0)}),
     "body_joints_person": ("central", "who /body_joints carries: 'central', the tracked person "
                            "nearest the optical axis, or 'nearest', the one nearest the camera; "
                            "held while they stay in view", {}),

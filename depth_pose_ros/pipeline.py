@@ -79,6 +79,9 @@ class PersonPose:
     # (3, 3) the network's virtual camera, turned to look at the person: its axes as columns in
     # the source's optical frame
     view_rotation: np.ndarray = field(default_factory=lambda: np.eye(3))
+    # (3,) metres, source frame: the mean of the person's visible surface, where the virtual
+    # camera looks (measured, not estimated: what the tracker follows)
+    centre: np.ndarray = field(default_factory=lambda: np.full(3, np.nan))
 
 
 def nobody() -> PersonPose:
@@ -131,10 +134,10 @@ class PosePipeline:
         if not masks:
             return []
         points = self._overview_rays * depth[..., None]  # the overview is not turned
+        centres = [points[mask].mean(axis=0) for mask in masks]
         views, inputs = [], []
-        for mask in masks:
-            view = VirtualView(source, self.estimator.camera, self.roi,
-                               look_at(points[mask].mean(axis=0)))
+        for mask, centre in zip(masks, centres):
+            view = VirtualView(source, self.estimator.camera, self.roi, look_at(centre))
             turned = view.sample(raw)
             person = self._person_in(view, turned, mask, depth[mask].min(), depth[mask].max())
             inputs.append(np.where(person, turned, np.float32(0)))
@@ -147,7 +150,7 @@ class PosePipeline:
             joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
                 np.stack(inputs))
         people = []
-        for k, (view, mask) in enumerate(zip(views, masks)):
+        for k, (view, mask, centre) in enumerate(zip(views, masks, centres)):
             # The turned camera shares the optical centre: turn the joints back, and map the
             # pixels along the same rays.
             source_pixels = view.to_source_pixels(pixels[k])
@@ -155,7 +158,7 @@ class PosePipeline:
             people.append(PersonPose(
                 True, JOINT_NAMES, view.to_source_points(joints[k]), source_pixels, in_view,
                 inputs[k], in_view.astype(np.float32) if confidence is None else confidence[k],
-                self._box(overview, mask, source), view.rotation))
+                self._box(overview, mask, source), view.rotation, centre))
         return people
 
     def _person_in(self, view: VirtualView, depth: np.ndarray, overview_mask: np.ndarray,

@@ -105,7 +105,7 @@ def test_the_gate_widens_while_a_person_is_hidden():
     (they slowed down): the gate (0.6 m + 1 m/s unseen) takes them back; without the growth
     they would get a new ID."""
     for growth, expected in ((1.0, [1]), (0.0, [2])):
-        tracker = PeopleTracker(smoothing=None, gate_growth_m_s=growth)
+        tracker = PeopleTracker(gate_m=0.6, smoothing=None, gate_growth_m_s=growth)
         tracker.update(0.0, [person(0.0)])
         tracker.update(0.1, [person(0.05)])  # walking at 0.5 m/s to the right
         tracks = tracker.update(1.1, [person(0.05 + 0.5 - 0.9)])  # 0.9 m behind the prediction
