@@ -117,7 +117,8 @@ def motion_bodies(rng: np.random.Generator, keyframes: int, steps: int,
     keys = keys.transformed(rotation, np.zeros((keyframes, 3)))
     points = keep_in_view_points(keys).reshape(1, -1, 3)
     root, ok = place_in_view(rng, camera, points, rng.uniform(*config.root_distance, 1), 2.0)
-    assert ok[0], "no placement keeps every keyframe in view; try another seed"
+    if not ok[0]:
+        raise ValueError("no placement keeps every keyframe in view; try another seed")
     keys = keys.transformed(np.broadcast_to(np.eye(3), (keyframes, 3, 3)),
                             np.repeat(root, keyframes, axis=0))
     weight = (np.arange(steps) / steps)[:, None]  # (steps, 1)
@@ -236,6 +237,7 @@ def people_loop(seed: int, people: int, progress: bool = False) -> PeopleSequenc
                                       period_s=PEOPLE_LOOP_FRAMES / 30.0), progress)
 
 
+_WIDE_PLACEMENT = PinholeCamera.from_hfov(60, 50, 120.0)
 VISIBILITY_SCALE = 4  # a person's whole extent is counted at a quarter of the resolution
 
 
@@ -269,7 +271,10 @@ def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float 
         keyframes = max(2, min(8, -(-frames // steps)))
         if period_s and frames % steps == 0:
             keyframes = frames // steps  # the arms loop with the walk
-        body = motion_bodies(rng, keyframes, steps)
+        try:
+            body = motion_bodies(rng, keyframes, steps)
+        except ValueError:  # arms too wide for the network's view: placed below anyway
+            body = motion_bodies(rng, keyframes, steps, camera=_WIDE_PLACEMENT)
         body = body.take(np.arange(frames) % len(body))
         z = 2.4 + 0.7 * p + rng.uniform(-0.1, 0.1)
         period = period_s or rng.uniform(8.0, 12.0)
