@@ -110,11 +110,15 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0,
                 next_report += 1.0
                 _report(camera, received, time.monotonic() - start)
         summary = _summary(camera, received, time.monotonic() - start, bodies)
-        if received:
-            msg = received[-1][0]
-            key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        # The last frame whose /bodies (and network input) arrived too: streaming stopped
+        # between the topics of the newest one.
+        complete = [m for m, _ in received if _key(m) in bodies and _key(m) in network_inputs] \
+            or [m for m, _ in received if _key(m) in bodies]
+        if complete:
+            msg = complete[-1]
+            key = _key(msg)
             depth, _, truth_pixels, _ = camera.truth_for_stamp(msg.header.stamp)
-            seen = [b for b in bodies[key].bodies if b.state != b.LOST] if key in bodies else []
+            seen = [b for b in bodies[key].bodies if b.state != b.LOST]
             poses = []
             for body in seen:
                 chosen = msg.person_detected and [p.x for p in body.positions] == \
@@ -140,6 +144,10 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0,
         except subprocess.TimeoutExpired:
             node.kill()
     return 0 if summary["frames_with_person"] > 0 else 1
+
+
+def _key(msg) -> tuple[int, int]:
+    return msg.header.stamp.sec, msg.header.stamp.nanosec
 
 
 def _stamp(msg) -> float:
