@@ -20,7 +20,7 @@ import numpy as np
 
 from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.metrics import MATCH_DISTANCE_M
-from depth_pose_ros.synth import VISIBLE_TO_COUNT
+from depth_pose_ros.synth import VISIBLE_TO_COUNT, truth_bodies
 
 DEPTH_TOPIC = "/camera/depth/image_raw"
 INFO_TOPIC = "/camera/depth/camera_info"
@@ -125,24 +125,19 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
                 binning_x=0, binning_y=0,
                 roi=types["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0,
                                                               width=0, do_rectify=False))
-            fields = [dict(names=list(JOINT_NAMES),
-                           positions=[Point(x=float(x), y=float(y), z=float(z))
-                                      for x, y, z in joints3d[p]],
-                           pixel_u=pixels[p, :, 0].astype(np.float32),
-                           pixel_v=pixels[p, :, 1].astype(np.float32),
-                           in_view=camera.in_view(pixels[p]).astype(bool),
-                           confidence=np.ones(len(JOINT_NAMES), np.float32))  # certain
-                      for p in range(len(joints3d))]
-            body = types[BODY]  # TRACKED, or LOST while less than VISIBLE_TO_COUNT is seen
-            truth = types[BODIES](header=header, bodies=[
-                body(id=p + 1, state=body.TRACKED if visible[p] >= VISIBLE_TO_COUNT else body.LOST,
-                     **f) for p, f in enumerate(fields)])
+            fields = [dict(t, positions=[Point(x=x, y=y, z=z) for x, y, z in
+                                         t.pop("positions").tolist()])
+                      for t in truth_bodies(joints3d, pixels, visible, camera)]
+            for f in fields:
+                f["state"] = types[BODY].TRACKED if f.pop("tracked") else types[BODY].LOST
+            truth = types[BODIES](header=header, bodies=[types[BODY](**f) for f in fields])
             writer.write(info_c, t, store.serialize_cdr(info, INFO))
             writer.write(image_c, t, store.serialize_cdr(image, IMAGE))
             writer.write(bodies_c, t, store.serialize_cdr(truth, BODIES))
             if gt_c is not None:
                 writer.write(gt_c, t, store.serialize_cdr(
-                    types[JOINTS](header=header, person_detected=True, **fields[0]), JOINTS))
+                    types[JOINTS](header=header, person_detected=True, **{
+                        k: v for k, v in fields[0].items() if k not in ("id", "state")}), JOINTS))
     return {"bag": str(out), "frames": count, "rate_hz": rate, "storage": storage,
             "encoding": encoding, "people": people}
 

@@ -55,6 +55,7 @@ WIDE_PARTS = {
     "framing": "mid-hip 0.8-5 m, bodies cut by the image border",
     "room": "floor remnant, wall piece, occluders in front",
     "sensors": "structured-light and time-of-flight models, then the node's reprojection",
+    "centred": "the network's camera turned to look at the person, as the node does",
 }
 
 

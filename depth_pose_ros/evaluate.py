@@ -117,6 +117,7 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
             t for t in metrics["confidence"]["thresholds"] if t["threshold"] == CONFIDENCE_THRESHOLD)
     metrics.update({"model": str(model), "model_label": label, "data": str(data),
                     "world": meta.get("world", "paper"),
+                    "generator_version": meta.get("generator_version"),
                     "mirror_average": mirror_average,
                     "split": split, "noise_sigma_m": noise, "augmented": augmented,
                     "sensor_artifacts": sensor_artifacts,
@@ -146,6 +147,8 @@ def record_in_model(model_dir: Path, metrics: dict) -> str:
     info_path = Path(model_dir) / "model.json"
     info = json.loads(info_path.read_text())
     world = metrics.get("world", "paper")
+    if world != "paper" and (metrics.get("generator_version") or 1) > 1:
+        world += str(metrics["generator_version"])  # wide2: another world than wide (version 1)
     key = (f"{'' if world == 'paper' else world + '_'}{metrics['split']}"
            f"{'_augmented' if metrics['augmented'] else ''}"
            f"{'_sensor_artifacts' if metrics.get('sensor_artifacts') else ''}"

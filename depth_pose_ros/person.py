@@ -231,7 +231,9 @@ class PersonExtractor:
                              & (distance[touching] <= distance[k] + flt.max_behind)
                              & (counts[touching] <= counts[k] // 3) & ~taken[touching]]
             taken[joins] = True
-            masks.append(person | np.isin(labels, joins))
+            joined = np.zeros(len(counts) + 1, bool)  # a lookup by label (-1: the last entry)
+            joined[joins] = True
+            masks.append(person | joined[labels])
         return masks
 
 

@@ -168,8 +168,7 @@ class PosePipeline:
         within the span the person has there, above the floor. The overview decided what is a
         person; this only carries its mask over at the turned camera's pixels."""
         flt = self.person_filter
-        v, u = np.indices(depth.shape, dtype=np.float64)
-        rays = view.to_source_points(view.virtual.back_project(u, v, np.ones(depth.shape)))
+        rays = view.rays
         source_z = rays[..., 2] * depth  # what the overview measured: z along the source's axis
         step = flt.max_depth_step
         person = (depth >= flt.min_depth) & (depth <= flt.max_depth) & \

@@ -8,6 +8,8 @@ distortion when its CameraInfo has one, and recomputes z along the turned camera
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
@@ -34,8 +36,10 @@ class VirtualView:
         self.source = source
         self.virtual = virtual or PinholeCamera.virtual()
         self.rotation = None if rotation is None else np.asarray(rotation, dtype=np.float64)
-        v, u = np.indices(self.virtual.shape, dtype=np.float64)
-        rays = self._source_rays(np.stack([u, v], axis=-1))  # (50, 60, 3), z = 1 in the virtual
+        rays = _pixel_rays(self.virtual)  # (50, 60, 3), z = 1 in the virtual camera
+        if self.rotation is not None:
+            rays = rays @ self.rotation.T
+        self.rays = rays  # each virtual pixel's ray in the source frame
         ahead = rays[..., 2] > 1e-6
         if self.source.distorted:  # a lens model holds only inside its own field of view
             ahead &= np.hypot(rays[..., 0], rays[..., 1]) < 3.0 * rays[..., 2]
@@ -112,14 +116,26 @@ class VirtualView:
         return depth
 
 
+@lru_cache(maxsize=8)
+def _pixel_rays(camera: PinholeCamera) -> np.ndarray:
+    """(H, W, 3) the rays through a camera's pixel centres, z = 1 (read-only: shared)."""
+    v, u = np.indices(camera.shape, dtype=np.float64)
+    xy = camera.rays_of_pixels(np.stack([u, v], axis=-1))
+    rays = np.concatenate([xy, np.ones(camera.shape + (1,))], axis=-1)
+    rays.flags.writeable = False
+    return rays
+
+
 def look_at(point: np.ndarray) -> np.ndarray:
     """The rotation (virtual axes as columns, source frame) of a camera turned about the optical
     centre to look at `point`, its x axis kept level (perpendicular to the source's y): a yaw
     then a pitch, no roll, so an upright person stays upright."""
-    forward = np.asarray(point, dtype=np.float64) / np.linalg.norm(point)
-    right = np.cross([0.0, 1.0, 0.0], forward)
-    right /= np.linalg.norm(right)
-    return np.stack([right, np.cross(forward, right), forward], axis=1)
+    fx, fy, fz = np.asarray(point, dtype=np.float64) / np.linalg.norm(point)
+    level = np.hypot(fx, fz)  # right = (0, 1, 0) x forward, normalised; down = forward x right
+    rx, rz = fz / level, -fx / level
+    return np.array([[rx, fy * rz, fx],
+                     [0.0, fz * rx - fx * rz, fy],
+                     [rz, -fy * rx, fz]])
 
 
 def overview_camera(source: PinholeCamera, virtual: PinholeCamera) -> PinholeCamera:

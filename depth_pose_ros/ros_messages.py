@@ -22,7 +22,7 @@ from depth_pose_ros.frame_stats import WindowSummary
 from depth_pose_ros.joints import BONES, JOINT_NAMES
 from depth_pose_ros.msg import Bodies, Body, BodyJoints
 from depth_pose_ros.pipeline import PersonPose, camera_from_intrinsics
-from depth_pose_ros.synth import VISIBLE_TO_COUNT
+from depth_pose_ros.synth import truth_bodies
 from depth_pose_ros.tracking import LOST, NEW, TRACKED, Track, track_pose
 
 # tf2_ros.qos.DynamicBroadcasterQoS
@@ -61,16 +61,13 @@ def camera_info(header: Header, camera: PinholeCamera) -> CameraInfo:
 
 def bodies_truth(header: Header, joints3d: np.ndarray, pixels: np.ndarray, visible: np.ndarray,
                  camera: PinholeCamera) -> Bodies:
-    """The truth of a synthetic frame as /bodies_gt: person p has ID p + 1; TRACKED when at
-    least synth.VISIBLE_TO_COUNT of them is visible, LOST otherwise; confidence 1."""
-    names = list(JOINT_NAMES)
+    """The truth of a synthetic frame as /bodies_gt (synth.truth_bodies)."""
     return Bodies(header=header, bodies=[Body(
-        id=p + 1, state=Body.TRACKED if visible[p] >= VISIBLE_TO_COUNT else Body.LOST,
-        names=names, positions=[Point(x=x, y=y, z=z) for x, y, z in joints3d[p].tolist()],
-        pixel_u=pixels[p, :, 0].astype(np.float32).tolist(),
-        pixel_v=pixels[p, :, 1].astype(np.float32).tolist(),
-        in_view=camera.in_view(pixels[p]).tolist(), confidence=[1.0] * len(names))
-        for p in range(len(joints3d))])
+        id=t["id"], state=Body.TRACKED if t["tracked"] else Body.LOST, names=t["names"],
+        positions=[Point(x=x, y=y, z=z) for x, y, z in t["positions"].tolist()],
+        pixel_u=t["pixel_u"].tolist(), pixel_v=t["pixel_v"].tolist(),
+        in_view=t["in_view"].tolist(), confidence=t["confidence"].tolist())
+        for t in truth_bodies(joints3d, pixels, visible, camera)])
 
 
 class PoseMessages:

@@ -27,7 +27,7 @@ from depth_pose_ros.sensors import SENSORS
 from depth_pose_ros.wide import OCCLUDERS, SOURCE_SCALE, WideConfig, generate_wide
 
 GENERATOR_VERSION = 1  # the paper's world; its files must not change
-WIDE_GENERATOR_VERSION = 1
+WIDE_GENERATOR_VERSION = 2  # 2: centred (the camera turned to the person, as the node does)
 # Per-frame labels of the wide world (frame_labels.npz), for evaluation by bins.
 FRAME_LABELS = {"family": np.uint8, "sensor": np.uint8, "occluder": np.uint8,
                 "yaw_deg": np.float32}
@@ -161,6 +161,21 @@ def demo_sequence(seed: int = 0, keyframes: int = 4, steps: int = 20,
 # --- several people walking in a room: the multi-person demo, bags and benchmark ------------------
 
 VISIBLE_TO_COUNT = 0.7  # a person this much in view and unoccluded is one a tracker must find
+
+
+def truth_bodies(joints3d: np.ndarray, pixels: np.ndarray, visible: np.ndarray,
+                 camera: PinholeCamera) -> list[dict]:
+    """A synthetic frame's truth as the fields of /bodies_gt's Body messages (the node's and
+    the bag writer's message types differ; the rule is this one): person p has ID p + 1,
+    `tracked` while at least VISIBLE_TO_COUNT of them is visible (the message's TRACKED, LOST
+    otherwise), confidence 1."""
+    return [dict(id=p + 1, tracked=bool(visible[p] >= VISIBLE_TO_COUNT), names=list(JOINT_NAMES),
+                 positions=np.asarray(joints3d[p], np.float64),
+                 pixel_u=pixels[p, :, 0].astype(np.float32),
+                 pixel_v=pixels[p, :, 1].astype(np.float32),
+                 in_view=camera.in_view(pixels[p]).astype(bool),
+                 confidence=np.ones(len(JOINT_NAMES), np.float32))
+            for p in range(len(joints3d))]
 
 
 @dataclass(frozen=True)
@@ -410,7 +425,10 @@ def split_indices(count: int, val_frames: int, train_fraction: float = TRAIN_FRA
 def world_config(meta: dict) -> SceneConfig | WideConfig:
     """The scene configuration a dataset was generated with, from its meta.json."""
     kind = WideConfig if meta.get("world") == "wide" else SceneConfig
-    return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["scene"].items()})
+    scene = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["scene"].items()}
+    if kind is WideConfig and meta.get("generator_version", 1) < 2:
+        scene.setdefault("centred", False)  # version 1 knew only the unturned view
+    return kind(**scene)
 
 
 class OnlineFrames:

@@ -12,7 +12,10 @@ to 3.6 m away, drawn with a perfect outline. Here, each part its own switch (Wid
   another person's arm) kept or cut away;
 - sensors: structured light and time of flight (sensors.py) applied at SOURCE_SCALE times the
   network's resolution, then through the node's own reprojection (reproject.VirtualView) into
-  60 x 50, the path real frames take.
+  60 x 50, the path real frames take;
+- centred: as the node does (pipeline.PosePipeline), the network's camera is turned about the
+  optical centre to look at the mean of the person's visible surface; what the sensor (the
+  unturned camera) does not see stays empty. Joints are labelled in the turned camera's frame.
 Per-frame labels (family, sensor, yaw, occluder) are returned for evaluation by bins.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ from depth_pose_ros.placement import body_to_camera, keep_in_view_points, place_
 from depth_pose_ros.postures import (FAMILIES, FAMILY_WEIGHTS, sample_actions,
                                      sample_family_arms, sample_legs)
 from depth_pose_ros.render import render_depth_culled
-from depth_pose_ros.reproject import VirtualView
+from depth_pose_ros.reproject import VirtualView, look_at
 from depth_pose_ros.sensors import SENSOR_WEIGHTS, SENSORS, apply_sensor
 
 SOURCE_SCALE = 3  # source pixels per virtual pixel along each axis (real sensors: 7 to 11)
@@ -51,6 +54,7 @@ class WideConfig:
     framing: bool = True
     room: bool = True
     sensors: bool = True
+    centred: bool = True
     height_range: tuple[float, float] = (1.4, 2.0)
     girth_range: tuple[float, float] = (0.8, 1.6)
     root_distance: tuple[float, float] = (0.8, 5.0)
@@ -248,6 +252,32 @@ def _orient_and_place(rng, bodies: Body, yaw_deg, config: WideConfig, camera: Pi
     return oriented.transformed(_unit_axes(n), root), ok
 
 
+def _turn_to_person(rng, bodies: Body, camera: PinholeCamera, body_only_labels) -> np.ndarray:
+    """(N, 3, 3) the rotations (turned axes as columns) that look at each person's visible
+    surface mean, measured in a render at the camera's own resolution (as the node measures it
+    in its overview), without the occluder extras; a centimetre of jitter for the isolation's."""
+    depth, labels = render_depth_culled(camera, bodies, with_labels=True)
+    v, u = np.indices(camera.shape, dtype=np.float64)
+    rotations = np.empty((len(bodies), 3, 3))
+    for i in range(len(bodies)):
+        seen = (depth[i] > 0) & np.isin(labels[i], body_only_labels)
+        centre = (camera.back_project(u[seen], v[seen], depth[i][seen]).mean(axis=0)
+                  if seen.any() else bodies.joints[i, 0].copy())
+        centre[:2] += rng.normal(0.0, 0.01, 2)
+        rotations[i] = look_at(centre)
+    return rotations
+
+
+def _seen_by_sensor(camera: PinholeCamera, rotation: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the turned camera's pixels whose rays fall inside the unturned camera's
+    image (the sensor's field of view)."""
+    v, u = np.indices(camera.shape, dtype=np.float64)
+    rays = camera.back_project(u, v, np.ones(camera.shape)) @ rotation.T
+    ahead = rays[..., 2] > 1e-6
+    at = camera.project(np.where(ahead[..., None], rays, 1.0))
+    return ahead & camera.in_view(at)
+
+
 def _room(rng, depth, bodies: Body, camera: PinholeCamera, config: WideConfig):
     """What the person isolation leaves of a room, composited behind the body (in place):
     a floor patch around the feet, and a fronto-parallel piece of wall beside the outline."""
@@ -315,11 +345,18 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
     family = np.concatenate([p[1] for p in parts])
     yaw = np.concatenate([p[2] for p in parts])
     occluder = _place_occluders(rng, bodies, config)
-    depth_src, labels = render_depth_culled(source, bodies, with_labels=True)
-    # Occluders the isolation removes leave a gap where they hide the body.
     occluder_labels = [1 + len(CAPSULE_PARTS) + EXTRA_CAPSULES.index("occluder_capsule"),
                        1 + len(CAPSULE_PARTS) + len(EXTRA_CAPSULES) + len(ELLIPSOID_PARTS)
                        + EXTRA_ELLIPSOIDS.index("occluder_ellipsoid")]
+    rotation = None
+    if config.centred:  # into the frame of the camera turned to look at the person
+        parts = 1 + len(CAPSULE_PARTS) + len(EXTRA_CAPSULES) + len(ELLIPSOID_PARTS) + \
+            len(EXTRA_ELLIPSOIDS)
+        body_only = np.setdiff1d(np.arange(1, parts), occluder_labels)
+        rotation = _turn_to_person(rng, bodies, camera, body_only)
+        bodies = bodies.transformed(rotation.transpose(0, 2, 1), np.zeros((n, 3)))
+    depth_src, labels = render_depth_culled(source, bodies, with_labels=True)
+    # Occluders the isolation removes leave a gap where they hide the body.
     cut = (occluder > 0) & (rng.random(n) < config.cut_occluder_share)
     depth_src[cut[:, None, None] & np.isin(labels, occluder_labels)] = 0.0
     if config.room:
@@ -330,6 +367,8 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
     depth = np.empty((n,) + camera.shape, np.float32)
     for i in range(n):
         depth[i] = view.sample(apply_sensor(SENSORS[sensor[i]], depth_src[i], source, rng))
+        if rotation is not None:
+            depth[i][~_seen_by_sensor(camera, rotation[i])] = 0.0
     return WideScenes(depth, bodies.joints.astype(np.float32),
                       camera.project(bodies.joints).astype(np.float32), family.astype(np.uint8),
                       sensor.astype(np.uint8), occluder, yaw.astype(np.float32))

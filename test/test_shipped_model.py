@@ -81,7 +81,8 @@ def test_wide_model_scores_what_its_card_says_and_its_confidence_means_something
     from depth_pose_ros.metrics import mean_without_root
     from depth_pose_ros.wide import WideConfig, generate_wide
 
-    scenes = generate_wide(np.random.default_rng(515151), 800, WideConfig())
+    # the card's world: wide version 1 (unturned)
+    scenes = generate_wide(np.random.default_rng(515151), 800, WideConfig(centred=False))
     depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, np.random.default_rng(3))
     estimator = PoseEstimator.load(WIDE_MODEL)
     joints3d, _, confidence = estimator.estimate_batch_with_confidence(depth)

@@ -154,9 +154,13 @@ def test_wide_dataset_labels_and_ranges(wide_dataset):
     assert len(np.unique(labels["family"])) == len(FAMILIES)  # every family in 600 frames
     assert len(np.unique(labels["sensor"])) == len(SENSORS)
     assert np.abs(labels["yaw_deg"]).max() > 120  # seen from behind too
-    z = joints3d[:, 0, 2]
-    assert 0.8 <= z.min() and z.max() <= 5.0 and z.min() < 1.3 and z.max() > 4.5
     cam = PinholeCamera.virtual()
+    # Labelled in the camera turned to the person: the mid-hip's distance from the optical
+    # centre spans the sensor's 0.8-5 m in z, off axis up to its corners' angle.
+    corner = np.hypot(cam.cx + 0.5, cam.cy + 0.5) / cam.fx
+    reach = np.linalg.norm(joints3d[:, 0], axis=1)
+    assert 0.8 <= reach.min() and reach.max() <= 5.0 * np.hypot(1.0, corner)
+    assert reach.min() < 1.3 and reach.max() > 4.5
     assert not cam.in_view(pixels[:, 0]).all()  # near people's hips leave the picture
     np.testing.assert_allclose(pixels, cam.project(joints3d.astype(np.float64)), atol=1e-3)
     assert ((depth > 0).sum(axis=(1, 2)) > 0).all()
@@ -165,8 +169,35 @@ def test_wide_dataset_labels_and_ranges(wide_dataset):
 def test_wide_parts_switch_off():
     rng = np.random.default_rng(0)
     plain = generate_wide(rng, 40, WideConfig(postures=False, facing=False, framing=False,
-                                              room=False, sensors=False))
+                                              room=False, sensors=False, centred=False))
     assert (plain.family == FAMILIES.index("reach")).all() and (plain.sensor == 0).all()
     assert (plain.occluder == 0).all() and np.abs(plain.yaw_deg).max() <= 25
     z = plain.joints3d[:, 0, 2]
     assert z.min() >= 1.9 and z.max() <= 3.6
+
+
+def test_centred_view_looks_at_the_person_and_leaves_the_sensors_unseen_part_empty():
+    """As the node's turned camera: the person's visible surface in the middle, whatever their
+    place in the sensor's view; unturned (centred=False) they lie anywhere in it."""
+    from depth_pose_ros.reproject import look_at
+    from depth_pose_ros.wide import _seen_by_sensor
+
+    cam = PinholeCamera.virtual()
+    v, u = np.indices(cam.shape)
+
+    def surface_columns(scenes):
+        body = scenes.depth > 0
+        return np.array([u[b].mean() for b in body])
+
+    centred = generate_wide(np.random.default_rng(8), 60, WideConfig(room=False))
+    loose = generate_wide(np.random.default_rng(8), 60, WideConfig(room=False, centred=False))
+    assert np.median(np.abs(surface_columns(centred) - cam.cx)) < 2.0
+    assert np.median(np.abs(surface_columns(loose) - cam.cx)) > 5.0
+    assert np.abs(centred.pixels[:, 0, 0] - cam.cx).max() < np.abs(loose.pixels[:, 0, 0] -
+                                                                    cam.cx).max()
+    # Turned 20 degrees right: along the middle row, the sensor's right edge falls inside.
+    seen = _seen_by_sensor(cam, look_at(np.array([np.tan(np.radians(20.0)), 0.0, 1.0])))
+    edge = cam.cx + cam.fx * np.tan(np.arctan((cam.cx + 0.5) / cam.fx) - np.radians(20.0))
+    middle = seen[int(cam.cy)]
+    assert middle[: int(edge) - 1].all() and not middle[int(edge) + 2:].any()
+    assert seen[:, :20].all() and not seen[:, 50:].any()
