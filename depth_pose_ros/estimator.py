@@ -28,6 +28,7 @@ SHIPPED_MODEL = "dnn33"
 # Fastest first (BENCHMARKS.md). int8: the NNCF-quantised IR (model_int8.xml), its remaining
 # float layers in bf16.
 PRECISIONS = ("int8", "bf16", "f32")
+STATIC_BATCH_MAX = 8  # frames per call that run a request compiled for their count
 _IR_FILE = {"int8": "model_int8.xml", "bf16": "model.xml", "f32": "model.xml"}
 
 
@@ -110,20 +111,33 @@ class PoseEstimator:
         self.model_dir = model_dir
         self.ir_path = xml_path
         self.mirror_average = mirror_average
-        core = ov.Core()
-        self._compiled = core.compile_model(model, "CPU", config)
+        self._core, self._config = ov.Core(), config
+        self._compiled = self._core.compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
-        # One frame at a time (the node's case) runs a second copy compiled for its static batch
-        # (the frame, and its mirror image when averaging), with the input bound once to a
-        # buffer: measured 1.35x the dynamic-shape call (BENCHMARKS.md).
-        single = core.read_model(xml_path)
-        single_shape = (2 if mirror_average else 1, 1, *self.camera.shape)
-        single.reshape(list(single_shape))
-        self._single = core.compile_model(single, "CPU", config).create_infer_request()
-        self._single_input = np.zeros(single_shape, np.float32)
-        self._single.set_input_tensor(ov.Tensor(self._single_input, shared_memory=True))
-        self.estimate_batch(np.zeros((1,) + self.camera.shape, np.float32))  # warm up
+        # A few frames at a time (the node's people) run copies compiled for their static batch
+        # (the frames, and their mirror images when averaging), each with its input bound once
+        # to a buffer: measured 1.35x the dynamic-shape call for one frame (BENCHMARKS.md).
+        self._static: dict[int, tuple] = {}
+        self.prepare(1)
+        self.estimate_batch(np.zeros((STATIC_BATCH_MAX + 1,) + self.camera.shape,
+                                     np.float32))  # warm up the dynamic request
         self.estimate_virtual(np.zeros(self.camera.shape, np.float32))
+
+    def prepare(self, frames: int) -> None:
+        """Compile the static requests for batches of 1 to `frames` frames now (about 0.1 s
+        each), not on the first frame that has that many people."""
+        import openvino as ov
+
+        for n in range(1, min(frames, STATIC_BATCH_MAX) + 1):
+            if n in self._static:
+                continue
+            model = self._core.read_model(self.ir_path)
+            shape = ((2 * n if self.mirror_average else n), 1, *self.camera.shape)
+            model.reshape(list(shape))
+            request = self._core.compile_model(model, "CPU", self._config).create_infer_request()
+            buffer = np.zeros(shape, np.float32)
+            request.set_input_tensor(ov.Tensor(buffer, shared_memory=True))
+            self._static[n] = (request, buffer)
 
     @classmethod
     def load(cls, path: Path | str | None = None, **kwargs) -> PoseEstimator:
@@ -140,9 +154,26 @@ class PoseEstimator:
         if depths.ndim != 3 or depths.shape[1:] != self.camera.shape:
             raise ValueError(f"expected (N, {self.camera.height}, {self.camera.width}) depth, "
                              f"got {depths.shape}")
+        if len(depths) <= STATIC_BATCH_MAX:
+            return self._estimate_static(depths)
         if self.mirror_average:
             return average_with_mirror_images(self._estimate_one_pass, depths, self.camera)
         return self._estimate_one_pass(depths)
+
+    def _estimate_static(self, depths: np.ndarray):
+        """A few frames through the static request of their count (prepare)."""
+        n = len(depths)
+        self.prepare(n)
+        request, buffer = self._static[n]
+        self.preprocessor.inputs(depths, out=buffer[:n])
+        if self.mirror_average:
+            self.preprocessor.inputs(depths[:, :, ::-1], out=buffer[n:])
+        request.infer()
+        joints3d, pixels, confidence = self._decode(request.get_output_tensor().data)
+        if self.mirror_average:  # the frames' and their mirror images' estimates
+            joints3d, pixels, confidence = mean_with_mirrored(joints3d, pixels, self.camera,
+                                                              confidence)
+        return joints3d, pixels, confidence
 
     def _decode(self, outputs: np.ndarray):
         joints3d, pixels = self.preprocessor.joints(outputs, self.camera)
@@ -158,13 +189,6 @@ class PoseEstimator:
         if depth.shape != self.camera.shape:
             raise ValueError(f"expected ({self.camera.height}, {self.camera.width}) depth, "
                              f"got {depth.shape}")
-        self.preprocessor.inputs(depth[None], out=self._single_input[:1])
-        if self.mirror_average:
-            self.preprocessor.inputs(depth[None, :, ::-1], out=self._single_input[1:])
-        self._single.infer()
-        joints3d, pixels, confidence = self._decode(self._single.get_output_tensor().data)
-        if self.mirror_average:  # the frame's and its mirror image's estimates
-            joints3d, pixels, confidence = mean_with_mirrored(joints3d, pixels, self.camera,
-                                                              confidence)
+        joints3d, pixels, confidence = self._estimate_static(depth[None])
         return PoseEstimate(JOINT_NAMES, joints3d[0], pixels[0],
                             None if confidence is None else confidence[0])

@@ -123,6 +123,7 @@ def label_surfaces(depth: np.ndarray, valid: np.ndarray, max_step: float) -> np.
         by_column = label.reshape(h, w).T.ravel()
         by_column = np.repeat(np.minimum.reduceat(by_column, col_starts), col_lengths)
         updated = by_column.reshape(w, h).T.ravel()
+        updated = updated[updated]  # a label is a pixel of the surface: jump to its label
         if np.array_equal(updated, label):
             break
         label = updated

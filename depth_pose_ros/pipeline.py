@@ -22,7 +22,27 @@ from depth_pose_ros.distortion import MODELS
 from depth_pose_ros.estimator import PoseEstimator
 from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.person import PersonExtractor, PersonFilter, grow_by_neighbours
-from depth_pose_ros.reproject import VirtualView, look_at, overview_camera
+from depth_pose_ros.reproject import (VirtualView, look_at, overview_camera, pixels_to_source,
+                                      points_to_source)
+
+# A turned camera's direction is rounded to a grid of this many of its pixels (about two
+# degrees), so that a person standing still, or a walker for a few frames, reuses the camera
+# already built (building one costs about as much as a tenth of the network's batch). The joints
+# are turned back through the camera actually used: the rounding only leaves the person up to a
+# pixel off the middle of the network's input (training shifts people by up to two).
+VIEW_STEP_PIXELS = 2.0
+VIEW_CACHE = 32  # turned cameras kept per source camera (the oldest is dropped)
+
+
+@dataclass(frozen=True)
+class TurnedView:
+    """A virtual camera turned towards a direction, with where its pixels' rays fall in the
+    overview (to carry a person's overview mask over)."""
+
+    view: VirtualView
+    overview_pixel: np.ndarray  # (H, W) flat index into the overview image (0 where outside)
+    on_overview: np.ndarray  # (H, W) bool: the ray lands inside the overview image
+
 
 class CameraError(ValueError):
     """Intrinsics that cannot describe a camera (zeros, NaN, size mismatch)."""
@@ -105,8 +125,11 @@ class PosePipeline:
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
         self.person_filter, self.roi, self.max_people = person_filter, roi, max_people
+        self.estimator.prepare(max_people)  # one batch of everyone, compiled for its size
         self._overview: VirtualView | None = None  # rebuilt for the next frame
         self._extractor: PersonExtractor | None = None
+        self._overview_rays: np.ndarray | None = None  # (H, W, 3) the overview's, z = 1
+        self._turned: dict[tuple[int, int], TurnedView] = {}  # by rounded direction
 
     def overview_for(self, source: PinholeCamera) -> VirtualView:
         if self._overview is None or self._overview.source != source:
@@ -116,6 +139,7 @@ class PosePipeline:
                                               self._overview.observed)
             self._overview_rays = self._overview.virtual.back_project_image(
                 np.ones(self._overview.virtual.shape))
+            self._turned = {}
         return self._overview
 
     def process(self, raw: np.ndarray, source: PinholeCamera) -> PersonPose:
@@ -137,38 +161,54 @@ class PosePipeline:
         centres = [points[mask].mean(axis=0) for mask in masks]
         views, inputs = [], []
         for mask, centre in zip(masks, centres):
-            view = VirtualView(source, self.estimator.camera, self.roi, look_at(centre))
-            turned = view.sample(raw)
-            person = self._person_in(view, turned, mask, depth[mask].min(), depth[mask].max())
-            inputs.append(np.where(person, turned, np.float32(0)))
-            views.append(view)
-        if len(inputs) == 1:
-            pose = self.estimator.estimate_virtual(inputs[0])
-            joints, pixels = pose.joints3d[None], pose.pixels[None]
-            confidence = None if pose.confidence is None else pose.confidence[None]
-        else:
-            joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
-                np.stack(inputs))
-        people = []
-        for k, (view, mask, centre) in enumerate(zip(views, masks, centres)):
-            # The turned camera shares the optical centre: turn the joints back, and map the
-            # pixels along the same rays.
-            source_pixels = view.to_source_pixels(pixels[k])
-            in_view = source.in_view(source_pixels)
-            people.append(PersonPose(
-                True, JOINT_NAMES, view.to_source_points(joints[k]), source_pixels, in_view,
-                inputs[k], in_view.astype(np.float32) if confidence is None else confidence[k],
-                self._box(overview, mask, source), view.rotation, centre))
-        return people
+            turned = self._towards(centre)
+            seen = turned.view.sample(raw)
+            person = self._person_in(turned, seen, mask, depth[mask].min(), depth[mask].max())
+            inputs.append(np.where(person, seen, np.float32(0)))
+            views.append(turned.view)
+        joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
+            np.stack(inputs))
+        # The turned cameras share the optical centre: turn the joints back, and map the pixels
+        # along the same rays.
+        joints, pixels = points_to_source(views, joints), pixels_to_source(views, pixels)
+        in_view = source.in_view(pixels)
+        if confidence is None:
+            confidence = in_view.astype(np.float32)
+        return [PersonPose(True, JOINT_NAMES, joints[k], pixels[k], in_view[k], inputs[k],
+                           confidence[k], box, views[k].rotation, centres[k])
+                for k, box in enumerate(self._boxes(overview, masks, source))]
 
-    def _person_in(self, view: VirtualView, depth: np.ndarray, overview_mask: np.ndarray,
+    def _towards(self, point: np.ndarray) -> TurnedView:
+        """The network's camera turned to look at `point` (source frame), its direction rounded
+        to VIEW_STEP_PIXELS: built once, then reused while the direction stays in its cell."""
+        step = VIEW_STEP_PIXELS / self.estimator.camera.fx  # radians
+        x, y, z = point
+        key = (round(np.arctan2(x, z) / step), round(np.arctan2(y, np.hypot(x, z)) / step))
+        turned = self._turned.get(key)
+        if turned is None:
+            yaw, pitch = key[0] * step, key[1] * step
+            view = VirtualView(self._overview.source, self.estimator.camera, self.roi,
+                               look_at(np.array([np.sin(yaw) * np.cos(pitch), np.sin(pitch),
+                                                 np.cos(yaw) * np.cos(pitch)])))
+            overview = self._overview.virtual
+            col, row = np.rint(overview.project(view.rays)).transpose(2, 0, 1)
+            inside = (col >= 0) & (col < overview.width) & (row >= 0) & \
+                (row < overview.height) & (view.rays[..., 2] > 0)
+            pixel = np.where(inside, row * overview.width + col, 0).astype(np.intp)
+            turned = TurnedView(view, pixel, inside)
+            if len(self._turned) >= VIEW_CACHE:
+                del self._turned[next(iter(self._turned))]  # the oldest
+            self._turned[key] = turned
+        return turned
+
+    def _person_in(self, turned: TurnedView, depth: np.ndarray, overview_mask: np.ndarray,
                    nearest: float, farthest: float) -> np.ndarray:
         """The person's pixels in a turned view: those whose ray meets the person's overview
         mask (grown by a pixel: the two grids differ by up to half a pixel) at a depth (source z)
         within the span the person has there, above the floor. The overview decided what is a
         person; this only carries its mask over at the turned camera's pixels."""
         flt = self.person_filter
-        rays = view.rays
+        rays = turned.view.rays
         source_z = rays[..., 2] * depth  # what the overview measured: z along the source's axis
         step = flt.max_depth_step
         person = (depth >= flt.min_depth) & (depth <= flt.max_depth) & \
@@ -176,26 +216,22 @@ class PosePipeline:
         floor = self._extractor.floor if flt.remove_floor else None
         if floor is not None:  # the overview's plane; a turned pixel's point is its ray times z
             person &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
-        overview = self._overview
-        at = np.rint(overview.virtual.project(rays))
-        col, row = at[..., 0], at[..., 1]
-        inside = (col >= 0) & (col < overview.virtual.width) & (row >= 0) & \
-            (row < overview.virtual.height) & (rays[..., 2] > 0)
-        on_mask = np.zeros(depth.shape, bool)
-        on_mask[inside] = grow_by_neighbours(overview_mask)[row[inside].astype(int),
-                                                           col[inside].astype(int)]
-        return person & on_mask
+        on_mask = grow_by_neighbours(overview_mask).ravel()[turned.overview_pixel]
+        return person & on_mask & turned.on_overview
 
     @staticmethod
-    def _box(overview: VirtualView, mask: np.ndarray, source: PinholeCamera):
-        """The overview mask's bounding box in source pixels, clipped to the image."""
-        rows, cols = np.nonzero(mask)
-        corners = overview.to_source_pixels(np.array(
-            [[cols.min() - 0.5, rows.min() - 0.5], [cols.max() + 0.5, rows.max() + 0.5],
-             [cols.min() - 0.5, rows.max() + 0.5], [cols.max() + 0.5, rows.min() - 0.5]]))
-        (u0, v0), (u1, v1) = corners.min(axis=0), corners.max(axis=0)
-        u0, v0 = int(np.clip(np.floor(u0 + 0.5), 0, source.width)), \
-            int(np.clip(np.floor(v0 + 0.5), 0, source.height))
-        u1, v1 = int(np.clip(np.ceil(u1 + 0.5), 0, source.width)), \
-            int(np.clip(np.ceil(v1 + 0.5), 0, source.height))
-        return (u0, v0, u1 - u0, v1 - v0)
+    def _boxes(overview: VirtualView, masks: list[np.ndarray], source: PinholeCamera):
+        """Each overview mask's bounding box in source pixels, clipped to the image (the
+        corners of all of them mapped in one call)."""
+        corners = []
+        for mask in masks:
+            rows, cols = np.nonzero(mask)
+            r0, r1, c0, c1 = rows.min() - 0.5, rows.max() + 0.5, cols.min() - 0.5, cols.max() + 0.5
+            corners.append([[c0, r0], [c1, r1], [c0, r1], [c1, r0]])
+        corners = overview.to_source_pixels(np.array(corners))  # (people, 4, 2)
+        low = np.floor(corners.min(axis=1) + 0.5)
+        high = np.ceil(corners.max(axis=1) + 0.5)
+        size = np.array([source.width, source.height])
+        low, high = np.clip(low, 0, size).astype(int), np.clip(high, 0, size).astype(int)
+        return [(int(u0), int(v0), int(u1 - u0), int(v1 - v0))
+                for (u0, v0), (u1, v1) in zip(low, high)]

@@ -66,12 +66,6 @@ class VirtualView:
         c0, c1, r0, r1 = self._bounds
         return (cols >= c0) & (cols < c1) & (rows >= r0) & (rows < r1)
 
-    def _source_rays(self, virtual_pixels: np.ndarray) -> np.ndarray:
-        """(..., 2) virtual pixels -> (..., 3) their rays in the source frame (virtual z = 1)."""
-        xy = self.virtual.rays_of_pixels(virtual_pixels)
-        rays = np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1)
-        return rays if self.rotation is None else rays @ self.rotation.T
-
     def _rays_to_source_pixels(self, rays: np.ndarray) -> np.ndarray:
         if self.rotation is None and not self.source.distorted:  # a change of scale only
             return np.stack([self.source.cx + self.source.fx * rays[..., 0],
@@ -81,12 +75,11 @@ class VirtualView:
 
     def to_source_pixels(self, virtual_pixels: np.ndarray) -> np.ndarray:
         """(..., 2) pixel coordinates in the virtual image -> the same rays' source pixels."""
-        return self._rays_to_source_pixels(self._source_rays(virtual_pixels))
+        return pixels_to_source([self], np.asarray(virtual_pixels)[None])[0]
 
     def to_source_points(self, points: np.ndarray) -> np.ndarray:
         """(..., 3) points in the virtual camera's frame -> the source's optical frame."""
-        points = np.asarray(points, dtype=np.float64)
-        return points if self.rotation is None else points @ self.rotation.T
+        return points_to_source([self], np.asarray(points)[None])[0]
 
     def sample(self, raw: np.ndarray) -> np.ndarray:
         """A source image (H, W) in its raw dtype (see depth_image) -> (50, 60) float32 metres."""
@@ -114,6 +107,25 @@ class VirtualView:
         if self._z_scale is not None:
             depth *= self._z_scale
         return depth
+
+
+def points_to_source(views: list[VirtualView], points: np.ndarray) -> np.ndarray:
+    """Points (N, ..., 3), each in one of N virtual cameras' frames -> the source's optical
+    frame, all N in one pass (the node's people)."""
+    return np.einsum("nij,n...j->n...i", _rotations(views), np.asarray(points, np.float64))
+
+
+def pixels_to_source(views: list[VirtualView], pixels: np.ndarray) -> np.ndarray:
+    """Pixels (N, ..., 2), each in one of N virtual cameras' images -> the same rays' source
+    pixels, all N in one pass. The views share one source and one virtual camera."""
+    xy = views[0].virtual.rays_of_pixels(pixels)
+    rays = points_to_source(views, np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return views[0].source.pixels_of_rays(rays[..., :2] / rays[..., 2:3])
+
+
+def _rotations(views: list[VirtualView]) -> np.ndarray:
+    return np.stack([np.eye(3) if v.rotation is None else v.rotation for v in views])
 
 
 @lru_cache(maxsize=8)

@@ -184,3 +184,26 @@ def test_one_euro_filter_steadies_still_joints_and_follows_moving_ones():
     assert smooth(np.zeros((7, 3)), 0.0).sum() == 0.0  # time going back: starts over
     with pytest.raises(ValueError):
         OneEuroFilter(min_cutoff=0.0)
+
+
+def test_turned_cameras_are_reused_while_the_person_stays_in_their_direction(shipped_estimator):
+    """The camera turned to a person is looked up by its direction, rounded to VIEW_STEP_PIXELS:
+    the same person a little to the side reuses it, one a few degrees away gets their own.
+    (The joints come back through the camera used: test_pipeline_on_a_sensor_frame_in_a_room.)"""
+    from depth_pose_ros.pipeline import VIEW_STEP_PIXELS
+
+    bodies = motion_bodies(np.random.default_rng(2), 3, 2)
+    room = to_millimetres(render_room(DEMO_CAMERA, bodies))
+    pipeline = PosePipeline(shipped_estimator)
+    first = pipeline.process(room[0], DEMO_CAMERA)
+    step = np.degrees(VIEW_STEP_PIXELS / VIRTUAL.fx)
+    axis = first.view_rotation[:, 2]
+    towards = first.centre / np.linalg.norm(first.centre)
+    assert np.degrees(np.arccos(axis @ towards)) < step  # within the rounding of the centre
+    used = pipeline._towards(first.centre)
+    assert np.array_equal(used.view.rotation, first.view_rotation)
+    # Standing still (a centimetre of jitter): the cell's camera, built once.
+    assert pipeline._towards(first.centre + [0.005, -0.005, 0.0]) is used
+    away = pipeline._towards(first.centre + [3 * np.radians(step) * first.centre[2], 0, 0])
+    assert away is not used
+    assert np.degrees(np.arccos(away.view.rotation[:, 2] @ used.view.rotation[:, 2])) > step

@@ -3,7 +3,8 @@ import json
 
 import numpy as np
 
-from depth_pose_ros.estimator import PRECISIONS, PoseEstimator, default_model_dir
+from depth_pose_ros.estimator import (PRECISIONS, STATIC_BATCH_MAX, PoseEstimator,
+                                      default_model_dir)
 from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.metrics import average_precision, joint_distances
 from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, add_depth_noise, mirror_joints
@@ -33,11 +34,16 @@ def test_shipped_model_estimates_fresh_synthetic_people():
     # The card says 1.0 root, 1.0 shoulders, 0.8 over the non-root joints on 80,000 frames.
     assert ap[0] > 0.95 and ap[[1, 4]].min() > 0.9, ap
     assert np.delete(ap, 0).mean() > 0.7, ap
-    # One frame at a time runs a batch-1 compiled copy: the same numbers.
+    # One frame at a time, and a few (the node's people), run copies compiled for their
+    # static batch: the same numbers as the dynamic request of the 300.
     for k in range(5):
         pose = estimator.estimate_virtual(depth[k])
         np.testing.assert_allclose(pose.joints3d, joints3d[k], atol=1e-4)
         np.testing.assert_allclose(pose.pixels, pixels[k], atol=1e-3)
+    for n in (2, 3, STATIC_BATCH_MAX):
+        few3d, fewpx = estimator.estimate_batch(depth[10:10 + n])
+        np.testing.assert_allclose(few3d, joints3d[10:10 + n], atol=1e-4)
+        np.testing.assert_allclose(fewpx, pixels[10:10 + n], atol=1e-3)
     assert pose.names == JOINT_NAMES
 
 
