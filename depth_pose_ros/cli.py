@@ -615,14 +615,18 @@ def main(argv: list[str] | None = None) -> int:
     from depth_pose_ros.bags import BagError
     from depth_pose_ros.pipeline import CameraError
     from depth_pose_ros.synth import DatasetError
-    try:
-        from depth_pose_ros.devices import DeviceError
-    except ImportError:  # no torch: no training, no device errors
-        DeviceError = DatasetError
+    user_errors = (FileNotFoundError, ModelError, DepthImageError, CameraError, BagError,
+                   DatasetError)
     try:
         return args.handler(args)
-    except (FileNotFoundError, ModelError, DepthImageError, CameraError, BagError,
-            DatasetError, DeviceError) as error:
+    except Exception as error:
+        # The learning side's user errors: their modules (torch) are loaded only by the
+        # commands that raise them, so they are looked up, not imported, here.
+        learning = [getattr(sys.modules.get(f"depth_pose_ros.{module}"), name, None)
+                    for module, name in (("devices", "DeviceError"),
+                                         ("train", "TrainConfigError"))]
+        if not isinstance(error, user_errors + tuple(t for t in learning if t)):
+            raise
         print(f"depth-pose: {error}", file=sys.stderr)
         return 2
 

@@ -417,7 +417,10 @@ def split_indices(count: int, val_frames: int, train_fraction: float = TRAIN_FRA
     """(train, validation, test) indices: the first 60 % train, their last val_frames validate,
     the remaining 40 % test (the generator's frames are independent, so order is random)."""
     n_train = int(round(count * train_fraction))
-    assert 0 < val_frames < n_train, f"val_frames {val_frames} must be below {n_train}"
+    if not 0 < val_frames < n_train:
+        raise DatasetError(f"--val-frames {val_frames} must be below the {n_train} training "
+                           f"frames (--train-fraction {train_fraction:g} of {count}); pass a "
+                           "smaller --val-frames or use more data")
     return (np.arange(0, n_train - val_frames), np.arange(n_train - val_frames, n_train),
             np.arange(n_train, count))
 

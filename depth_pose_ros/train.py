@@ -129,6 +129,10 @@ class Ranks:
 WHERE_NOT_WHAT = ("device", "threads")
 
 
+class TrainConfigError(ValueError):
+    """A training configuration that cannot run (a user mistake, said in one line)."""
+
+
 def _what(config: dict) -> dict:
     return {k: v for k, v in config.items() if k not in WHERE_NOT_WHAT}
 
@@ -136,8 +140,9 @@ def _what(config: dict) -> dict:
 def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bool = True) -> dict:
     from tqdm import tqdm
 
-    assert cfg.recipe in RECIPES, f"recipe must be one of {RECIPES}, got {cfg.recipe!r}"
-    assert cfg.loss in LOSSES, f"loss must be one of {LOSSES}, got {cfg.loss!r}"
+    if cfg.recipe not in RECIPES or cfg.loss not in LOSSES:
+        raise TrainConfigError(f"recipe must be one of {RECIPES} and loss one of {LOSSES}, "
+                               f"got {cfg.recipe!r} and {cfg.loss!r}")
     device = pick_device(cfg.device)
     if device.type == "cuda" and "LOCAL_RANK" in os.environ:
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
@@ -219,8 +224,9 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
     if checkpoint_path.exists():
         saved = torch.load(checkpoint_path, weights_only=False, map_location="cpu")
         # An option added after the checkpoint was written takes its default: how that run ran.
-        assert _what({**asdict(TrainConfig()), **saved["config"]}) == _what(asdict(cfg)), (
-            f"{checkpoint_path} was written with another configuration; use a new --out")
+        if _what({**asdict(TrainConfig()), **saved["config"]}) != _what(asdict(cfg)):
+            raise TrainConfigError(f"{checkpoint_path} was written with another configuration: "
+                                   "use a new --out, or the same options to resume")
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])  # its state follows the weights' device
         state = saved["state"]

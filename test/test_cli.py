@@ -36,6 +36,19 @@ def test_clear_errors(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_training_on_too_little_data_says_which_option_to_change(tmp_path):
+    """600 frames cannot hold the default 4,000 validation frames: one line naming
+    --val-frames, exit 2 (it was an AssertionError)."""
+    assert run("synth", "--count", 600, "--seed", 1, "--out", tmp_path / "ds",
+               "--quiet").returncode == 0
+    result = run("train", "--data", tmp_path / "ds", "--out", tmp_path / "run", "--epochs", 1,
+                 "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "--val-frames 4000 must be below the 360 training frames" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_estimate_one_depth_file(tmp_path):
     """A rendered 640 x 480 room frame as .npy (uint16 mm) and as a 16-bit PNG."""
     from PIL import Image

@@ -11,6 +11,7 @@ import torch
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.estimator import PRECISIONS
+from depth_pose_ros.train import TrainConfigError
 from depth_pose_ros.cli import ARCHITECTURE_NAMES
 from depth_pose_ros.joints import to_targets
 from depth_pose_ros.metrics import average_precision, joint_distances, summarize
@@ -180,7 +181,7 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     data, run, _, _, _ = tiny_run
     shutil.copytree(run, tmp_path / "run")
     cfg = TrainConfig(arch="dnn33", epochs=3, val_frames=60, batch_size=64)
-    with pytest.raises(AssertionError, match="another configuration"):
+    with pytest.raises(TrainConfigError, match="another configuration"):
         train(cfg, data, tmp_path / "run", progress_bar=False)
     # a checkpoint from before an option existed resumes as if it had the option's default
     checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
@@ -188,7 +189,7 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     torch.save(checkpoint, tmp_path / "run" / "checkpoint.pt")
     cfg = TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64)
     assert train(cfg, data, tmp_path / "run", progress_bar=False)["epochs"] == 2  # nothing left
-    with pytest.raises(AssertionError, match="another configuration"):
+    with pytest.raises(TrainConfigError, match="another configuration"):
         train(TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64,
                           sensor_artifacts=True), data, tmp_path / "run", progress_bar=False)
 
@@ -388,7 +389,7 @@ def test_augmented_training_with_the_joint_loss_runs(tiny_run, tmp_path):
     # the loss (metres) is recorded beside the paper's normalised MAE, and differs from it
     assert float(row["val_loss"]) == pytest.approx(result["best_val_loss"])
     assert float(row["val_loss"]) != pytest.approx(float(row["val_mae"]), rel=0.01)
-    with pytest.raises(AssertionError, match="loss must be one of"):
+    with pytest.raises(TrainConfigError, match="loss one of"):
         train(TrainConfig(arch="mlp", epochs=1, val_frames=60, loss="l2"), data,
               tmp_path / "bad", progress_bar=False)
 
