@@ -122,17 +122,23 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
     cfg = checkpoint["config"]
     train_idx, val_idx, _ = split_indices(len(depth_mm), cfg["val_frames"], cfg["train_fraction"])
     pre = Preprocessor.from_dict(checkpoint["preprocessor"])
-    rng = np.random.default_rng(0)
-    calibration = np.sort(rng.choice(train_idx, min(CALIBRATION_FRAMES, len(train_idx)), False))
+    # One random stream each, so that --int8-steps leaves the calibration and the f32
+    # reference (the validation frames' noise) as they were.
+    calibrate_rng, finetune_rng, validate_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(0).spawn(3))
+    calibration = np.sort(calibrate_rng.choice(train_idx, min(CALIBRATION_FRAMES, len(train_idx)),
+                                               False))
     calibration_depth = add_depth_noise(
-        to_metres(depth_mm[calibration]), TEST_NOISE_SIGMA, rng)
+        to_metres(depth_mm[calibration]), TEST_NOISE_SIGMA, calibrate_rng)
 
     def finetune_batches():
         for _ in tqdm(range(int8_steps), desc="INT8 fine-tuning", unit="step",
                       disable=not progress_bar):
-            idx = np.sort(rng.choice(train_idx, min(INT8_FINETUNE_BATCH, len(train_idx)), False))
+            idx = np.sort(finetune_rng.choice(train_idx, min(INT8_FINETUNE_BATCH, len(train_idx)),
+                                              False))
             yield training_batch(pre, to_metres(depth_mm[idx]), joints3d[idx], pixels[idx],
-                                 rng.choice(TRAIN_NOISE_SIGMAS, len(idx)), cfg["augment"], rng)
+                                 finetune_rng.choice(TRAIN_NOISE_SIGMAS, len(idx)),
+                                 cfg["augment"], finetune_rng)
     # Runs from before the loss option trained with the paper's MAE.
     loss_fn = training_loss(cfg.get("loss", "mae"), pre.target_min, pre.target_max,
                             info["error_scales"])
@@ -140,7 +146,7 @@ def export(run: Path, out: Path, data: Path | None = None, frames: int = 4000,
                   loss_fn)
 
     val_idx = val_idx[:frames]
-    depth = add_depth_noise(to_metres(depth_mm[val_idx]), TEST_NOISE_SIGMA, rng)
+    depth = add_depth_noise(to_metres(depth_mm[val_idx]), TEST_NOISE_SIGMA, validate_rng)
     truth = np.asarray(joints3d[val_idx])
     with torch.inference_mode():
         reference = pre.joints(model(torch.from_numpy(pre.inputs(depth))).numpy())[0]

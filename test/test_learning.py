@@ -279,6 +279,19 @@ def test_int8_finetuning_lowers_the_int8_models_error(tiny_run, tmp_path):
         np.testing.assert_allclose(net(torch.from_numpy(x[:4])).numpy(),
                                    load_run(run)[0](torch.from_numpy(x[:4])).numpy())
 
+def test_int8_steps_leave_the_f32_reference_as_it_was(tiny_run, tmp_path):
+    """Calibration, fine-tuning and the validation noise draw from separate streams: the INT8
+    fine-tuning's length changes the INT8 model, not what f32 and PyTorch are measured on."""
+    from depth_pose_ros.export import export
+    data, run, _, _, info = tiny_run  # exported with int8_steps=3
+    again = export(run, tmp_path / "model", data=data, frames=60, int8_steps=0,
+                   progress_bar=False)["precision_check"]
+    before = info["precision_check"]
+    for precision in ("torch_f32", "f32"):
+        assert again["median_error_m"][precision] == before["median_error_m"][precision]
+    assert again["int8_finetune"]["steps"] == 0 and before["int8_finetune"]["steps"] == 3
+
+
 def test_runtime_imports_no_torch(tiny_run):
     _, _, model_dir, _, _ = tiny_run
     probe = textwrap.dedent(f"""
