@@ -51,8 +51,8 @@ PARAMETERS = {
     "publish_markers": (True, "publish joint spheres and bones on body_markers", {}),
     "markers_max_rate": (30.0, "Hz; markers are for eyes (RViz), not every frame of a fast "
                          "camera; 0: every frame", {"range": (0.0, 1000.0)}),
-    "publish_network_input": (False, "publish the 60 x 50 network input on ~/network_input",
-                              {}),
+    "publish_network_input": (False, "publish the 60 x 50 network input on "
+                              "~/network_input/image_rect, its CameraInfo and its TF frame", {}),
     "warning_period": (5.0, "seconds between two warnings of the same kind (bad input)",
                        {"range": (0.0, 3600.0)}),
     "stats_period": (10.0, "seconds between log lines with rate and latency; 0: never",

@@ -98,7 +98,10 @@ class PoseNode(LifecycleNode):
         self._bodies_pub = self.create_publisher(Bodies, "bodies", 10)
         self._tf_pub = self.create_publisher(TFMessage, "/tf", ros_messages.TF_QOS)
         self._markers_pub = self.create_publisher(MarkerArray, "body_markers", 10)
-        self._input_pub = self.create_publisher(Image, "~/network_input", qos_profile_sensor_data)
+        self._input_pub = self.create_publisher(Image, "~/network_input/image_rect",
+                                                qos_profile_sensor_data)
+        self._input_info_pub = self.create_publisher(CameraInfo, "~/network_input/camera_info",
+                                                     qos_profile_sensor_data)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics",
                                                       DIAGNOSTICS_QOS)
         if not self._param("managed"):
@@ -253,6 +256,13 @@ class PoseNode(LifecycleNode):
         frames = self._hri.publish(msg, tracks, self._camera) if self._hri else []
         if self._publish["tf"] and seen:
             frames = self._messages.transforms(msg.header, tracks).transforms + frames
+        if self._publish["network_input"] and pose.detected:
+            image, info, turned = ros_messages.network_input(
+                msg.header, pose, self._pipeline.estimator.camera,
+                self._messages.frame_prefix + ros_messages.NETWORK_INPUT_FRAME)
+            self._input_pub.publish(image)
+            self._input_info_pub.publish(info)
+            frames.append(turned)
         if frames:
             self._tf_pub.publish(TFMessage(transforms=frames))
         shown = {t.id for t in seen}
@@ -262,9 +272,6 @@ class PoseNode(LifecycleNode):
                 self._markers_pub.publish(self._messages.markers(msg.header, tracks,
                                                                  self._marked - shown))
                 self._marked, self._markers_time = shown, start
-        if self._publish["network_input"]:
-            self._input_pub.publish(ros_messages.depth_image(msg.header, pose.network_input,
-                                                             "32FC1"))
 
     def latency_stats(self) -> dict:
         """Processing time from image receipt to /body_joints publish, over the frames so far."""

@@ -11,6 +11,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, TransformStamped
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import ColorRGBA, Header
 from tf2_msgs.msg import TFMessage
@@ -68,6 +69,23 @@ def bodies_truth(header: Header, joints3d: np.ndarray, pixels: np.ndarray, visib
         pixel_u=t["pixel_u"].tolist(), pixel_v=t["pixel_v"].tolist(),
         in_view=t["in_view"].tolist(), confidence=t["confidence"].tolist())
         for t in truth_bodies(joints3d, pixels, visible, camera)])
+
+
+NETWORK_INPUT_FRAME = "network_input"  # <frame_prefix>network_input: the turned virtual camera
+
+
+def network_input(header: Header, pose: PersonPose, camera: PinholeCamera, frame: str):
+    """What the network saw for one person, for other tools (RViz, depth_image_proc): a 32FC1
+    image in metres with NaN where there is no return (REP-118), its CameraInfo (the virtual
+    camera's, undistorted) and the TF frame it lies in: the source's optical frame turned to
+    look at the person (PersonPose.view_rotation), both stamped with the input's stamp.
+    Returns (Image, CameraInfo, TransformStamped)."""
+    own = Header(stamp=header.stamp, frame_id=frame)
+    depth = np.where(pose.network_input > 0, pose.network_input, np.float32(np.nan))
+    turned = TransformStamped(header=header, child_frame_id=frame)
+    q = turned.transform.rotation
+    q.x, q.y, q.z, q.w = (float(v) for v in Rotation.from_matrix(pose.view_rotation).as_quat())
+    return depth_image(own, depth.astype(np.float32), "32FC1"), camera_info(own, camera), turned
 
 
 class PoseMessages:

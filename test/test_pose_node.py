@@ -338,6 +338,58 @@ def test_frames_wait_for_camera_info(ros, tmp_path):
         harness.node.destroy_node()
 
 
+def test_network_input_is_a_depth_image_with_its_camera_info_and_frame(ros, tmp_path):
+    """~/network_input/image_rect (32FC1, NaN for no return), its CameraInfo beside it, and
+    the turned camera's TF frame: the image's points, turned into the camera's frame, lie on
+    the person /body_joints reports."""
+    from rclpy.qos import qos_profile_sensor_data
+    from scipy.spatial.transform import Rotation
+    from sensor_msgs.msg import CameraInfo, Image
+
+    from depth_pose_ros.camera import PinholeCamera
+
+    process = start_node(tmp_path / "stderr.log", "-r", "__node:=pose_node_input",
+                         "-p", "publish_network_input:=true", topics="/input")
+    harness = Harness(topics="/input")
+    images, infos = {}, {}
+    harness.node.create_subscription(
+        Image, "/pose_node_input/network_input/image_rect",
+        lambda m: images.setdefault(Harness._key(m.header), m), qos_profile_sensor_data)
+    harness.node.create_subscription(
+        CameraInfo, "/pose_node_input/network_input/camera_info",
+        lambda m: infos.setdefault(Harness._key(m.header), m), qos_profile_sensor_data)
+    try:
+        harness.wait_for_node(process)
+        image = harness.image(harness.sequence.depth[0])
+        joints = harness.send(image, harness.info())
+        assert joints is not None and joints.person_detected
+        key = Harness._key(image.header)
+        harness.spin(5.0, until=lambda: key in images and key in infos)
+        msg, info = images[key], infos[key]
+        virtual = PinholeCamera.virtual()
+        assert msg.encoding == "32FC1" and (msg.width, msg.height) == (virtual.width,
+                                                                      virtual.height)
+        assert msg.header.frame_id == info.header.frame_id == "body_network_input"
+        np.testing.assert_allclose(info.k, [virtual.fx, 0, virtual.cx, 0, virtual.fy,
+                                            virtual.cy, 0, 0, 1])
+        depth = np.frombuffer(bytes(msg.data), "<f4").reshape(virtual.shape)
+        seen = ~np.isnan(depth)
+        assert 50 < seen.sum() < depth.size and (depth[seen] > 0).all()  # no zeros: NaN
+        turned = [t for t in harness.tf[key].transforms
+                  if t.child_frame_id == "body_network_input"]
+        assert len(turned) == 1 and turned[0].header.frame_id == FRAME
+        q = turned[0].transform.rotation
+        rotation = Rotation.from_quat([q.x, q.y, q.z, q.w]).as_matrix()
+        v, u = np.nonzero(seen)
+        points = virtual.back_project(u, v, depth[seen]) @ rotation.T
+        root = np.array([joints.positions[0].x, joints.positions[0].y, joints.positions[0].z])
+        assert np.linalg.norm(np.median(points, axis=0) - root) < 0.3
+    finally:
+        process.send_signal(2)
+        assert process.wait(timeout=20) == 0
+        harness.node.destroy_node()
+
+
 def test_a_missing_model_is_one_clear_error(tmp_path):
     log = tmp_path / "stderr.log"
     process = start_node(log, "-p", f"model_path:={tmp_path / 'no-model'}")
