@@ -94,8 +94,15 @@ def cmd_synth_preview(args) -> int:
         titles = [f"{names['family'][labels['family'][i]]}, "
                   f"{names['sensor'][labels['sensor'][i]].replace('_', ' ')}, "
                   f"{labels['yaw_deg'][i]:.0f}°, {joints3d[i, 0, 2]:.1f} m" for i in picks]
-    out = contact_sheet(to_metres(depth[picks]), pixels[picks], args.out, titles=titles)
-    print(f"wrote {out}: {count} of {meta['count']} frames")
+    frames, skeletons = to_metres(depth[picks]), pixels[picks]
+    real = [(path, k, x) for path in args.beside for k, x in enumerate(np.load(path))]
+    if real:
+        frames = np.concatenate([np.stack([x for _, _, x in real]), frames])
+        skeletons = np.concatenate([np.full((len(real),) + pixels.shape[1:], np.nan), skeletons])
+        titles = [f"real: {path.stem} #{k + 1}" for path, k, _ in real] + titles
+    out = contact_sheet(frames, skeletons, args.out, titles=titles)
+    print(f"wrote {out}: {count} of {meta['count']} frames"
+          + (f" after {len(real)} real network inputs" if real else ""))
     return 0
 
 
@@ -230,6 +237,9 @@ def cmd_estimate(args) -> int:
     if args.out:
         from depth_pose_ros.preview import pose_overlay
         print(f"wrote {pose_overlay(to_metres(raw), people, args.out, title=args.file.name)}")
+    if args.save_inputs and people:
+        np.save(args.save_inputs, np.stack([pose.network_input for pose in people]))
+        print(f"wrote {args.save_inputs}: the network's {len(people)} input(s), metres")
     return 0 if people else 1
 
 
@@ -342,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--out", type=Path, required=True, help="PNG file to write")
     preview.add_argument("--frames", type=_positive_int, default=32, help="frames (default 32)")
     preview.add_argument("--seed", type=int, default=0, help="which frames (default 0)")
+    preview.add_argument("--beside", type=Path, nargs="+", default=[], metavar="NPY",
+                         help="real network inputs (estimate --save-inputs) drawn first, "
+                         "without a skeleton, to compare with the synthetic frames")
     preview.set_defaults(handler=cmd_synth_preview)
 
     trainer = sub.add_parser("train", help="train a network on a synthetic dataset (paper §4)",
@@ -481,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--cy", type=float)
     estimate.add_argument("--model", type=Path, help="model directory (default: the shipped one)")
     estimate.add_argument("--out", type=Path, help="write an overlay PNG here")
+    estimate.add_argument("--save-inputs", type=Path, metavar="NPY",
+                          help="write the network inputs, (people, 50, 60) metres, here "
+                          "(synth-preview --beside draws them next to synthetic frames)")
     estimate.add_argument("--max-people", type=_people, default=4,
                           help="at most this many people, closest first (default 4, 1 to 16)")
     estimate.set_defaults(handler=cmd_estimate)

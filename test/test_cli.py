@@ -70,6 +70,18 @@ def test_estimate_one_depth_file(tmp_path):
         assert np.linalg.norm(np.array(rows["root"][:3]) - truth[0]) < 0.15
         assert (tmp_path / "o.png").stat().st_size > 10_000
 
+    # The network's input saved, then drawn beside a dataset's frames.
+    result = run("estimate", tmp_path / "frame.npy", *intrinsics, "--save-inputs",
+                 tmp_path / "inputs.npy")
+    assert result.returncode == 0, result.stderr
+    inputs = np.load(tmp_path / "inputs.npy")
+    assert inputs.shape == (1, 50, 60) and 100 < (inputs > 0).sum() < 1500
+    assert run("synth", "--count", 8, "--out", tmp_path / "ds", "--quiet").returncode == 0
+    result = run("synth-preview", tmp_path / "ds", "--out", tmp_path / "sheet.png", "--frames", 4,
+                 "--beside", tmp_path / "inputs.npy")
+    assert result.returncode == 0, result.stderr
+    assert "4 of 8 frames after 1 real network inputs" in result.stdout
+
     np.save(tmp_path / "empty.npy", np.zeros((480, 640), np.uint16))
     result = run("estimate", tmp_path / "empty.npy", *intrinsics)
     assert result.returncode == 1 and "no person found" in result.stdout
