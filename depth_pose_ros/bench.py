@@ -10,16 +10,23 @@ PRECISIONS: `openvino_int8` or `openvino_bf16`), to show what each trades. OpenV
 engines are also measured with batch-1 requests in flight on the plugin's throughput streams
 (frames/s over both cores, as benchmark_app reports throughput). The MLP runs freshly
 initialised weights: speed only.
+
+Each engine is built and timed in a process of its own (and the pipeline and the layer profile
+in theirs): OpenVINO's worker threads keep spinning for a while after a call, and in one process
+they took the cores from whatever engine ran next (PyTorch measured 20 frames/s there against
+380 alone). The parent never runs an engine. The CPU is recorded with the figures.
 """
 from __future__ import annotations
 
+import json
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from depth_pose_ros.speed import repeated
+from depth_pose_ros.speed import cpu_description, repeated
 
 BATCH = 64
 
@@ -108,29 +115,70 @@ def _onnxruntime(model, folder: Path):
     return lambda x: session.run(None, {"depth": x})[0]
 
 
-def _engines(torch_model, shipped_precision: str, folder: Path, model_dir: Path | None = None
-             ) -> dict:
+def _engine_names(model_dir: Path | None, shipped_precision: str) -> list[str]:
     """`openvino` runs the shipped precision; beside it f32, the model directory's other
-    precisions, PyTorch and onnxruntime, all on the same weights. Without a model directory
-    (the MLP), OpenVINO runs the PyTorch model at the shipped precision's arithmetic."""
-    import openvino as ov
-
+    precisions, PyTorch and onnxruntime, all on the same weights."""
     from depth_pose_ros.estimator import PRECISIONS, ir_path
 
-    def openvino(precision):
-        if model_dir is None:
-            return _OpenVINO(torch_model, precision)
-        return _OpenVINO(ov.Core().read_model(ir_path(model_dir, precision)), precision)
+    names = ["openvino", "openvino_f32", "torch", "onnxruntime"]
+    return names + [f"openvino_{p}" for p in PRECISIONS
+                    if model_dir is not None and p not in (shipped_precision, "f32")
+                    and ir_path(model_dir, p).is_file()]
 
-    engines = {"openvino": openvino(shipped_precision),
-               "openvino_f32": openvino("f32"),
-               "torch": _torch(torch_model),
-               "onnxruntime": _onnxruntime(torch_model, folder)}
-    for precision in PRECISIONS:
-        if (model_dir is not None and precision not in (shipped_precision, "f32")
-                and ir_path(model_dir, precision).is_file()):
-            engines[f"openvino_{precision}"] = openvino(precision)
-    return engines
+
+def _engine(name: str, torch_model, shipped_precision: str, folder: Path,
+            model_dir: Path | None):
+    """One engine. Without a model directory (the MLP), OpenVINO runs the PyTorch model at the
+    shipped precision's arithmetic."""
+    import openvino as ov
+
+    from depth_pose_ros.estimator import ir_path
+
+    if name == "torch":
+        return _torch(torch_model)
+    if name == "onnxruntime":
+        return _onnxruntime(torch_model, folder)
+    precision = shipped_precision if name == "openvino" else name.removeprefix("openvino_")
+    if model_dir is None:
+        return _OpenVINO(torch_model, precision)
+    return _OpenVINO(ov.Core().read_model(ir_path(model_dir, precision)), precision)
+
+
+def _torch_model(name: str, model_dir: Path, info: dict):
+    """The bench's PyTorch model: DNN33 with the shipped weights read back from the IR, or a
+    freshly initialised MLP (seed 0: the same in every process)."""
+    import torch
+
+    from depth_pose_ros.export import torch_from_ir
+    from depth_pose_ros.models import build_model
+
+    if name == "dnn33":
+        return torch_from_ir(model_dir, info["arch"], bool(info.get("error_scales")))
+    torch.manual_seed(0)
+    return build_model("mlp").eval()
+
+
+def _measure_engine(name: str, engine: str, model_dir: Path, info: dict, inputs: np.ndarray,
+                    seconds: float, repeats: int) -> tuple[dict, np.ndarray | None]:
+    """Build one engine and time it (run in a process of its own); DNN33's outputs on all the
+    inputs come back too, to score each engine's arithmetic."""
+    with tempfile.TemporaryDirectory() as folder:
+        call = _engine(engine, _torch_model(name, model_dir, info), info["inference_precision"],
+                       Path(folder), model_dir if name == "dnn33" else None)
+        started = time.perf_counter()
+        block = _speed(call, inputs, seconds, repeats)
+        if isinstance(call, _OpenVINO):
+            block.update(call.in_flight_fps(inputs, seconds, repeats))
+        outputs = None if name != "dnn33" else np.concatenate(
+            [call(inputs[k:k + BATCH]) for k in range(0, len(inputs), BATCH)])
+        block["measure_s"] = round(time.perf_counter() - started, 1)
+    return block, outputs
+
+
+def _in_own_process(function, *args):
+    """function(*args) in a fresh process (spawned: nothing of this one's threads or engines)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
 
 
 def _speed(call, inputs: np.ndarray, seconds: float, repeats: int) -> dict:
@@ -143,12 +191,13 @@ def _speed(call, inputs: np.ndarray, seconds: float, repeats: int) -> dict:
             "b1_p99_us": round(single["p99_us"], 1), "batch_fps": round(BATCH * batched["fps"], 1)}
 
 
-def _pipeline_speed(estimator, seconds: float, repeats: int) -> dict:
+def _pipeline_speed(model_dir: Path, seconds: float, repeats: int) -> dict:
     from depth_pose_ros.depth_image import to_millimetres
+    from depth_pose_ros.estimator import PoseEstimator
     from depth_pose_ros.pipeline import PosePipeline
     from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
 
-    pipeline = PosePipeline(estimator)
+    pipeline = PosePipeline(PoseEstimator.load(model_dir))
     frames = [to_millimetres(d) for d in demo_sequence(0, keyframes=2, steps=4).depth]
     result = repeated(lambda raw: pipeline.process(raw, DEMO_CAMERA), frames, seconds, repeats)
     return {"input": "640 x 480 16UC1 (synthetic room), reprojection + person + DNN33",
@@ -183,53 +232,45 @@ def layer_profile(ir_path: Path, precision: str, calls: int = 500) -> list[dict]
 
 def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
         frames: int = 512) -> dict:
-    import torch
-
-    from depth_pose_ros.estimator import PoseEstimator
-    from depth_pose_ros.export import torch_from_ir
-    from depth_pose_ros.models import build_model
-    from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, add_depth_noise
+    from depth_pose_ros.camera import PinholeCamera
+    from depth_pose_ros.estimator import default_model_dir, ir_path
+    from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, Preprocessor, add_depth_noise
     from depth_pose_ros.synth import generate
 
-    estimator = PoseEstimator.load(model_dir)
+    model_dir = Path(model_dir) if model_dir else default_model_dir()
+    info = json.loads((model_dir / "model.json").read_text())  # no engine in this process
+    preprocessor = Preprocessor.from_dict(info["preprocessing"])
+    camera = PinholeCamera(**info["camera"])
+    precision = info["inference_precision"]
     rng = np.random.default_rng(0)
     scenes = generate(rng, frames)
     depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, rng)
-    inputs = estimator.preprocessor.inputs(depth).astype(np.float32)
-    result = {"model": str(estimator.model_dir), "precision": estimator.precision,
+    inputs = preprocessor.inputs(depth).astype(np.float32)
+    result = {"model": str(model_dir), "precision": precision, "cpu": cpu_description(),
               "frames": frames, "seconds_per_measure": seconds, "repeats": repeats}
-    torch.manual_seed(0)
-    with tempfile.TemporaryDirectory() as folder:
-        for name, model, model_dir in (
-                ("dnn33", torch_from_ir(estimator.model_dir, estimator.info["arch"],
-                                        bool(estimator.info.get("error_scales"))),
-                 estimator.model_dir),
-                ("mlp", build_model("mlp").eval(), None)):
-            block = {}
-            for engine, call in _engines(model, estimator.precision, Path(folder),
-                                         model_dir).items():
-                started = time.perf_counter()
-                block[engine] = _speed(call, inputs, seconds, repeats)
-                if isinstance(call, _OpenVINO):
-                    block[engine].update(call.in_flight_fps(inputs, seconds, repeats))
-                if name == "dnn33":  # trained weights: what each engine's arithmetic costs
-                    outputs = np.concatenate([call(inputs[k:k + BATCH])
-                                              for k in range(0, frames, BATCH)])
-                    joints, _ = estimator.preprocessor.joints(outputs, estimator.camera)
-                    error = np.linalg.norm(joints - scenes.joints3d, axis=2)
-                    block[engine]["median_error_cm"] = round(100 * float(np.median(error)), 3)
-                block[engine]["measure_s"] = round(time.perf_counter() - started, 1)
-            torch_fps = block["torch"]["b1_fps"]
-            block["b1_speedup_over_torch"] = {e: round(block[e]["b1_fps"] / torch_fps, 2)
-                                              for e in block}
-            result[name] = block
-    result["pipeline"] = _pipeline_speed(estimator, seconds, repeats)
-    result["dnn33_layers_us"] = layer_profile(estimator.ir_path, estimator.precision)
+    for name in ("dnn33", "mlp"):
+        block = {}
+        for engine in _engine_names(model_dir if name == "dnn33" else None, precision):
+            block[engine], outputs = _in_own_process(_measure_engine, name, engine, model_dir,
+                                                     info, inputs, seconds, repeats)
+            if outputs is not None:  # trained weights: what each engine's arithmetic costs
+                joints, _ = preprocessor.joints(outputs, camera)
+                error = np.linalg.norm(joints - scenes.joints3d, axis=2)
+                block[engine]["median_error_cm"] = round(100 * float(np.median(error)), 3)
+        torch_fps = block["torch"]["b1_fps"]
+        block["b1_speedup_over_torch"] = {e: round(block[e]["b1_fps"] / torch_fps, 2)
+                                          for e in block}
+        result[name] = block
+    result["pipeline"] = _in_own_process(_pipeline_speed, model_dir, seconds, repeats)
+    result["dnn33_layers_us"] = _in_own_process(layer_profile, ir_path(model_dir, precision),
+                                                precision)
     return result
 
 
 def report(result: dict) -> str:
-    lines = ["| model | engine | batch-1 frames/s | p50 | p99 | batch-1 in flight frames/s | "
+    lines = [f"{result['model']} ({result['precision']}) on {result['cpu']}; each engine in "
+             "a process of its own", "",
+             "| model | engine | batch-1 frames/s | p50 | p99 | batch-1 in flight frames/s | "
              "batch-64 frames/s | x torch (batch 1) | median 3D error |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name in ("dnn33", "mlp"):

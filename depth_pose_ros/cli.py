@@ -184,14 +184,15 @@ def _save_json(result: dict, path: Path | None) -> None:
 
 
 def cmd_speed(args) -> int:
-    from depth_pose_ros.speed import measure
+    from depth_pose_ros.speed import PEOPLE, measure
 
     result = measure(args.model, precision=args.precision, seconds=args.seconds)
     _save_json(result, args.json)
-    for name in ("estimate_virtual", "estimate_virtual_one_pass", "openvino_infer"):
+    print(f"{result['model']} ({result['precision']}) on {result['cpu']}")
+    for name in ("estimate_virtual", "estimate_virtual_one_pass", f"estimate_batch_{PEOPLE}"):
         r = result[name]
-        print(f"{name:25s} {result['precision']}: {r['fps']:8.0f} frames/s  "
-              f"p50 {r['p50_us']:7.1f} us  p99 {r['p99_us']:7.1f} us  (batch 1)")
+        print(f"{name:25s} {r['fps']:8.0f} calls/s  p50 {r['p50_us']:7.1f} us  "
+              f"p99 {r['p99_us']:7.1f} us")
     return 0
 
 
