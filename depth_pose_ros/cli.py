@@ -160,12 +160,14 @@ def cmd_export(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from depth_pose_ros.evaluate import evaluate
+    from depth_pose_ros.metrics import KINECT_AP10_HANDS, PAPER_DNN33_AP10
 
     m = evaluate(args.model, args.data, args.out, noise=args.noise, augmented=args.augmented,
                  sensor_artifacts=args.sensor_artifacts, split=args.split,
                  max_frames=args.max_frames, mirror_average=not args.one_pass)
     print(f"{m['model_label']} on {m['n_frames']} frames: AP@10cm {m['ap10_mean_no_root']:.3f} "
-          f"over the six non-root joints (paper 0.86), hands {m['ap10_hands']:.3f} (Kinect 0.67), "
+          f"over the six non-root joints (paper {PAPER_DNN33_AP10}), hands {m['ap10_hands']:.3f} "
+          f"(Kinect {KINECT_AP10_HANDS}), "
           f"all seven {m['ap10_mean']:.3f}; report in {args.out / 'report.md'}")
     if args.record:
         from depth_pose_ros.evaluate import record_in_model

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.metrics import KINECT_AP10_MEAN, PAPER_DNN33_AP10
 
 SECTION7 = ("dnn33",) + tuple(f"{net}_{cut}" for net in (
     "mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r") for cut in ("f", "s"))
@@ -109,8 +110,10 @@ def chart(rows: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(rows) + 2), 4))
     ax.bar(x - 0.2, [r["ap10_mean_no_root"] for r in rows], 0.4, label="six non-root joints")
     ax.bar(x + 0.2, [r["ap10_hands"] for r in rows], 0.4, label="hands")
-    ax.axhline(0.86, color="k", linestyle="--", linewidth=0.8, label="paper's DNN33 (0.86)")
-    ax.axhline(0.731, color="tab:red", linestyle=":", linewidth=0.8, label="Kinect (0.731)")
+    ax.axhline(PAPER_DNN33_AP10, color="k", linestyle="--", linewidth=0.8,
+               label=f"paper's DNN33 ({PAPER_DNN33_AP10})")
+    ax.axhline(KINECT_AP10_MEAN, color="tab:red", linestyle=":", linewidth=0.8,
+               label=f"Kinect ({KINECT_AP10_MEAN})")
     ax.set_xticks(x, names, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("AP@10cm, test split")
     ax.set_ylim(0, 1)

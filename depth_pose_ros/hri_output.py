@@ -26,6 +26,7 @@ from std_msgs.msg import Header
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import ENCODINGS
+from depth_pose_ros.joints import SHOULDERS
 from depth_pose_ros.tracking import LOST, Track, track_pose
 
 # Our joints (joints.JOINT_NAMES order, root first) -> Skeleton2D slots and REP-155 link names.
@@ -43,7 +44,7 @@ def body_rotation(joints3d: np.ndarray) -> np.ndarray:
     """(7, 3) joints in the camera frame -> (3, 3) the body frame's axes as columns: z from the
     mid-hip to the shoulders' midpoint, y towards the left shoulder (made square to z), x = y x z
     (forward, out of the chest)."""
-    up = joints3d[[1, 4]].mean(axis=0) - joints3d[0]
+    up = joints3d[SHOULDERS].mean(axis=0) - joints3d[0]
     z = up / np.linalg.norm(up)
     left = joints3d[4] - joints3d[1]
     y = left - (left @ z) * z
@@ -60,8 +61,8 @@ def skeleton2d(header: Header, pose, camera: PinholeCamera) -> Skeleton2D:
         points[slot] = NormalizedPointOfInterest2D(
             x=float(np.clip(x[joint], 0, 1)), y=float(np.clip(y[joint], 0, 1)), c=float(seen[joint]))
     points[Skeleton2D.NECK] = NormalizedPointOfInterest2D(
-        x=float(np.clip(x[[1, 4]].mean(), 0, 1)), y=float(np.clip(y[[1, 4]].mean(), 0, 1)),
-        c=float(seen[[1, 4]].min()))
+        x=float(np.clip(x[SHOULDERS].mean(), 0, 1)), y=float(np.clip(y[SHOULDERS].mean(), 0, 1)),
+        c=float(seen[SHOULDERS].min()))
     return Skeleton2D(header=header, skeleton=points)
 
 

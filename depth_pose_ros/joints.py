@@ -22,6 +22,7 @@ JOINT_NAMES = (
 NUM_JOINTS = len(JOINT_NAMES)
 ROOT = 0
 HANDS = (JOINT_NAMES.index("right_hand"), JOINT_NAMES.index("left_hand"))
+SHOULDERS = [JOINT_NAMES.index("right_shoulder"), JOINT_NAMES.index("left_shoulder")]
 NUM_TARGETS = 3 + 3 * (NUM_JOINTS - 1) + 2 * (NUM_JOINTS - 1)  # 33
 # Where each part lies in the target vector.
 ROOT_TARGETS = slice(0, 3)

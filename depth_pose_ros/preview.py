@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from depth_pose_ros.joints import BONES, JOINT_NAMES
+from depth_pose_ros.joints import BONES, JOINT_NAMES, SHOULDERS
 
 # Person's right in red, left in blue, root and shoulder line in white.
 _BONE_COLOURS = {(0, 1): "w", (0, 4): "w", (1, 4): "w", (1, 2): "r", (2, 3): "r",
@@ -102,7 +102,7 @@ def pose_overlay(depth_m: np.ndarray, poses, out: Path, title: str = "",
                 left.annotate(name.replace("_", " "), (u, v), color="white", fontsize=6,
                               xytext=(3, 3), textcoords="offset points")
         if label is not None:
-            u, v = pose.pixels[[1, 4]].mean(axis=0)
+            u, v = pose.pixels[SHOULDERS].mean(axis=0)
             left.annotate(label, (u, v), color="yellow", fontsize=10, fontweight="bold",
                           xytext=(0, -18), textcoords="offset points", ha="center")
     if truth_pixels is not None:

@@ -27,6 +27,7 @@ import numpy as np
 from depth_pose_ros.body import (CAPSULE_PARTS, ELLIPSOID_PARTS, Body, build_bodies,
                                  sample_shapes)
 from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import SHOULDERS
 from depth_pose_ros.placement import body_to_camera, keep_in_view_points, place_in_view
 from depth_pose_ros.postures import (FAMILIES, FAMILY_WEIGHTS, sample_actions,
                                      sample_family_arms, sample_legs)
@@ -207,7 +208,7 @@ def _place_occluders(rng, bodies: Body, config: WideConfig) -> np.ndarray:
     kind = np.where(rng.random(n) < config.occluder_share if config.room else np.zeros(n, bool),
                     rng.integers(1, len(OCCLUDERS), n), 0)
     root = bodies.joints[:, 0]
-    shoulders = bodies.joints[:, [1, 4]].mean(axis=1)
+    shoulders = bodies.joints[:, SHOULDERS].mean(axis=1)
     cap = len(CAPSULE_PARTS) + EXTRA_CAPSULES.index("occluder_capsule")
     ell = len(ELLIPSOID_PARTS) + EXTRA_ELLIPSOIDS.index("occluder_ellipsoid")
     for i in np.flatnonzero(kind):
@@ -244,7 +245,7 @@ def _orient_and_place(rng, bodies: Body, yaw_deg, config: WideConfig, camera: Pi
     z = rng.uniform(*(config.root_distance if config.framing else (1.9, 3.6)), n)
     whole_root, whole_ok = place_in_view(rng, camera, keep_in_view_points(oriented), z, 0.5)
     chest = oriented.ellipsoid_centres[:, ELLIPSOID_PARTS.index("chest")]
-    torso = np.stack([oriented.joints[:, [1, 4]].mean(axis=1), chest], axis=1)
+    torso = np.stack([oriented.joints[:, SHOULDERS].mean(axis=1), chest], axis=1)
     torso_root, torso_ok = place_in_view(rng, camera, torso, z, config.torso_margin_px)
     whole = whole_ok & (rng.random(n) < config.whole_figure_share if config.framing else True)
     root = np.where(whole[:, None], whole_root, torso_root)
