@@ -78,6 +78,29 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def _synth_options(sub) -> None:
+    synth = sub.add_parser("synth", help="generate a synthetic depth dataset (paper §3)",
+                           description="Render N frames of a posed human figure in the 60 x 50 "
+                           "virtual camera, with exact ground truth. Same seed and count give "
+                           "identical files, whatever the number of workers.")
+    synth.add_argument("--count", type=_positive_int, required=True, help="number of frames")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--out", type=Path, required=True, help="output directory")
+    synth.add_argument("--workers", type=_positive_int, default=1,
+                       help="processes rendering in parallel (default 1; 2 on this machine)")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
+                       help="write part I of N (from 0) of the --count frames: the N parts, "
+                       "given to train --data in order, are exactly the unsharded dataset")
+    synth.add_argument("--world", choices=("paper", "wide"), default="paper",
+                       help="paper: the paper's world, byte for byte (default); wide: the postures, "
+                       "facings, bodies, distances, room remnants and sensors a robot meets")
+    for part, text in WIDE_PARTS.items():
+        synth.add_argument(f"--{part}", action=argparse.BooleanOptionalAction, default=True,
+                           help=f"wide world: {text} (default on)")
+    synth.set_defaults(handler=cmd_synth)
+
+
 def cmd_synth_preview(args) -> int:
     from depth_pose_ros.preview import contact_sheet
     from depth_pose_ros.depth_image import to_metres
@@ -106,6 +129,20 @@ def cmd_synth_preview(args) -> int:
     return 0
 
 
+def _synth_preview_options(sub) -> None:
+    preview = sub.add_parser("synth-preview", help="contact sheet of a dataset's frames",
+                             description="Draw randomly chosen frames of a dataset with their "
+                             "ground-truth skeletons into one PNG.")
+    preview.add_argument("data", type=Path, help="dataset directory written by `synth`")
+    preview.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    preview.add_argument("--frames", type=_positive_int, default=32, help="frames (default 32)")
+    preview.add_argument("--seed", type=int, default=0, help="which frames (default 0)")
+    preview.add_argument("--beside", type=Path, nargs="+", default=[], metavar="NPY",
+                         help="real network inputs (estimate --save-inputs) drawn first, "
+                         "without a skeleton, to compare with the synthetic frames")
+    preview.set_defaults(handler=cmd_synth_preview)
+
+
 def cmd_train(args) -> int:
     from depth_pose_ros.train import TrainConfig, train
 
@@ -122,244 +159,7 @@ def cmd_train(args) -> int:
     return 0
 
 
-def cmd_compare(args) -> int:
-    from depth_pose_ros.compare import compare, table
-
-    rows = compare(args.data, args.budget, args.out, specs=tuple(args.runs.split(",")),
-                   eval_frames=args.eval_frames, forest_frames=args.forest_frames,
-                   progress=not args.quiet, val_frames=args.val_frames, threads=args.threads)
-    print(table(rows))
-    print(f"wrote {args.out}/comparison.md, comparison.png, comparison.json")
-    return 0
-
-
-def cmd_forest(args) -> int:
-    from depth_pose_ros.forest import ForestConfig, train_forest
-
-    info = train_forest(args.out, frames=args.frames,
-                        config=ForestConfig(trees=args.trees, max_depth=args.max_depth,
-                                            seed=args.seed))
-    print(f"wrote {args.out}: forest of {args.trees} trees on {info['samples']:,} pixels of "
-          f"{args.frames} frames (fit {info['fit_seconds']} s); estimate p50 "
-          f"{info['estimate_ms']['p50']} ms per frame. Evaluate it like a network: "
-          f"depth-pose evaluate --model {args.out} --data DIR --out REPORT")
-    return 0
-
-
-def cmd_export(args) -> int:
-    from depth_pose_ros.export import export
-
-    info = export(args.run, args.out, data=args.data, int8_steps=args.int8_steps)
-    check = info.get("precision_check", {}).get("median_error_m", {})
-    print(f"wrote {args.out}: {info['arch']}, {info['weights']:,} weights, inference precision "
-          f"{info['inference_precision']}" + (f" (median error on {info['precision_check']['frames']}"
-          f" validation frames: " + ", ".join(f"{k} {v * 100:.2f} cm" for k, v in check.items())
-          + ")" if check else ""))
-    return 0
-
-
-def cmd_evaluate(args) -> int:
-    from depth_pose_ros.evaluate import evaluate
-    from depth_pose_ros.metrics import KINECT_AP10_HANDS, PAPER_DNN33_AP10
-
-    m = evaluate(args.model, args.data, args.out, noise=args.noise, augmented=args.augmented,
-                 sensor_artifacts=args.sensor_artifacts, split=args.split,
-                 max_frames=args.max_frames, mirror_average=not args.one_pass)
-    print(f"{m['model_label']} on {m['n_frames']} frames: AP@10cm {m['ap10_mean_no_root']:.3f} "
-          f"over the six non-root joints (paper {PAPER_DNN33_AP10}), hands {m['ap10_hands']:.3f} "
-          f"(Kinect {KINECT_AP10_HANDS}), "
-          f"all seven {m['ap10_mean']:.3f}; report in {args.out / 'report.md'}")
-    if args.record:
-        from depth_pose_ros.evaluate import record_in_model
-        if not (args.model / "model.json").is_file():
-            print("depth-pose: --record needs an exported model directory", file=sys.stderr)
-            return 2
-        print(f"recorded as metrics.{record_in_model(args.model, m)} in {args.model}/model.json")
-    return 0
-
-
-def _save_json(result: dict, path: Path | None) -> None:
-    """A benchmark's numbers, when --json asks for them."""
-    if path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
-
-
-def cmd_speed(args) -> int:
-    from depth_pose_ros.speed import PEOPLE, measure
-
-    result = measure(args.model, precision=args.precision, seconds=args.seconds)
-    _save_json(result, args.json)
-    print(f"{result['model']} ({result['precision']}) on {result['cpu']}")
-    for name in ("estimate_virtual", "estimate_virtual_one_pass", f"estimate_batch_{PEOPLE}"):
-        r = result[name]
-        print(f"{name:25s} {r['fps']:8.0f} calls/s  p50 {r['p50_us']:7.1f} us  "
-              f"p99 {r['p99_us']:7.1f} us")
-    return 0
-
-
-def _read_depth_file(path: Path) -> np.ndarray:
-    """A .npy (uint16 mm or float m) or 16-bit .png (mm) depth image -> its raw array."""
-    from depth_pose_ros.depth_image import DepthImageError
-
-    if path.suffix.lower() == ".npy":
-        raw = np.load(path)
-    elif path.suffix.lower() == ".png":
-        from PIL import Image  # matplotlib's own dependency; reads 16-bit PNGs unchanged
-        raw = np.asarray(Image.open(path))
-    else:
-        raise DepthImageError(f"{path}: expected a .npy or .png depth image")
-    if raw.ndim != 2 or raw.dtype.kind not in "uf":
-        raise DepthImageError(f"{path}: expected a 2-D depth image (uint16 mm or float m), "
-                              f"got {raw.dtype} {raw.shape}")
-    return raw
-
-
-def cmd_estimate(args) -> int:
-    from depth_pose_ros.depth_image import to_metres
-    from depth_pose_ros.estimator import PoseEstimator
-    from depth_pose_ros.pipeline import PosePipeline, camera_from_intrinsics
-
-    raw = _read_depth_file(args.file)
-    height, width = raw.shape
-    k = [args.fx, 0, width / 2 - 0.5 if args.cx is None else args.cx,
-         0, args.fy or args.fx, height / 2 - 0.5 if args.cy is None else args.cy, 0, 0, 1]
-    camera = camera_from_intrinsics(width, height, k)
-    pipeline = PosePipeline(PoseEstimator.load(args.model), max_people=args.max_people)
-    people = pipeline.process_all(raw, camera)
-    print(f"{args.file}: {width} x {height}, fx={camera.fx:g} fy={camera.fy:g} "
-          f"cx={camera.cx:g} cy={camera.cy:g}")
-    if not people:
-        print("no person found")
-    for number, pose in enumerate(people, 1):
-        print(f"person {number} of {len(people)} (closest first)")
-        print(f"{'joint':<15} {'x (m)':>7} {'y (m)':>7} {'z (m)':>7} {'u (px)':>8} {'v (px)':>8}")
-        for name, xyz, uv, ok in zip(pose.names, pose.joints3d, pose.pixels, pose.in_view):
-            print(f"{name:<15} {xyz[0]:7.3f} {xyz[1]:7.3f} {xyz[2]:7.3f} {uv[0]:8.1f} {uv[1]:8.1f}"
-                  + ("" if ok else "  (out of view)"))
-    if args.out:
-        from depth_pose_ros.preview import pose_overlay
-        print(f"wrote {pose_overlay(to_metres(raw), people, args.out, title=args.file.name)}")
-    if args.save_inputs and people:
-        np.save(args.save_inputs, np.stack([pose.network_input for pose in people]))
-        print(f"wrote {args.save_inputs}: the network's {len(people)} input(s), metres")
-    return 0 if people else 1
-
-
-def cmd_demo(args) -> int:
-    from depth_pose_ros.demo import run
-
-    return run(args.out, duration=args.duration, rate=args.rate, seed=args.seed,
-               people=args.people)
-
-
-def cmd_bench_node(args) -> int:
-    from depth_pose_ros.bench_node import report, run
-
-    result = run(duration=args.duration, rate=args.rate, warmup=args.warmup,
-                 precision=args.precision, people=args.people)
-    print(report(result))
-    _save_json(result, args.json)
-    return 0
-
-
-def cmd_bench_smoothing(args) -> int:
-    from depth_pose_ros.bench_smoothing import report, run
-
-    result = run(seed=args.seed, model_dir=args.model)
-    print(report(result))
-    _save_json(result, args.json)
-    return 0
-
-
-def cmd_bench_people(args) -> int:
-    from depth_pose_ros.bench_people import report, run
-
-    result = run(people=args.people, seconds=args.seconds, every=args.every, seed=args.seed,
-                 model_dir=args.model, progress=not args.quiet)
-    print(report(result))
-    _save_json(result, args.json)
-    return 0
-
-
-def cmd_bag_record_synth(args) -> int:
-    from depth_pose_ros.bags import record_synth
-
-    result = record_synth(args.out, args.seconds, rate=args.rate, storage=args.storage,
-                          seed=args.seed, encoding=args.encoding, people=args.people,
-                          progress=not args.quiet)
-    truth = "/bodies_gt and /body_joints_gt" if args.people == 1 else "/bodies_gt"
-    print(f"wrote {result['frames']} frames ({result['encoding']}, {result['rate_hz']:g} Hz, "
-          f"{result['storage']}, {args.people} people) with ground truth on {truth} to "
-          f"{args.out}")
-    return 0
-
-
-def cmd_bag_eval(args) -> int:
-    from depth_pose_ros.bags import evaluate_bag
-
-    m = evaluate_bag(args.bag, args.out, depth_topic=args.depth_topic, info_topic=args.info_topic,
-                     gt_topic=args.gt_topic, write_bag=args.write_bag, model=args.model,
-                     progress=not args.quiet)
-    print(f"{m['frames']} frames, {m['frames_with_person']} with a person; pipeline p50 "
-          f"{m['latency_ms']['p50']:.2f} ms, p99 {m['latency_ms']['p99']:.2f} ms; jitter "
-          f"{m['jitter_rms_cm']['raw']} cm raw, {m['jitter_rms_cm']['smoothed']} cm smoothed")
-    if "ap10" in m:
-        print(f"AP@10cm: six non-root {m['ap10_mean_no_root']:.3f}, all seven "
-              f"{m['ap10_mean']:.3f} (smoothed: {m['smoothed']['ap10_mean_no_root']:.3f})")
-    print(f"wrote {args.out}/metrics.json, report.md, timeline.png"
-          + (f"; estimates in {args.write_bag}" if args.write_bag else ""))
-    return 0
-
-
-def cmd_bench(args) -> int:
-    from depth_pose_ros.bench import report, run
-
-    result = run(args.model, seconds=args.seconds, repeats=args.repeats)
-    print(report(result))
-    _save_json(result, args.json)
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="depth-pose",
-        description="Upper-body 3D pose from a single very low resolution depth image.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    synth = sub.add_parser("synth", help="generate a synthetic depth dataset (paper §3)",
-                           description="Render N frames of a posed human figure in the 60 x 50 "
-                           "virtual camera, with exact ground truth. Same seed and count give "
-                           "identical files, whatever the number of workers.")
-    synth.add_argument("--count", type=_positive_int, required=True, help="number of frames")
-    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    synth.add_argument("--out", type=Path, required=True, help="output directory")
-    synth.add_argument("--workers", type=_positive_int, default=1,
-                       help="processes rendering in parallel (default 1; 2 on this machine)")
-    synth.add_argument("--quiet", action="store_true", help="no progress bar")
-    synth.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
-                       help="write part I of N (from 0) of the --count frames: the N parts, "
-                       "given to train --data in order, are exactly the unsharded dataset")
-    synth.add_argument("--world", choices=("paper", "wide"), default="paper",
-                       help="paper: the paper's world, byte for byte (default); wide: the postures, "
-                       "facings, bodies, distances, room remnants and sensors a robot meets")
-    for part, text in WIDE_PARTS.items():
-        synth.add_argument(f"--{part}", action=argparse.BooleanOptionalAction, default=True,
-                           help=f"wide world: {text} (default on)")
-    synth.set_defaults(handler=cmd_synth)
-
-    preview = sub.add_parser("synth-preview", help="contact sheet of a dataset's frames",
-                             description="Draw randomly chosen frames of a dataset with their "
-                             "ground-truth skeletons into one PNG.")
-    preview.add_argument("data", type=Path, help="dataset directory written by `synth`")
-    preview.add_argument("--out", type=Path, required=True, help="PNG file to write")
-    preview.add_argument("--frames", type=_positive_int, default=32, help="frames (default 32)")
-    preview.add_argument("--seed", type=int, default=0, help="which frames (default 0)")
-    preview.add_argument("--beside", type=Path, nargs="+", default=[], metavar="NPY",
-                         help="real network inputs (estimate --save-inputs) drawn first, "
-                         "without a skeleton, to compare with the synthetic frames")
-    preview.set_defaults(handler=cmd_synth_preview)
-
+def _train_options(sub) -> None:
     trainer = sub.add_parser("train", help="train a network on a synthetic dataset (paper §4)",
                              description="Train on the first 60 %% of a dataset (its last "
                              "--val-frames validate). Writes checkpoint.pt (resumable: run the "
@@ -415,6 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")
     trainer.set_defaults(handler=cmd_train)
 
+
+def cmd_compare(args) -> int:
+    from depth_pose_ros.compare import compare, table
+
+    rows = compare(args.data, args.budget, args.out, specs=tuple(args.runs.split(",")),
+                   eval_frames=args.eval_frames, forest_frames=args.forest_frames,
+                   progress=not args.quiet, val_frames=args.val_frames, threads=args.threads)
+    print(table(rows))
+    print(f"wrote {args.out}/comparison.md, comparison.png, comparison.json")
+    return 0
+
+
+def _compare_options(sub) -> None:
     from depth_pose_ros.compare import FOREST, SECTION7  # names only: no torch import
     comparer = sub.add_parser(
         "compare", help="networks and the forest baseline at one budget, as a table and chart",
@@ -436,6 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
     comparer.add_argument("--quiet", action="store_true", help="no progress bars")
     comparer.set_defaults(handler=cmd_compare)
 
+
+def cmd_forest(args) -> int:
+    from depth_pose_ros.forest import ForestConfig, train_forest
+
+    info = train_forest(args.out, frames=args.frames,
+                        config=ForestConfig(trees=args.trees, max_depth=args.max_depth,
+                                            seed=args.seed))
+    print(f"wrote {args.out}: forest of {args.trees} trees on {info['samples']:,} pixels of "
+          f"{args.frames} frames (fit {info['fit_seconds']} s); estimate p50 "
+          f"{info['estimate_ms']['p50']} ms per frame. Evaluate it like a network: "
+          f"depth-pose evaluate --model {args.out} --data DIR --out REPORT")
+    return 0
+
+
+def _forest_options(sub) -> None:
     forest = sub.add_parser(
         "forest", help="train the Kinect-style random-forest baseline (Shotton et al.)",
         description="Renders fresh frames with body-part labels, trains a random forest on "
@@ -449,6 +277,20 @@ def build_parser() -> argparse.ArgumentParser:
     forest.add_argument("--seed", type=int, default=0)
     forest.set_defaults(handler=cmd_forest)
 
+
+def cmd_export(args) -> int:
+    from depth_pose_ros.export import export
+
+    info = export(args.run, args.out, data=args.data, int8_steps=args.int8_steps)
+    check = info.get("precision_check", {}).get("median_error_m", {})
+    print(f"wrote {args.out}: {info['arch']}, {info['weights']:,} weights, inference precision "
+          f"{info['inference_precision']}" + (f" (median error on {info['precision_check']['frames']}"
+          f" validation frames: " + ", ".join(f"{k} {v * 100:.2f} cm" for k, v in check.items())
+          + ")" if check else ""))
+    return 0
+
+
+def _export_options(sub) -> None:
     exporter = sub.add_parser("export", help="a training run -> OpenVINO model directory",
                               description="Convert RUN/best.pt to OpenVINO IR with model.json. "
                               "With --data, also write an NNCF INT8 model, measure INT8, bf16 "
@@ -463,6 +305,28 @@ def build_parser() -> argparse.ArgumentParser:
                           "export.INT8_FINETUNE_STEPS)")
     exporter.set_defaults(handler=cmd_export)
 
+
+def cmd_evaluate(args) -> int:
+    from depth_pose_ros.evaluate import evaluate
+    from depth_pose_ros.metrics import KINECT_AP10_HANDS, PAPER_DNN33_AP10
+
+    m = evaluate(args.model, args.data, args.out, noise=args.noise, augmented=args.augmented,
+                 sensor_artifacts=args.sensor_artifacts, split=args.split,
+                 max_frames=args.max_frames, mirror_average=not args.one_pass)
+    print(f"{m['model_label']} on {m['n_frames']} frames: AP@10cm {m['ap10_mean_no_root']:.3f} "
+          f"over the six non-root joints (paper {PAPER_DNN33_AP10}), hands {m['ap10_hands']:.3f} "
+          f"(Kinect {KINECT_AP10_HANDS}), "
+          f"all seven {m['ap10_mean']:.3f}; report in {args.out / 'report.md'}")
+    if args.record:
+        from depth_pose_ros.evaluate import record_in_model
+        if not (args.model / "model.json").is_file():
+            print("depth-pose: --record needs an exported model directory", file=sys.stderr)
+            return 2
+        print(f"recorded as metrics.{record_in_model(args.model, m)} in {args.model}/model.json")
+    return 0
+
+
+def _evaluate_options(sub) -> None:
     evaluator = sub.add_parser("evaluate", help="accuracy report of a model (paper §5, §6)",
                                description="AP@10cm, per-axis, 3D and pixel errors, figures. "
                                "MODEL is an exported model directory or a training run.")
@@ -485,6 +349,89 @@ def build_parser() -> argparse.ArgumentParser:
                            help="store the headline metrics in the model's model.json")
     evaluator.set_defaults(handler=cmd_evaluate)
 
+
+def _save_json(result: dict, path: Path | None) -> None:
+    """A benchmark's numbers, when --json asks for them."""
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def cmd_speed(args) -> int:
+    from depth_pose_ros.speed import PEOPLE, measure
+
+    result = measure(args.model, precision=args.precision, seconds=args.seconds)
+    _save_json(result, args.json)
+    print(f"{result['model']} ({result['precision']}) on {result['cpu']}")
+    for name in ("estimate_virtual", "estimate_virtual_one_pass", f"estimate_batch_{PEOPLE}"):
+        r = result[name]
+        print(f"{name:25s} {r['fps']:8.0f} calls/s  p50 {r['p50_us']:7.1f} us  "
+              f"p99 {r['p99_us']:7.1f} us")
+    return 0
+
+
+def _speed_options(sub) -> None:
+    speed = sub.add_parser("speed", help="batch-1 inference speed of an exported model",
+                           description="Frames/s and latency of PoseEstimator.estimate_virtual "
+                           "(mirror-averaged, the default, and one pass) and of the bare "
+                           "OpenVINO call, medians over 3 repeats.")
+    speed.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
+    speed.add_argument("--precision", choices=PRECISIONS, default=None,
+                       help="default: the model's own choice")
+    speed.add_argument("--seconds", type=float, default=6.0, help="measuring time (default 6)")
+    speed.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    speed.set_defaults(handler=cmd_speed)
+
+
+def _read_depth_file(path: Path) -> np.ndarray:
+    """A .npy (uint16 mm or float m) or 16-bit .png (mm) depth image -> its raw array."""
+    from depth_pose_ros.depth_image import DepthImageError
+
+    if path.suffix.lower() == ".npy":
+        raw = np.load(path)
+    elif path.suffix.lower() == ".png":
+        from PIL import Image  # matplotlib's own dependency; reads 16-bit PNGs unchanged
+        raw = np.asarray(Image.open(path))
+    else:
+        raise DepthImageError(f"{path}: expected a .npy or .png depth image")
+    if raw.ndim != 2 or raw.dtype.kind not in "uf":
+        raise DepthImageError(f"{path}: expected a 2-D depth image (uint16 mm or float m), "
+                              f"got {raw.dtype} {raw.shape}")
+    return raw
+
+
+def cmd_estimate(args) -> int:
+    from depth_pose_ros.depth_image import to_metres
+    from depth_pose_ros.estimator import PoseEstimator
+    from depth_pose_ros.pipeline import PosePipeline, camera_from_intrinsics
+
+    raw = _read_depth_file(args.file)
+    height, width = raw.shape
+    k = [args.fx, 0, width / 2 - 0.5 if args.cx is None else args.cx,
+         0, args.fy or args.fx, height / 2 - 0.5 if args.cy is None else args.cy, 0, 0, 1]
+    camera = camera_from_intrinsics(width, height, k)
+    pipeline = PosePipeline(PoseEstimator.load(args.model), max_people=args.max_people)
+    people = pipeline.process_all(raw, camera)
+    print(f"{args.file}: {width} x {height}, fx={camera.fx:g} fy={camera.fy:g} "
+          f"cx={camera.cx:g} cy={camera.cy:g}")
+    if not people:
+        print("no person found")
+    for number, pose in enumerate(people, 1):
+        print(f"person {number} of {len(people)} (closest first)")
+        print(f"{'joint':<15} {'x (m)':>7} {'y (m)':>7} {'z (m)':>7} {'u (px)':>8} {'v (px)':>8}")
+        for name, xyz, uv, ok in zip(pose.names, pose.joints3d, pose.pixels, pose.in_view):
+            print(f"{name:<15} {xyz[0]:7.3f} {xyz[1]:7.3f} {xyz[2]:7.3f} {uv[0]:8.1f} {uv[1]:8.1f}"
+                  + ("" if ok else "  (out of view)"))
+    if args.out:
+        from depth_pose_ros.preview import pose_overlay
+        print(f"wrote {pose_overlay(to_metres(raw), people, args.out, title=args.file.name)}")
+    if args.save_inputs and people:
+        np.save(args.save_inputs, np.stack([pose.network_input for pose in people]))
+        print(f"wrote {args.save_inputs}: the network's {len(people)} input(s), metres")
+    return 0 if people else 1
+
+
+def _estimate_options(sub) -> None:
     estimate = sub.add_parser(
         "estimate", help="joints in one depth image file (the node's pipeline, no ROS)",
         description="Runs the node's pipeline on one depth image: reprojection into the "
@@ -504,6 +451,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="at most this many people, closest first (default 4, 1 to 16)")
     estimate.set_defaults(handler=cmd_estimate)
 
+
+def cmd_demo(args) -> int:
+    from depth_pose_ros.demo import run
+
+    return run(args.out, duration=args.duration, rate=args.rate, seed=args.seed,
+               people=args.people)
+
+
+def _demo_options(sub) -> None:
     demo = sub.add_parser(
         "demo", help="pose_node live on a synthetic depth camera (ROS 2, loopback)",
         description="Starts depth-pose-node and a synthetic 640 x 480 depth camera (a rendered "
@@ -518,6 +474,97 @@ def build_parser() -> argparse.ArgumentParser:
                       "across the view, crossing and hiding one another (make demo: 2)")
     demo.set_defaults(handler=cmd_demo)
 
+
+def cmd_bench_node(args) -> int:
+    from depth_pose_ros.bench_node import report, run
+
+    result = run(duration=args.duration, rate=args.rate, warmup=args.warmup,
+                 precision=args.precision, people=args.people)
+    print(report(result))
+    _save_json(result, args.json)
+    return 0
+
+
+def _bench_node_options(sub) -> None:
+    bench_node = sub.add_parser(
+        "bench-node", help="pose_node latency and throughput on 640 x 480 input (ROS 2)",
+        description="A synthetic camera process publishes 640 x 480 16UC1 frames at --rate; "
+                    "pose_node runs in this process and times every frame from receipt to "
+                    "/body_joints published.")
+    bench_node.add_argument("--rate", type=float, default=500.0, help="frames/s (default 500)")
+    bench_node.add_argument("--duration", type=float, default=10.0, help="measured seconds")
+    bench_node.add_argument("--warmup", type=float, default=3.0, help="seconds not measured")
+    bench_node.add_argument("--precision", choices=PRECISIONS)
+    bench_node.add_argument("--people", type=_people, default=1,
+                            help="people in the synthetic camera's frames (default 1)")
+    bench_node.add_argument("--json", type=Path, help="also write the numbers here")
+    bench_node.set_defaults(handler=cmd_bench_node)
+
+
+def cmd_bench_smoothing(args) -> int:
+    from depth_pose_ros.bench_smoothing import report, run
+
+    result = run(seed=args.seed, model_dir=args.model)
+    print(report(result))
+    _save_json(result, args.json)
+    return 0
+
+
+def _bench_smoothing_options(sub) -> None:
+    bench_smoothing = sub.add_parser(
+        "bench-smoothing", help="error and jitter with and without the One-Euro filter",
+        description="The node's pipeline at 30 Hz on noisy synthetic 640 x 480 frames (a "
+                    "still and a moving person): median error and frame-to-frame jitter for "
+                    "smoothing off and a few One-Euro settings.")
+    bench_smoothing.add_argument("--seed", type=int, default=0)
+    bench_smoothing.add_argument("--model", type=Path, help="default: the shipped model")
+    bench_smoothing.add_argument("--json", type=Path)
+    bench_smoothing.set_defaults(handler=cmd_bench_smoothing)
+
+
+def cmd_bench_people(args) -> int:
+    from depth_pose_ros.bench_people import report, run
+
+    result = run(people=args.people, seconds=args.seconds, every=args.every, seed=args.seed,
+                 model_dir=args.model, progress=not args.quiet)
+    print(report(result))
+    _save_json(result, args.json)
+    return 0
+
+
+def _bench_people_options(sub) -> None:
+    bench_people = sub.add_parser(
+        "bench-people", help="several people in a frame against each alone: AP and time",
+        description="Synthetic people walking and crossing (640 x 480, 30 Hz): every EVERY-th "
+                    "frame through the node's pipeline with everyone in it and with each person "
+                    "alone; AP@10cm per person both ways and the time per frame by the number "
+                    "of people found. ID switches and recall: bag-eval on bag-record-synth "
+                    "--people N.")
+    bench_people.add_argument("--people", type=_people, default=3, help="default 3")
+    bench_people.add_argument("--seconds", type=float, default=60.0, help="default 60")
+    bench_people.add_argument("--every", type=_positive_int, default=5,
+                              help="run every EVERY-th frame (default 5)")
+    bench_people.add_argument("--seed", type=int, default=0)
+    bench_people.add_argument("--model", type=Path, help="default: the shipped model")
+    bench_people.add_argument("--json", type=Path)
+    bench_people.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench_people.set_defaults(handler=cmd_bench_people)
+
+
+def cmd_bag_record_synth(args) -> int:
+    from depth_pose_ros.bags import record_synth
+
+    result = record_synth(args.out, args.seconds, rate=args.rate, storage=args.storage,
+                          seed=args.seed, encoding=args.encoding, people=args.people,
+                          progress=not args.quiet)
+    truth = "/bodies_gt and /body_joints_gt" if args.people == 1 else "/bodies_gt"
+    print(f"wrote {result['frames']} frames ({result['encoding']}, {result['rate_hz']:g} Hz, "
+          f"{result['storage']}, {args.people} people) with ground truth on {truth} to "
+          f"{args.out}")
+    return 0
+
+
+def _bag_record_synth_options(sub) -> None:
     record = sub.add_parser(
         "bag-record-synth", help="a rosbag2 of the synthetic camera with ground truth",
         description="Writes a standard rosbag2 (metadata.yaml; `ros2 bag play` plays it) of a "
@@ -537,6 +584,25 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(handler=cmd_bag_record_synth)
 
+
+def cmd_bag_eval(args) -> int:
+    from depth_pose_ros.bags import evaluate_bag
+
+    m = evaluate_bag(args.bag, args.out, depth_topic=args.depth_topic, info_topic=args.info_topic,
+                     gt_topic=args.gt_topic, write_bag=args.write_bag, model=args.model,
+                     progress=not args.quiet)
+    print(f"{m['frames']} frames, {m['frames_with_person']} with a person; pipeline p50 "
+          f"{m['latency_ms']['p50']:.2f} ms, p99 {m['latency_ms']['p99']:.2f} ms; jitter "
+          f"{m['jitter_rms_cm']['raw']} cm raw, {m['jitter_rms_cm']['smoothed']} cm smoothed")
+    if "ap10" in m:
+        print(f"AP@10cm: six non-root {m['ap10_mean_no_root']:.3f}, all seven "
+              f"{m['ap10_mean']:.3f} (smoothed: {m['smoothed']['ap10_mean_no_root']:.3f})")
+    print(f"wrote {args.out}/metrics.json, report.md, timeline.png"
+          + (f"; estimates in {args.write_bag}" if args.write_bag else ""))
+    return 0
+
+
+def _bag_eval_options(sub) -> None:
     bag_eval = sub.add_parser(
         "bag-eval", help="run the node's pipeline over a bag: metrics, plots, estimates",
         description="Runs the node's pipeline (no middleware) over every depth frame of a "
@@ -556,6 +622,17 @@ def build_parser() -> argparse.ArgumentParser:
     bag_eval.add_argument("--quiet", action="store_true", help="no progress bar")
     bag_eval.set_defaults(handler=cmd_bag_eval)
 
+
+def cmd_bench(args) -> int:
+    from depth_pose_ros.bench import report, run
+
+    result = run(args.model, seconds=args.seconds, repeats=args.repeats)
+    print(report(result))
+    _save_json(result, args.json)
+    return 0
+
+
+def _bench_options(sub) -> None:
     bench = sub.add_parser(
         "bench", help="inference engines side by side, and the node's pipeline",
         description="DNN33 (shipped weights) and an MLP on OpenVINO (shipped precision and f32), "
@@ -567,57 +644,29 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="also write the numbers here")
     bench.set_defaults(handler=cmd_bench)
 
-    bench_node = sub.add_parser(
-        "bench-node", help="pose_node latency and throughput on 640 x 480 input (ROS 2)",
-        description="A synthetic camera process publishes 640 x 480 16UC1 frames at --rate; "
-                    "pose_node runs in this process and times every frame from receipt to "
-                    "/body_joints published.")
-    bench_node.add_argument("--rate", type=float, default=500.0, help="frames/s (default 500)")
-    bench_node.add_argument("--duration", type=float, default=10.0, help="measured seconds")
-    bench_node.add_argument("--warmup", type=float, default=3.0, help="seconds not measured")
-    bench_node.add_argument("--precision", choices=PRECISIONS)
-    bench_node.add_argument("--people", type=_people, default=1,
-                            help="people in the synthetic camera's frames (default 1)")
-    bench_node.add_argument("--json", type=Path, help="also write the numbers here")
-    bench_node.set_defaults(handler=cmd_bench_node)
 
-    bench_smoothing = sub.add_parser(
-        "bench-smoothing", help="error and jitter with and without the One-Euro filter",
-        description="The node's pipeline at 30 Hz on noisy synthetic 640 x 480 frames (a "
-                    "still and a moving person): median error and frame-to-frame jitter for "
-                    "smoothing off and a few One-Euro settings.")
-    bench_smoothing.add_argument("--seed", type=int, default=0)
-    bench_smoothing.add_argument("--model", type=Path, help="default: the shipped model")
-    bench_smoothing.add_argument("--json", type=Path)
-    bench_smoothing.set_defaults(handler=cmd_bench_smoothing)
-
-    bench_people = sub.add_parser(
-        "bench-people", help="several people in a frame against each alone: AP and time",
-        description="Synthetic people walking and crossing (640 x 480, 30 Hz): every EVERY-th "
-                    "frame through the node's pipeline with everyone in it and with each person "
-                    "alone; AP@10cm per person both ways and the time per frame by the number "
-                    "of people found. ID switches and recall: bag-eval on bag-record-synth "
-                    "--people N.")
-    bench_people.add_argument("--people", type=_people, default=3, help="default 3")
-    bench_people.add_argument("--seconds", type=float, default=60.0, help="default 60")
-    bench_people.add_argument("--every", type=_positive_int, default=5,
-                              help="run every EVERY-th frame (default 5)")
-    bench_people.add_argument("--seed", type=int, default=0)
-    bench_people.add_argument("--model", type=Path, help="default: the shipped model")
-    bench_people.add_argument("--json", type=Path)
-    bench_people.add_argument("--quiet", action="store_true", help="no progress bar")
-    bench_people.set_defaults(handler=cmd_bench_people)
-
-    speed = sub.add_parser("speed", help="batch-1 inference speed of an exported model",
-                           description="Frames/s and latency of PoseEstimator.estimate_virtual "
-                           "(mirror-averaged, the default, and one pass) and of the bare "
-                           "OpenVINO call, medians over 3 repeats.")
-    speed.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
-    speed.add_argument("--precision", choices=PRECISIONS, default=None,
-                       help="default: the model's own choice")
-    speed.add_argument("--seconds", type=float, default=6.0, help="measuring time (default 6)")
-    speed.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    speed.set_defaults(handler=cmd_speed)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="depth-pose",
+        description="Upper-body 3D pose from a single very low resolution depth image.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Each command's options live beside its command (_<command>_options), in --help's order.
+    _synth_options(sub)
+    _synth_preview_options(sub)
+    _train_options(sub)
+    _compare_options(sub)
+    _forest_options(sub)
+    _export_options(sub)
+    _evaluate_options(sub)
+    _estimate_options(sub)
+    _demo_options(sub)
+    _bag_record_synth_options(sub)
+    _bag_eval_options(sub)
+    _bench_options(sub)
+    _bench_node_options(sub)
+    _bench_smoothing_options(sub)
+    _bench_people_options(sub)
+    _speed_options(sub)
     return parser
 
 
