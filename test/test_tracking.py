@@ -110,3 +110,22 @@ def test_the_gate_widens_while_a_person_is_hidden():
         tracker.update(0.1, [person(0.05)])  # walking at 0.5 m/s to the right
         tracks = tracker.update(1.1, [person(0.05 + 0.5 - 0.9)])  # 0.9 m behind the prediction
         assert ids(tracks, TRACKED) + ids(tracks, NEW) == expected
+
+
+def test_bench_smoothing_measures_what_the_node_publishes(shipped_estimator):
+    """bench-smoothing runs the node's per-frame step (FrameTracker), so its One-Euro setting
+    steadies a still person's published joints as the node's does."""
+    from depth_pose_ros.bench_smoothing import _published
+    from depth_pose_ros.pipeline import PosePipeline
+    from depth_pose_ros.synth import demo_sequence
+
+    still = np.repeat(demo_sequence(0).depth[:1], 20, axis=0)
+    pipeline = PosePipeline(shipped_estimator)
+    raw = _published(pipeline, still, 1, None)
+    smooth = _published(pipeline, still, 1, (0.5, 0.5))
+    assert np.isfinite(raw).all() and np.isfinite(smooth).all()
+
+    def jitter(joints):
+        return np.linalg.norm(np.diff(joints, axis=0), axis=2).mean()
+    assert jitter(smooth) < 0.5 * jitter(raw)
+    np.testing.assert_allclose(smooth[0], raw[0])  # the filter starts at the first estimate
