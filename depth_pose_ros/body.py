@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from depth_pose_ros.joints import NUM_JOINTS
+from depth_pose_ros.joints import JOINT_NAMES, NUM_JOINTS
 
 CAPSULE_PARTS = (
     "neck", "shoulders",
@@ -363,9 +363,11 @@ def build_bodies(rng: np.random.Generator, shape: BodyShape, arms: ArmPose | Non
     hand_dir = upper(arms.hand_directions)
     palm = upper(arms.palm_normals)
 
-    joints = np.zeros((n, NUM_JOINTS, 3))
-    joints[:, 1], joints[:, 2], joints[:, 3] = shoulders_l[:, 0], elbows_l[:, 0], wrists_l[:, 0]
-    joints[:, 4], joints[:, 5], joints[:, 6] = shoulders_l[:, 1], elbows_l[:, 1], wrists_l[:, 1]
+    joints = np.zeros((n, NUM_JOINTS, 3))  # the root (the mid-hip) is the origin
+    for side, sided in enumerate(("right", "left")):  # arms' index 0 is the right
+        for part, points in (("shoulder", shoulders_l), ("elbow", elbows_l),
+                             ("hand", wrists_l)):
+            joints[:, JOINT_NAMES.index(f"{sided}_{part}")] = points[:, side]
 
     (chest_c, chest_r), (abd_c, abd_r), (pelvis_c, pelvis_r) = _torso_ellipsoids(shape)
     head_c, head_r = _head(shape)

@@ -180,7 +180,7 @@ def _report(camera, received, elapsed):
     line = (f"t={elapsed:4.1f} s  in {camera.sent / elapsed:4.1f} Hz, out "
             f"{len(received) / elapsed:4.1f} Hz, latency p50 {np.median(latency):5.1f} ms  ")
     if msg.person_detected:
-        hand = msg.positions[3]
+        hand = msg.positions[list(msg.names).index("right_hand")]
         error = _errors(camera, received[-30:])
         line += (f"right hand ({hand.x:+.2f}, {hand.y:+.2f}, {hand.z:.2f}) m  "
                  f"median error {100 * np.median(error):4.1f} cm")
