@@ -42,6 +42,13 @@ def ir_path(model_dir: Path, precision: str) -> Path:
     return Path(model_dir) / _IR_FILE[precision]
 
 
+def _why(error: Exception) -> str:
+    """An error's last line: OpenVINO's messages span lines (where in its sources it failed),
+    and the last one says why."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
 class ModelError(RuntimeError):
     """A model directory that is missing, incomplete or not one of ours."""
 
@@ -95,13 +102,13 @@ class PoseEstimator:
             self.preprocessor = Preprocessor.from_dict(self.info["preprocessing"])
             self.camera = PinholeCamera(**self.info["camera"])
             model = ov.Core().read_model(xml_path)
+            if tuple(self.info["joint_names"]) != JOINT_NAMES:
+                raise ModelError(f"{model_dir} has joints {self.info['joint_names']}, "
+                                 f"expected {list(JOINT_NAMES)}")
         except ModelError:
             raise
         except (ValueError, KeyError, TypeError, RuntimeError) as error:
-            raise ModelError(f"cannot read the model in {model_dir}: {error}") from error
-        if tuple(self.info["joint_names"]) != JOINT_NAMES:
-            raise ModelError(f"{model_dir} has joints {self.info['joint_names']}, "
-                             f"expected {list(JOINT_NAMES)}")
+            raise ModelError(f"cannot read the model in {model_dir}: {_why(error)}") from error
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise ModelError(f"{xml_path} must have one input and one output")
         config = {"INFERENCE_PRECISION_HINT": inference_hint(self.precision),
@@ -112,16 +119,19 @@ class PoseEstimator:
         self.ir_path = xml_path
         self.mirror_average = mirror_average
         self._core, self._config = ov.Core(), config
-        self._compiled = self._core.compile_model(model, "CPU", config)
-        self._request = self._compiled.create_infer_request()
         # A few frames at a time (the node's people) run copies compiled for their static batch
         # (the frames, and their mirror images when averaging), each with its input bound once
         # to a buffer: measured 1.35x the dynamic-shape call for one frame (BENCHMARKS.md).
         self._static: dict[int, tuple] = {}
-        self.prepare(1)
-        self.estimate_batch(np.zeros((STATIC_BATCH_MAX + 1,) + self.camera.shape,
-                                     np.float32))  # warm up the dynamic request
-        self.estimate_virtual(np.zeros(self.camera.shape, np.float32))
+        try:  # a model that reads but does not compile or run (wrong shapes, a damaged file)
+            self._compiled = self._core.compile_model(model, "CPU", config)
+            self._request = self._compiled.create_infer_request()
+            self.prepare(1)
+            self.estimate_batch(np.zeros((STATIC_BATCH_MAX + 1,) + self.camera.shape,
+                                         np.float32))  # warm up the dynamic request
+            self.estimate_virtual(np.zeros(self.camera.shape, np.float32))
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"cannot run the model in {model_dir}: {_why(error)}") from error
 
     def prepare(self, frames: int) -> None:
         """Compile the static requests for batches of 1 to `frames` frames now (about 0.1 s

@@ -346,6 +346,35 @@ def test_missing_model_is_a_clear_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_damaged_model_is_one_line_naming_what_is_wrong(tmp_path):
+    """Weights cut short, an IR that is not XML, a model.json without its joints: each is a
+    ModelError of one line, and the CLI says it in one line with exit status 2."""
+    import shutil
+
+    from depth_pose_ros.estimator import ModelError, PoseEstimator, default_model_dir
+    shipped = default_model_dir()
+    cases = {"weights": ("model.bin", (shipped / "model.bin").read_bytes()[:1000]),
+             "xml": ("model.xml", b"<net garbage"),
+             "json": ("model.json", json.dumps({k: v for k, v in json.loads(
+                 (shipped / "model.json").read_text()).items() if k != "joint_names"}).encode())}
+    for case, (name, content) in cases.items():
+        damaged = tmp_path / case
+        shutil.copytree(shipped, damaged)
+        (damaged / name).write_bytes(content)
+        with pytest.raises(ModelError) as error:
+            PoseEstimator.load(damaged)
+        assert str(error.value).startswith(f"cannot read the model in {damaged}")
+        assert "\n" not in str(error.value), str(error.value)
+    np.save(tmp_path / "frame.npy", np.zeros((48, 64), np.uint16))
+    result = subprocess.run([str(Path(sys.executable).parent / "depth-pose"), "estimate",
+                             str(tmp_path / "frame.npy"), "--fx", "50", "--model",
+                             str(tmp_path / "weights")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"depth-pose: cannot read the model in {tmp_path / 'weights'}: "
+        "Incorrect weights in bin file!")
+
+
 def test_mirror_equals_rendering_the_mirrored_scene():
     from depth_pose_ros.preprocess import mirror
     from depth_pose_ros.render import render_depth
