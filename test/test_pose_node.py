@@ -390,6 +390,31 @@ def test_network_input_is_a_depth_image_with_its_camera_info_and_frame(ros, tmp_
         harness.node.destroy_node()
 
 
+def test_markers_are_limited_to_markers_max_rate(ros, tmp_path):
+    """Frames faster than markers_max_rate: /body_joints for every one, markers for the first
+    (a new person) and then at most markers_max_rate a second."""
+    process = start_node(tmp_path / "stderr.log", "-r", "__node:=pose_node_markers",
+                         "-p", "markers_max_rate:=0.2", topics="/markers")
+    harness = Harness(topics="/markers")
+    try:
+        harness.wait_for_node(process)
+        started, keys = time.monotonic(), []
+        for _ in range(8):
+            image = harness.image(harness.sequence.depth[0])
+            assert harness.send(image, harness.info()) is not None
+            keys.append(Harness._key(image.header))
+        harness.spin(0.5)
+        seconds = time.monotonic() - started
+        marked = [key for key in keys if key in harness.markers]
+        assert keys[0] in harness.markers  # a person appearing is shown at once
+        assert len(marked) <= 1 + int(seconds * 0.2) + 1, (marked, seconds)
+        assert len(marked) < len(keys) / 2
+    finally:
+        process.send_signal(2)
+        assert process.wait(timeout=20) == 0
+        harness.node.destroy_node()
+
+
 def test_a_missing_model_is_one_clear_error(tmp_path):
     log = tmp_path / "stderr.log"
     process = start_node(log, "-p", f"model_path:={tmp_path / 'no-model'}")
