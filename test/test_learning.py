@@ -375,6 +375,44 @@ def test_a_damaged_model_is_one_line_naming_what_is_wrong(tmp_path):
         "Incorrect weights in bin file!")
 
 
+def test_learning_rate_schedules():
+    """The paper's constant rate; the fast recipe's warm-up to its peak, then a cosine down to
+    2 % of it at the end of the run (and no further)."""
+    from depth_pose_ros.train import TrainConfig, learning_rate
+    paper, fast = TrainConfig(recipe="paper"), TrainConfig(recipe="fast", fast_lr=1e-3)
+    assert learning_rate(paper, 0.0) == learning_rate(paper, 0.7) == paper.paper_lr
+    assert learning_rate(fast, 0.0) == 0.0
+    assert learning_rate(fast, fast.fast_warmup / 2) == pytest.approx(0.5e-3)
+    assert learning_rate(fast, fast.fast_warmup) == pytest.approx(1e-3)
+    middle = fast.fast_warmup + (1 - fast.fast_warmup) / 2
+    assert learning_rate(fast, middle) == pytest.approx(1e-3 * (0.02 + 0.98 * 0.5))
+    assert learning_rate(fast, 1.0) == learning_rate(fast, 1.5) == pytest.approx(2e-5)
+    rates = [learning_rate(fast, p) for p in np.linspace(fast.fast_warmup, 1.0, 50)]
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+
+
+def test_paper_recipe_stops_when_validation_stops_improving(tiny_run, tmp_path):
+    from depth_pose_ros.train import TrainConfig, train
+    data = tiny_run[0]
+    # Any improvement below 1e9 is too small: the second epoch is the last.
+    cfg = TrainConfig(arch="mlp", recipe="paper", epochs=5, val_frames=60, batch_size=64,
+                      paper_min_improvement=1e9)
+    result = train(cfg, data, tmp_path / "paper", progress_bar=False)
+    assert result["epochs"] == 2
+    assert result["stop_reason"] == "validation loss improved less than the threshold"
+
+
+def test_evaluate_runs_a_training_run_in_pytorch_like_its_export(tiny_run, tmp_path):
+    from depth_pose_ros.evaluate import evaluate
+    data, run, model, _, _ = tiny_run
+    in_torch = evaluate(run, data, tmp_path / "torch", max_frames=200)
+    exported = evaluate(model, data, tmp_path / "openvino", max_frames=200)
+    assert "PyTorch f32" in in_torch["model_label"] and "OpenVINO" in exported["model_label"]
+    assert in_torch["n_frames"] == exported["n_frames"] == 200
+    for joint, median in in_torch["median_error_m"].items():  # bf16 against f32
+        assert median == pytest.approx(exported["median_error_m"][joint], rel=0.05, abs=0.005)
+
+
 def test_mirror_equals_rendering_the_mirrored_scene():
     from depth_pose_ros.preprocess import mirror
     from depth_pose_ros.render import render_depth
