@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from depth_pose_ros.estimator import PRECISIONS
 
@@ -26,6 +27,7 @@ def test_weights_read_back_from_the_ir_reproduce_the_shipped_model(shipped_estim
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_bench_json_on_a_tiny_budget(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run([str(DEPTH_POSE), "bench", "--seconds", "0.2", "--repeats", "1",

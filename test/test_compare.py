@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
 
 
+@pytest.mark.slow
 def test_compare_networks_and_forest(tmp_path):
     data = tmp_path / "data"
     assert subprocess.run([str(DEPTH_POSE), "synth", "--count", "500", "--seed", "2", "--out",

@@ -257,6 +257,7 @@ def test_int8_keeps_the_first_and_last_layers_in_float(tiny_run):
     assert [quantized_input(op) for op in weighted] == [False, True, True, False]
 
 
+@pytest.mark.slow
 def test_int8_finetuning_lowers_the_int8_models_error(tiny_run, tmp_path):
     import openvino as ov
     import torch.nn.functional as F
@@ -279,6 +280,7 @@ def test_int8_finetuning_lowers_the_int8_models_error(tiny_run, tmp_path):
         np.testing.assert_allclose(net(torch.from_numpy(x[:4])).numpy(),
                                    load_run(run)[0](torch.from_numpy(x[:4])).numpy())
 
+@pytest.mark.slow
 def test_int8_steps_leave_the_f32_reference_as_it_was(tiny_run, tmp_path):
     """Calibration, fine-tuning and the validation noise draw from separate streams: the INT8
     fine-tuning's length changes the INT8 model, not what f32 and PyTorch are measured on."""

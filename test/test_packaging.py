@@ -33,6 +33,7 @@ def _fresh_shell(script: str, cwd: Path, timeout: float = 600) -> subprocess.Com
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_colcon_builds_the_workspace_as_the_readme_says(tmp_path):
     """README, "In a ROS 2 workspace": the checkout in ws/src, colcon build, source
     install/setup.bash in a fresh shell; then the install space alone (ros2 itself is not on
