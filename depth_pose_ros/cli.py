@@ -122,7 +122,7 @@ def cmd_synth_preview(args) -> int:
     if real:
         frames = np.concatenate([np.stack([x for _, _, x in real]), frames])
         skeletons = np.concatenate([np.full((len(real),) + pixels.shape[1:], np.nan), skeletons])
-        titles = [f"real: {path.stem} #{k + 1}" for path, k, _ in real] + titles
+        titles = [f"real: {path.stem[:16]} #{k + 1}" for path, k, _ in real] + titles
     out = contact_sheet(frames, skeletons, args.out, titles=titles)
     print(f"wrote {out}: {count} of {meta['count']} frames"
           + (f" after {len(real)} real network inputs" if real else ""))
