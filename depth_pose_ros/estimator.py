@@ -71,7 +71,7 @@ class PoseEstimate:
     joints3d: np.ndarray  # (7, 3) metres, camera optical frame
     pixels: np.ndarray  # (7, 2) (u, v) in the virtual 60 x 50 image
     # (7,) probability that each joint lies within 10 cm of the estimate, from the model's error
-    # scales (losses.error_confidence); None for a model without them (the paper's DNN33).
+    # scales (joints.error_confidence); None for a model without them (the paper's DNN33).
     confidence: np.ndarray | None = None
 
 

@@ -32,6 +32,7 @@ PIXEL_TARGETS = slice(RELATIVE_TARGETS.stop, NUM_TARGETS)  # 21:33
 # log (natural, of metres) of the scale b of its 3D error, modelled as Gamma(3, b) (losses.py).
 ERROR_SCALES = slice(NUM_TARGETS, NUM_TARGETS + NUM_JOINTS)  # 33:40
 NUM_OUTPUTS_WITH_SCALES = ERROR_SCALES.stop
+CONFIDENCE_RADIUS_M = 0.10  # confidence = P(error < this): AP@10cm's threshold
 
 # Lines of the skeleton drawn in previews and RViz markers, as joint-index pairs.
 BONES = ((0, 1), (0, 4), (1, 4), (1, 2), (2, 3), (4, 5), (5, 6))
@@ -60,3 +61,10 @@ def from_targets(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     joints3d = np.concatenate([root[:, None], relative + root[:, None]], axis=1)
     pixels = targets[:, PIXEL_TARGETS].reshape(n, NUM_JOINTS - 1, 2)
     return joints3d, pixels
+
+
+def error_confidence(log_scale: np.ndarray, radius: float = CONFIDENCE_RADIUS_M) -> np.ndarray:
+    """Log error scales (any shape) -> P(distance < radius) under Gamma(3, b), in 0..1: what
+    the runtime publishes as a joint's confidence (losses.py trains the scales)."""
+    x = radius / np.exp(np.asarray(log_scale, np.float64))
+    return (1.0 - np.exp(-x) * (1.0 + x + 0.5 * x * x)).astype(np.float32)

@@ -14,8 +14,8 @@ d^2 exp(-d / b) / (2 b^3). Its negative log-likelihood d / b + 3 log b (constant
 added, on the detached distance and at ERROR_SCALE_WEIGHT: the scales learn how far off each
 estimate is without reweighting the joints for the estimate itself (AdamW normalises each
 weight's step, so the scale outputs' own weights learn at full speed whatever the weight; the
-shared layers hear the likelihood only a tenth as loud as the joints). error_confidence turns a scale into the
-probability that the joint lies within AP@10cm's 10 cm.
+shared layers hear the likelihood only a tenth as loud as the joints). joints.error_confidence
+(the runtime's side) turns a scale into the probability that the joint lies within 10 cm.
 """
 from __future__ import annotations
 
@@ -29,16 +29,9 @@ PIXEL_WEIGHT = 0.01  # m per pixel; one virtual pixel spans about 5.4 cm at 3 m
 _EPS_M2 = 1e-6  # keeps the distance's gradient finite at zero error (1 mm)
 ERROR_SHAPE = 3  # the Gamma shape of the error distance (three axes)
 ERROR_SCALE_WEIGHT = 0.1
-CONFIDENCE_RADIUS_M = 0.10  # confidence = P(error < this): AP@10cm's threshold
 # Joints below this confidence are the unreliable ones (markers fade them; evaluate reports AP
 # on the joints at or above it and the share kept).
 CONFIDENCE_THRESHOLD = 0.5
-
-
-def error_confidence(log_scale: np.ndarray, radius: float = CONFIDENCE_RADIUS_M) -> np.ndarray:
-    """Log error scales (any shape) -> P(distance < radius) under Gamma(3, b), in 0..1."""
-    x = radius / np.exp(np.asarray(log_scale, np.float64))
-    return (1.0 - np.exp(-x) * (1.0 + x + 0.5 * x * x)).astype(np.float32)
 
 
 def training_loss(name: str, target_min: np.ndarray, target_max: np.ndarray,

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.joints import (ERROR_SCALES, JOINT_NAMES, NUM_TARGETS, from_targets,
-                                   to_targets)
-from depth_pose_ros.losses import error_confidence
+from depth_pose_ros.joints import (ERROR_SCALES, JOINT_NAMES, NUM_TARGETS, error_confidence,
+                                   from_targets, to_targets)
 from depth_pose_ros.person import FROM_NEIGHBOURS, grow_by_neighbours
 
 PREPROCESSING_VERSION = 1

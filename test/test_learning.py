@@ -294,7 +294,7 @@ def test_int8_steps_leave_the_f32_reference_as_it_was(tiny_run, tmp_path):
     assert again["int8_finetune"]["steps"] == 0 and before["int8_finetune"]["steps"] == 3
 
 
-def test_runtime_imports_no_torch(tiny_run):
+def test_the_runtime_imports_only_the_runtime(tiny_run):
     _, _, model_dir, _, _ = tiny_run
     probe = textwrap.dedent(f"""
         import sys
@@ -304,6 +304,13 @@ def test_runtime_imports_no_torch(tiny_run):
         assert pose.joints3d.shape == (7, 3) and pose.pixels.shape == (7, 2), pose
         assert pose.names[0] == "root"
         assert "torch" not in sys.modules, "the runtime imported torch"
+        # The runtime's layer (issue 17): the pipeline and the tracker load only these.
+        import depth_pose_ros.pipeline, depth_pose_ros.tracking
+        runtime = {{"camera", "joints", "depth_image", "distortion", "reproject", "person",
+                   "preprocess", "estimator", "pipeline", "smoothing", "tracking"}}
+        loaded = {{m.split(".")[1] for m in sys.modules if m.startswith("depth_pose_ros.")}}
+        assert loaded <= runtime, f"the runtime imported {{sorted(loaded - runtime)}}"
+        assert not {{"torch", "rclpy", "matplotlib"}} & set(sys.modules)
         print("ok")
     """)
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
@@ -559,7 +566,7 @@ def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(ti
 
 
 def test_error_confidence_is_the_gamma_cdf_at_10_cm():
-    from depth_pose_ros.losses import error_confidence
+    from depth_pose_ros.joints import error_confidence
     scales = np.array([0.01, 0.03, 0.1, 0.3])
     d = np.linspace(0.0, 0.1, 200001)[:, None]
     density = d ** 2 * np.exp(-d / scales) / (2 * scales ** 3)  # Gamma(3, b)
