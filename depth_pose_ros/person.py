@@ -40,6 +40,10 @@ class PersonFilter:
     max_width: float = 2.4  # m
     max_reach: float = 0.8  # m: small surfaces touching the body this far in front join it,
     max_behind: float = 0.3  # m: and those this far behind its mean depth (a foreshortened arm)
+    # m: a part of the person cut off by something in front of them (another person, a chair
+    # back) joins like a touching one when its middle lies at most this far beyond the
+    # person's side
+    max_hidden_gap: float = 0.6
     max_border_pixels: int = 10  # on the top, left or right edge: more is a wall, not an arm
 
     def __post_init__(self):
@@ -220,14 +224,28 @@ class PersonExtractor:
             if limit is not None and len(found) == limit:
                 break
         taken = np.zeros(len(counts) + 1, bool)  # the extra last entry answers label -1
-        taken[found] = True
+        across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         masks = []
         for k in found:
             person = labels == k
-            # Small surfaces touching it, in front of it or just behind (see PersonFilter),
-            # and not a person themselves or already joined to a closer one.
             near = grow_by_neighbours(person)
+            # Small surfaces touching it, in front of it or just behind (see PersonFilter),
+            # and not a person themselves or already joined to a closer one. Also those that
+            # touch it only across a surface in front of it (the part of an arm beyond another
+            # person who walks in front), if they lie within max_hidden_gap of it sideways.
             touching = np.unique(labels[near & ~person & (labels >= 0)])
+            in_front = touching[distance[touching] < distance[k] - flt.max_depth_step]
+            if in_front.size:
+                lookup = np.zeros(len(counts) + 1, bool)
+                lookup[in_front] = True
+                beyond_labels = np.setdiff1d(np.unique(
+                    labels[grow_by_neighbours(lookup[labels]) & ~near & (labels >= 0)]),
+                    touching)
+                x = xyz[label == k, 0]
+                beyond_labels = beyond_labels[
+                    (across[beyond_labels] >= x.min() - flt.max_hidden_gap)
+                    & (across[beyond_labels] <= x.max() + flt.max_hidden_gap)]
+                touching = np.concatenate([touching, beyond_labels])
             joins = touching[(distance[touching] >= distance[k] - flt.max_reach)
                              & (distance[touching] <= distance[k] + flt.max_behind)
                              & (counts[touching] <= counts[k] // 3) & ~taken[touching]]

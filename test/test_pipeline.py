@@ -207,3 +207,21 @@ def test_turned_cameras_are_reused_while_the_person_stays_in_their_direction(shi
     away = pipeline._towards(first.centre + [3 * np.radians(step) * first.centre[2], 0, 0])
     assert away is not used
     assert np.degrees(np.arccos(away.view.rotation[:, 2] @ used.view.rotation[:, 2])) > step
+
+
+def test_a_part_cut_off_by_someone_in_front_still_belongs_to_the_person():
+    """A person at 3 m with their arm beyond a closer person's strip (2 m): the arm touches the
+    closer person, not their own body, and still joins them, as a touching part would; the
+    closer person keeps only their own pixels."""
+    depth = np.zeros(VIRTUAL.shape, np.float32)
+    depth[8:46, 22:34] = 3.0  # the body behind
+    depth[14:18, 40:48] = 3.0  # their arm, beyond the strip
+    depth[4:50, 34:40] = 2.0  # someone passing in front
+    people = PersonExtractor(VIRTUAL, PersonFilter(remove_floor=False)).people(depth)
+    assert len(people) == 2
+    closer, behind = people
+    assert closer.sum() == (depth == 2.0).sum() and not closer[depth == 3.0].any()
+    assert behind[14:18, 40:48].all() and behind.sum() == (depth == 3.0).sum()
+    # Beyond max_hidden_gap (here 0.1 m, under the strip's 0.33 m at 3 m) the arm is left out.
+    narrow = PersonExtractor(VIRTUAL, PersonFilter(remove_floor=False, max_hidden_gap=0.1))
+    assert not narrow.people(depth)[1][14:18, 40:48].any()
