@@ -502,9 +502,15 @@ def test_managed_node_follows_its_lifecycle(ros, tmp_path):
     get = harness.node.create_client(GetState, "/pose_node_managed/get_state")
 
     def call(client, request):
-        future = client.call_async(request)
-        harness.spin(30.0, until=future.done)
-        return future.result()
+        # A service can be matched before its replies reach this client (DDS discovery): a
+        # request whose reply does not come is sent again, as a caller would.
+        for _ in range(3):
+            future = client.call_async(request)
+            harness.spin(10.0, until=future.done)
+            if future.done():
+                return future.result()
+            client.remove_pending_request(future)
+        raise AssertionError(f"no reply from {client.srv_name} in 30 s")
 
     def state():
         return call(get, GetState.Request()).current_state.id
