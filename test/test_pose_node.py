@@ -510,7 +510,7 @@ def test_managed_node_follows_its_lifecycle(ros, tmp_path):
             if future.done():
                 return future.result()
             client.remove_pending_request(future)
-        raise AssertionError(f"no reply from {client.srv_name} in 30 s")
+        raise AssertionError(f"no reply from {client.service_name} in 30 s")
 
     def state():
         return call(get, GetState.Request()).current_state.id
