@@ -89,10 +89,11 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0,
             Bodies, "/bodies",
             lambda m: bodies.__setitem__((m.header.stamp.sec, m.header.stamp.nanosec), m), 10)
         camera.create_subscription(
-            Image, "/pose_node/network_input",
+            Image, "/pose_node/network_input/image_rect",
             lambda m: network_inputs.__setitem__(
                 (m.header.stamp.sec, m.header.stamp.nanosec),
-                to_metres(ros_messages.image_to_raw(m)).copy()), qos_profile_sensor_data)
+                np.nan_to_num(to_metres(ros_messages.image_to_raw(m)), nan=0.0)),
+            qos_profile_sensor_data)
         deadline = time.monotonic() + 60
         while camera.count_subscribers("/camera/depth/image_raw") == 0:
             if node.poll() is not None or time.monotonic() > deadline:
