@@ -22,7 +22,7 @@ setup(
         "eval": ["matplotlib", "tqdm", "rosbags", "onnxruntime", "onnx", "scipy", "motmetrics"],
         "test": ["pytest"],
     },
-    entry_points={"console_scripts": ["depth-pose = depth_pose_ros.cli:main",
-                                      "depth-pose-node = depth_pose_ros.pose_node:main",
-                                      "depth-pose-camera = depth_pose_ros.synthetic_camera:main"]},
+    entry_points={"console_scripts": ["depth-pose = depth_pose_ros.tools.cli:main",
+                                      "depth-pose-node = depth_pose_ros.ros.pose_node:main",
+                                      "depth-pose-camera = depth_pose_ros.ros.synthetic_camera:main"]},
 )

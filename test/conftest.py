@@ -26,5 +26,5 @@ def _ros_log_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def shipped_estimator():
     """The shipped DNN33 (models/dnn33), compiled once for the whole session."""
-    from depth_pose_ros.estimator import PoseEstimator
+    from depth_pose_ros.runtime.estimator import PoseEstimator
     return PoseEstimator.load()

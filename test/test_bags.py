@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depth_pose_ros.bags import BagError, evaluate_bag, record_synth, typestore
 from depth_pose_ros.depth_image import encode
-from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+from depth_pose_ros.synth.scenes import DEMO_CAMERA, demo_sequence
+from depth_pose_ros.tools.bags import BagError, evaluate_bag, record_synth, typestore
 
 DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
 
@@ -135,7 +135,7 @@ def test_missing_topics_and_corrupt_bags_are_clear_errors(synth_bag, tmp_path):
         evaluate_bag(synth_bag, tmp_path / "b", gt_topic="/nope", progress=False)
     _foreign_bag(tmp_path / "no_info", with_info=False)
     # CameraInfo topic registered but empty: every frame lacks intrinsics.
-    with pytest.raises(BagError, match="no matching CameraInfo"):
+    with pytest.raises(BagError, match="no valid CameraInfo"):
         evaluate_bag(tmp_path / "no_info", tmp_path / "c", progress=False)
 
     corrupt = tmp_path / "corrupt"
@@ -159,8 +159,8 @@ def test_a_bag_recorded_before_the_confidence_field_still_evaluates(tmp_path, st
     from rosbags.rosbag2 import StoragePlugin, Writer
     from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
-    from depth_pose_ros import bags
     from depth_pose_ros.joints import JOINT_NAMES
+    from depth_pose_ros.tools import bags
 
     current = bags._msg_definition("BodyJoints")
     old = current.split("\n# Per joint, 0..1")[0] + "\n"
@@ -209,7 +209,7 @@ def test_bag_eval_runs_where_rclpy_is_not_installed(synth_bag, tmp_path):
     """bag-eval (without --write-bag) needs no ROS: rclpy hidden from the process."""
     probe = ("import sys\n"
              "sys.modules['rclpy'] = None  # import rclpy now raises ImportError\n"
-             "from depth_pose_ros.cli import main\n"
+             "from depth_pose_ros.tools.cli import main\n"
              f"sys.exit(main(['bag-eval', {str(synth_bag)!r}, '--out', "
              f"{str(tmp_path / 'report')!r}]))\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
@@ -217,6 +217,12 @@ def test_bag_eval_runs_where_rclpy_is_not_installed(synth_bag, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert metrics["frames"] == 30
+    # --write-bag needs rclpy: said in one line before any frame is read
+    probe = probe.replace("'--out'", f"'--write-bag', {str(tmp_path / 'estimates')!r}, '--out'")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 2 and "needs ROS 2 (rclpy)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "estimates").exists()
 
 
 def test_two_people_bag_with_their_truth_and_the_mot_counts(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depth_pose_ros.estimator import PRECISIONS
+from depth_pose_ros.runtime.estimator import PRECISIONS
 
 DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
 
@@ -15,7 +15,7 @@ DEPTH_POSE = Path(sys.executable).parent / "depth-pose"
 def test_weights_read_back_from_the_ir_reproduce_the_shipped_model(shipped_estimator):
     import torch
 
-    from depth_pose_ros.export import torch_from_ir
+    from depth_pose_ros.learn.checkpoints import torch_from_ir
 
     model = torch_from_ir(shipped_estimator.model_dir, "dnn33",
                           bool(shipped_estimator.info.get("error_scales")))
@@ -55,7 +55,7 @@ def test_bench_json_on_a_tiny_budget(tmp_path):
 
 
 def test_speed_times_the_runtime_with_and_without_mirror_averaging():
-    from depth_pose_ros.speed import measure
+    from depth_pose_ros.tools.speed import measure
 
     result = measure(None, seconds=0.3, repeats=1)
     assert "cores" in result["cpu"] and "bf16" in result["cpu"]

@@ -1,10 +1,17 @@
 import numpy as np
 import pytest
 
-from depth_pose_ros import body as body_model
-from depth_pose_ros.body import (ELBOW_MAX_FLEXION_DEG, SHOULDER_MAX_EXTENSION_DEG,
-                                 WRIST_MIN_FORWARD_M, build_bodies, rotation_about,
-                                 sample_arm_poses, sample_shapes, shoulder_positions)
+from depth_pose_ros.synth import body as body_model
+from depth_pose_ros.synth.body import (
+    ELBOW_MAX_FLEXION_DEG,
+    SHOULDER_MAX_EXTENSION_DEG,
+    WRIST_MIN_FORWARD_M,
+    build_bodies,
+    rotation_about,
+    sample_arm_poses,
+    sample_shapes,
+    shoulder_positions,
+)
 
 
 def _angle_deg(u, v):

@@ -54,7 +54,7 @@ def test_estimate_one_depth_file(tmp_path):
     from PIL import Image
 
     from depth_pose_ros.depth_image import to_millimetres
-    from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+    from depth_pose_ros.synth.scenes import DEMO_CAMERA, demo_sequence
 
     sequence = demo_sequence(seed=4, keyframes=2, steps=1)
     mm = to_millimetres(sequence.depth[0])
@@ -86,8 +86,45 @@ def test_estimate_one_depth_file(tmp_path):
     result = run("estimate", tmp_path / "empty.npy", *intrinsics)
     assert result.returncode == 1 and "no person found" in result.stdout
     result = run("estimate", tmp_path / "frame.npy", "--fx", 0)
-    assert result.returncode == 2 and "focal lengths must be positive" in result.stderr
+    assert result.returncode == 2 and "--fx: must be a positive number" in result.stderr
     np.save(tmp_path / "rgb.npy", np.zeros((4, 4, 3), np.uint8))
     result = run("estimate", tmp_path / "rgb.npy", "--fx", 500)
     assert result.returncode == 2 and "expected a 2-D depth image" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# Every command with a user mistake: exit 2, one line naming what is wrong, no traceback.
+# (None of these gets as far as rendering, training or the middleware.)
+BAD_VALUES = {
+    "synth": (["--count", "0", "--out", "{tmp}/ds"], "--count"),
+    "synth-preview": (["{tmp}/none", "--out", "{tmp}/x.png"], "not a dataset directory"),
+    "train": (["--data", "{tmp}/none", "--out", "{tmp}/run"], "not a dataset directory"),
+    "compare": (["--data", "{tmp}/none", "--budget", "-1", "--out", "{tmp}/c"], "--budget"),
+    "forest": (["--out", "{tmp}/f", "--trees", "0"], "--trees"),
+    "export": (["{tmp}/none", "--out", "{tmp}/m"], "training run directory"),
+    "evaluate": (["--model", "{tmp}/none", "--data", "{tmp}/none", "--out", "{tmp}/r"],
+                 "not a dataset directory"),
+    "estimate": (["{tmp}/none.npy", "--fx", "0"], "--fx"),
+    "demo": (["--people", "0"], "--people"),
+    "bag-record-synth": (["--out", "{tmp}/b", "--seconds", "-1"], "--seconds"),
+    "bag-eval": (["{tmp}/none", "--out", "{tmp}/r"], "does not exist"),
+    "bench": (["--engines", "tensorflow"], "--engines"),
+    "bench-node": (["--rate", "0"], "--rate"),
+    "bench-smoothing": (["--model", "{tmp}/none"], "not a model directory"),
+    "bench-people": (["--seconds", "nan"], "--seconds"),
+    "speed": (["--seconds", "-1"], "--seconds"),
+}
+
+
+def test_every_command_says_a_user_mistake_in_one_line(tmp_path):
+    commands = subprocess.run([str(DEPTH_POSE), "--help"], capture_output=True,
+                              text=True).stdout
+    listed = {line.split()[0] for line in commands.split("positional arguments:")[1]
+              .split("options:")[0].splitlines()[2:] if line.startswith("    ") and
+              not line.startswith("     ")}
+    assert listed == set(BAD_VALUES), "a command without a bad-value case, or a stale one"
+    for command, (args, says) in BAD_VALUES.items():
+        result = run(command, *(a.format(tmp=tmp_path) for a in args))
+        assert result.returncode == 2, (command, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr, (command, result.stderr[-2000:])
+        assert says in result.stderr.splitlines()[-1], (command, result.stderr)

@@ -2,8 +2,14 @@
 import numpy as np
 import pytest
 
-from depth_pose_ros.depth_image import (MAX_PIXELS, DepthImageError, encode, image_array,
-                                        to_metres, to_millimetres)
+from depth_pose_ros.depth_image import (
+    MAX_PIXELS,
+    DepthImageError,
+    encode,
+    image_array,
+    to_metres,
+    to_millimetres,
+)
 
 
 def test_16uc1_is_millimetres_and_zero_is_no_return():

@@ -61,7 +61,7 @@ LENSES = {"plumb_bob": (0.12, -0.05, 0.002, -0.001, 0.01),
 @pytest.mark.parametrize("model", MODELS)
 def test_a_distorted_camera_projects_a_known_point_through_its_lens(model):
     from depth_pose_ros.camera import PinholeCamera
-    from depth_pose_ros.pipeline import camera_from_intrinsics
+    from depth_pose_ros.runtime.pipeline import camera_from_intrinsics
 
     k = [300.0, 0, 320.0, 0, 310.0, 240.0, 0, 0, 1]
     camera = camera_from_intrinsics(640, 480, k, model, LENSES[model])
@@ -79,8 +79,8 @@ def test_the_reprojection_traces_rays_through_the_lens(model):
     off-axis. The overview (distortion undone) and a virtual camera turned to the cube see it
     where a pinhole camera would put the cube's known centre, at its depth."""
     from depth_pose_ros.camera import PinholeCamera
-    from depth_pose_ros.pipeline import camera_from_intrinsics
-    from depth_pose_ros.reproject import VirtualView, look_at, overview_camera
+    from depth_pose_ros.runtime.pipeline import camera_from_intrinsics
+    from depth_pose_ros.runtime.reproject import VirtualView, look_at, overview_camera
 
     source = camera_from_intrinsics(640, 480, [300.0, 0, 320.0, 0, 300.0, 240.0, 0, 0, 1],
                                     model, LENSES[model])

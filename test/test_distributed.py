@@ -9,9 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from depth_pose_ros.devices import DeviceError, autocast_dtype, describe, native_bf16, pick_device
-from depth_pose_ros.synth import write_dataset
-from depth_pose_ros.train import TrainConfig, TrainConfigError, train
+from depth_pose_ros.learn.devices import (
+    DeviceError,
+    autocast_dtype,
+    describe,
+    native_bf16,
+    pick_device,
+)
+from depth_pose_ros.learn.train import TrainConfig, TrainConfigError, train
+from depth_pose_ros.synth.generate import write_dataset
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -54,7 +60,8 @@ TINY = dict(arch="dnn33", recipe="paper", epochs=1, val_frames=60, batch_size=64
 def test_two_gloo_ranks_train_as_one_process_with_the_same_global_batch(data, tmp_path):
     train(TrainConfig(**TINY), data, tmp_path / "one", progress_bar=False)
     command = [str(VENV_BIN / "torchrun"), "--standalone", "--nproc_per_node", "2",
-               "-m", "depth_pose_ros.train", "--data", str(data), "--out", str(tmp_path / "two"),
+               "-m", "depth_pose_ros.tools.cli", "train", "--data", str(data),
+               "--out", str(tmp_path / "two"),
                "--arch", "dnn33", "--recipe", "paper", "--epochs", "1", "--val-frames", "60",
                "--batch-size", "64", "--max-train-frames", "256", "--augment", "--threads", "1",
                "--device", "cpu", "--quiet"]
@@ -97,8 +104,8 @@ def test_training_on_shards_is_training_on_the_whole(data, tmp_path):
 def test_online_frames_replace_the_oldest_with_their_own_seed_stream(data):
     import time
 
-    from depth_pose_ros.synth import CHUNK, OnlineFrames, _generate_chunk, load_dataset, \
-        world_config
+    from depth_pose_ros.synth.dataset import load_dataset
+    from depth_pose_ros.synth.generate import CHUNK, OnlineFrames, _generate_chunk, world_config
     depth, joints3d, pixels, meta = load_dataset(data)
     arrays = tuple(np.array(a[:600]) for a in (depth, joints3d, pixels))
     before = arrays[0].copy()

@@ -2,9 +2,15 @@
 import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.forest import (FAR_M, OTHER, ForestConfig, ForestPoseEstimator,
-                                   depth_features, pixel_classes)
-from depth_pose_ros.synth import generate
+from depth_pose_ros.learn.forest import (
+    FAR_M,
+    OTHER,
+    ForestConfig,
+    ForestPoseEstimator,
+    depth_features,
+    pixel_classes,
+)
+from depth_pose_ros.synth.generate import generate
 
 
 def test_depth_difference_features_scale_with_depth_and_see_far_off_the_body():

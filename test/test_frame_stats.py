@@ -1,7 +1,7 @@
 """The node's /diagnostics window, without the middleware."""
 import math
 
-from depth_pose_ros.frame_stats import FrameStats
+from depth_pose_ros.runtime.frame_stats import FrameStats
 
 
 def test_a_window_gives_rates_drops_latency_and_starts_the_next():

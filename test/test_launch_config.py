@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from depth_pose_ros.pose_node import PARAMETERS
+from depth_pose_ros.ros.pose_node import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,8 @@ def test_yaml_holds_every_parameter_with_the_declared_default():
 def test_node_declares_the_yaml_parameters(tmp_path):
     """The real node, its declared parameters and descriptors (no middleware traffic)."""
     import rclpy
-    from depth_pose_ros.pose_node import PoseNode
+
+    from depth_pose_ros.ros.pose_node import PoseNode
 
     rclpy.init(args=["--ros-args", "--params-file", str(REPO / "config" / "pose.yaml")])
     try:

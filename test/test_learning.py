@@ -10,21 +10,20 @@ import pytest
 import torch
 
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.estimator import PRECISIONS
-from depth_pose_ros.train import TrainConfigError
-from depth_pose_ros.cli import ARCHITECTURE_NAMES
 from depth_pose_ros.joints import to_targets
-from depth_pose_ros.metrics import average_precision, joint_distances, summarize
-from depth_pose_ros.models import ARCHITECTURES, build_model, count_weights
-from depth_pose_ros.preprocess import (DEPTH_FAR, DEPTH_NEAR, Preprocessor, add_depth_noise,
-                                       encode_depth, shift_frames)
-from depth_pose_ros.synth import write_dataset
+from depth_pose_ros.learn.architectures import ARCHITECTURES
+from depth_pose_ros.learn.augment import add_depth_noise, shift_frames
+from depth_pose_ros.learn.metrics import average_precision, joint_distances, summarize
+from depth_pose_ros.learn.models import build_model, count_weights
+from depth_pose_ros.learn.train import TrainConfigError
+from depth_pose_ros.runtime.encoding import DEPTH_FAR, DEPTH_NEAR, Preprocessor, encode_depth
+from depth_pose_ros.runtime.estimator import PRECISIONS
+from depth_pose_ros.synth.generate import write_dataset
 
 CAM = PinholeCamera.virtual()
 
 
 def test_models_as_described_in_the_paper():
-    assert set(ARCHITECTURES) == set(ARCHITECTURE_NAMES)
     x = torch.zeros(3, 1, 50, 60)
     for arch in ARCHITECTURES:
         assert build_model(arch)(x).shape == (3, 33)
@@ -70,7 +69,11 @@ def test_noise_touches_only_the_body():
 
 
 def test_sensor_artifacts_rough_up_only_the_outline_and_punch_holes():
-    from depth_pose_ros.preprocess import SENSOR_EDGE_GAIN, SENSOR_EDGE_LOSS, add_sensor_artifacts
+    from depth_pose_ros.learn.augment import (
+        SENSOR_EDGE_GAIN,
+        SENSOR_EDGE_LOSS,
+        add_sensor_artifacts,
+    )
     depth = np.zeros((400, 50, 60), np.float32)
     depth[:, 10:40, 20:30] = 3.0
     depth[:, 10:40, 25:30] = 3.2  # the right half farther away
@@ -150,17 +153,27 @@ def test_augmented_shift_moves_image_and_truth_together():
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """A real (tiny) pipeline: render, train one epoch, export."""
-    from depth_pose_ros.export import export
-    from depth_pose_ros.train import TrainConfig, train
+    """A real (tiny) pipeline: render, train two epochs, export (f32)."""
+    from depth_pose_ros.learn.export import export
+    from depth_pose_ros.learn.train import TrainConfig, train
 
     root = tmp_path_factory.mktemp("learning")
     data, run, model = root / "data", root / "run", root / "model"
     write_dataset(data, 700, seed=3, progress=False)
     cfg = TrainConfig(arch="dnn33", epochs=2, val_frames=60, batch_size=64)
     result = train(cfg, data, run, progress_bar=False)
-    info = export(run, model, data=data, frames=60, int8_steps=3, progress_bar=False)
+    info = export(run, model, progress_bar=False)
     return data, run, model, result, info
+
+
+@pytest.fixture(scope="module")
+def int8_export(tiny_run, tmp_path_factory):
+    """The tiny run exported with its data: the INT8 IR (3 fine-tuning steps) and the precision
+    chosen by measurement. (model directory, model.json)"""
+    from depth_pose_ros.learn.export import export
+    data, run = tiny_run[:2]
+    model = tmp_path_factory.mktemp("int8") / "model"
+    return model, export(run, model, data=data, frames=60, int8_steps=3, progress_bar=False)
 
 
 def test_tiny_training_writes_its_run(tiny_run):
@@ -177,7 +190,7 @@ def test_tiny_training_writes_its_run(tiny_run):
 def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     import shutil
 
-    from depth_pose_ros.train import TrainConfig, train
+    from depth_pose_ros.learn.train import TrainConfig, train
     data, run, _, _, _ = tiny_run
     shutil.copytree(run, tmp_path / "run")
     cfg = TrainConfig(arch="dnn33", epochs=3, val_frames=60, batch_size=64)
@@ -197,7 +210,7 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
 def test_warm_start_begins_from_the_other_runs_weights(tiny_run, tmp_path):
     import torch
 
-    from depth_pose_ros.train import TrainConfig, train
+    from depth_pose_ros.learn.train import TrainConfig, train
     data, run, _, _, _ = tiny_run
     # With a vanishing learning rate, one epoch leaves the warm-started weights where they were.
     cfg = TrainConfig(arch="dnn33", epochs=1, val_frames=60, batch_size=64, fast_lr=1e-12,
@@ -216,10 +229,9 @@ def test_warm_start_begins_from_the_other_runs_weights(tiny_run, tmp_path):
 
 
 def test_openvino_matches_torch(tiny_run):
-    from depth_pose_ros.estimator import PoseEstimator
-    from depth_pose_ros.export import load_run
-    data, run, model_dir, _, info = tiny_run
-    assert info["precision_check"]["max_abs_diff_to_torch_m"]["f32"] < 1e-4  # metres
+    from depth_pose_ros.learn.checkpoints import load_run
+    from depth_pose_ros.runtime.estimator import PoseEstimator
+    data, run, model_dir, _, _ = tiny_run
     net, checkpoint = load_run(run)
     pre = Preprocessor.from_dict(checkpoint["preprocessor"])
     depth = np.load(data / "depth.npy")[:16].astype(np.float32) / 1000
@@ -234,18 +246,32 @@ def test_openvino_matches_torch(tiny_run):
     np.testing.assert_allclose(got[1], expected[1], atol=1e-3)
     bf16 = estimate("bf16")
     np.testing.assert_allclose(bf16[0], expected[0], atol=0.05)  # bf16 keeps ~3 digits
-    int8 = estimate("int8")
+
+
+def test_int8_and_the_measured_choice_of_precision(tiny_run, int8_export):
+    from depth_pose_ros.learn.checkpoints import load_run
+    from depth_pose_ros.runtime.estimator import PoseEstimator
+    data, run = tiny_run[:2]
+    model_dir, info = int8_export
+    net, checkpoint = load_run(run)
+    pre = Preprocessor.from_dict(checkpoint["preprocessor"])
+    depth = np.load(data / "depth.npy")[:16].astype(np.float32) / 1000
+    with torch.inference_mode():
+        expected = pre.joints(net(torch.from_numpy(pre.inputs(depth))).numpy())
+    int8 = PoseEstimator.load(model_dir, precision="int8",
+                              mirror_average=False).estimate_batch(depth)
     assert np.median(np.abs(int8[0] - expected[0])) < 0.1
     check = info["precision_check"]
+    assert check["max_abs_diff_to_torch_m"]["f32"] < 1e-4  # metres
     assert check["calibration_frames"] > 0 and set(check["median_error_m"]) >= set(PRECISIONS)
     chosen = info["inference_precision"]
     assert check["median_error_m"][chosen] - check["median_error_m"]["f32"] <= 0.005
     assert check["ap10_no_root"]["f32"] - check["ap10_no_root"][chosen] <= 0.005
 
 
-def test_int8_keeps_the_first_and_last_layers_in_float(tiny_run):
+def test_int8_keeps_the_first_and_last_layers_in_float(int8_export):
     import openvino as ov
-    model_dir = tiny_run[2]
+    model_dir = int8_export[0]
     ops = ov.Core().read_model(model_dir / "model_int8.xml").get_ordered_ops()
     weighted = [op for op in ops if op.get_type_name() in ("Convolution", "MatMul")]
 
@@ -262,7 +288,8 @@ def test_int8_finetuning_lowers_the_int8_models_error(tiny_run, tmp_path):
     import openvino as ov
     import torch.nn.functional as F
 
-    from depth_pose_ros.export import load_run, quantize_int8
+    from depth_pose_ros.learn.checkpoints import load_run
+    from depth_pose_ros.learn.export import quantize_int8
     data, run, _, _, _ = tiny_run
     net, checkpoint = load_run(run)
     pre = Preprocessor.from_dict(checkpoint["preprocessor"])
@@ -281,11 +308,12 @@ def test_int8_finetuning_lowers_the_int8_models_error(tiny_run, tmp_path):
                                    load_run(run)[0](torch.from_numpy(x[:4])).numpy())
 
 @pytest.mark.slow
-def test_int8_steps_leave_the_f32_reference_as_it_was(tiny_run, tmp_path):
+def test_int8_steps_leave_the_f32_reference_as_it_was(tiny_run, int8_export, tmp_path):
     """Calibration, fine-tuning and the validation noise draw from separate streams: the INT8
     fine-tuning's length changes the INT8 model, not what f32 and PyTorch are measured on."""
-    from depth_pose_ros.export import export
-    data, run, _, _, info = tiny_run  # exported with int8_steps=3
+    from depth_pose_ros.learn.export import export
+    data, run = tiny_run[:2]
+    info = int8_export[1]  # exported with int8_steps=3
     again = export(run, tmp_path / "model", data=data, frames=60, int8_steps=0,
                    progress_bar=False)["precision_check"]
     before = info["precision_check"]
@@ -299,15 +327,14 @@ def test_the_runtime_imports_only_the_runtime(tiny_run):
     probe = textwrap.dedent(f"""
         import sys
         import numpy as np
-        from depth_pose_ros.estimator import PoseEstimator
+        from depth_pose_ros.runtime.estimator import PoseEstimator
         pose = PoseEstimator.load({str(model_dir)!r}).estimate_virtual(np.zeros((50, 60), np.float32))
         assert pose.joints3d.shape == (7, 3) and pose.pixels.shape == (7, 2), pose
         assert pose.names[0] == "root"
         assert "torch" not in sys.modules, "the runtime imported torch"
         # The runtime's layer (issue 17): the pipeline and the tracker load only these.
-        import depth_pose_ros.pipeline, depth_pose_ros.tracking
-        runtime = {{"camera", "joints", "depth_image", "distortion", "reproject", "person",
-                   "preprocess", "estimator", "pipeline", "smoothing", "tracking"}}
+        import depth_pose_ros.runtime.pipeline, depth_pose_ros.runtime.tracking
+        runtime = {{"camera", "joints", "depth_image", "distortion", "runtime"}}
         loaded = {{m.split(".")[1] for m in sys.modules if m.startswith("depth_pose_ros.")}}
         assert loaded <= runtime, f"the runtime imported {{sorted(loaded - runtime)}}"
         assert not {{"torch", "rclpy", "matplotlib"}} & set(sys.modules)
@@ -321,7 +348,7 @@ def test_the_runtime_imports_only_the_runtime(tiny_run):
 def test_evaluate_writes_the_report(tiny_run, tmp_path):
     import shutil
 
-    from depth_pose_ros.evaluate import evaluate, record_in_model
+    from depth_pose_ros.learn.evaluate import evaluate, record_in_model
     data, _, model_dir, _, _ = tiny_run
     model_dir = Path(shutil.copytree(model_dir, tmp_path / "model"))
     for augmented in (False, True):
@@ -345,7 +372,7 @@ def test_evaluate_writes_the_report(tiny_run, tmp_path):
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    from depth_pose_ros.estimator import ModelError, PoseEstimator
+    from depth_pose_ros.runtime.estimator import ModelError, PoseEstimator
     with pytest.raises(ModelError, match="model.json is missing"):
         PoseEstimator.load(tmp_path)
     result = subprocess.run([str(Path(sys.executable).parent / "depth-pose"), "export",
@@ -360,7 +387,7 @@ def test_a_damaged_model_is_one_line_naming_what_is_wrong(tmp_path):
     ModelError of one line, and the CLI says it in one line with exit status 2."""
     import shutil
 
-    from depth_pose_ros.estimator import ModelError, PoseEstimator, default_model_dir
+    from depth_pose_ros.runtime.estimator import ModelError, PoseEstimator, default_model_dir
     shipped = default_model_dir()
     cases = {"weights": ("model.bin", (shipped / "model.bin").read_bytes()[:1000]),
              "xml": ("model.xml", b"<net garbage"),
@@ -387,7 +414,7 @@ def test_a_damaged_model_is_one_line_naming_what_is_wrong(tmp_path):
 def test_learning_rate_schedules():
     """The paper's constant rate; the fast recipe's warm-up to its peak, then a cosine down to
     2 % of it at the end of the run (and no further)."""
-    from depth_pose_ros.train import TrainConfig, learning_rate
+    from depth_pose_ros.learn.train import TrainConfig, learning_rate
     paper, fast = TrainConfig(recipe="paper"), TrainConfig(recipe="fast", fast_lr=1e-3)
     assert learning_rate(paper, 0.0) == learning_rate(paper, 0.7) == paper.paper_lr
     assert learning_rate(fast, 0.0) == 0.0
@@ -401,7 +428,7 @@ def test_learning_rate_schedules():
 
 
 def test_paper_recipe_stops_when_validation_stops_improving(tiny_run, tmp_path):
-    from depth_pose_ros.train import TrainConfig, train
+    from depth_pose_ros.learn.train import TrainConfig, train
     data = tiny_run[0]
     # Any improvement below 1e9 is too small: the second epoch is the last.
     cfg = TrainConfig(arch="mlp", recipe="paper", epochs=5, val_frames=60, batch_size=64,
@@ -412,7 +439,7 @@ def test_paper_recipe_stops_when_validation_stops_improving(tiny_run, tmp_path):
 
 
 def test_evaluate_runs_a_training_run_in_pytorch_like_its_export(tiny_run, tmp_path):
-    from depth_pose_ros.evaluate import evaluate
+    from depth_pose_ros.learn.evaluate import evaluate
     data, run, model, _, _ = tiny_run
     in_torch = evaluate(run, data, tmp_path / "torch", max_frames=200)
     exported = evaluate(model, data, tmp_path / "openvino", max_frames=200)
@@ -423,9 +450,9 @@ def test_evaluate_runs_a_training_run_in_pytorch_like_its_export(tiny_run, tmp_p
 
 
 def test_mirror_equals_rendering_the_mirrored_scene():
-    from depth_pose_ros.preprocess import mirror
-    from depth_pose_ros.render import render_depth
-    from depth_pose_ros.synth import sample_bodies_in_view
+    from depth_pose_ros.learn.augment import mirror
+    from depth_pose_ros.synth.generate import sample_bodies_in_view
+    from depth_pose_ros.synth.render import render_depth
     bodies = sample_bodies_in_view(np.random.default_rng(4), 6, CAM)
     reflect = np.broadcast_to(np.diag([-1.0, 1.0, 1.0]), (6, 3, 3))
     mirrored_scene = render_depth(CAM, bodies.transformed(reflect, np.zeros((6, 3))))
@@ -438,8 +465,8 @@ def test_mirror_equals_rendering_the_mirrored_scene():
 
 
 def test_training_shifts_keep_truth_on_the_body():
-    from depth_pose_ros.preprocess import shift_images
-    from depth_pose_ros.synth import generate
+    from depth_pose_ros.learn.augment import shift_images
+    from depth_pose_ros.synth.generate import generate
     scenes = generate(np.random.default_rng(0), 100)
     du, dv = np.random.default_rng(1).integers(-2, 3, (2, 100))
     depth, joints, pixels = shift_images(scenes.depth, scenes.joints3d, du, dv, "zero")
@@ -450,7 +477,7 @@ def test_training_shifts_keep_truth_on_the_body():
 
 
 def test_sensor_artifacts_reach_half_the_training_frames():
-    from depth_pose_ros.preprocess import training_batch
+    from depth_pose_ros.learn.augment import training_batch
     depth = np.zeros((200, 50, 60), np.float32)
     depth[:, 10:40, 20:30] = 3.0
     rng = np.random.default_rng(1)  # targets that vary, so that their ranges are not zero
@@ -468,7 +495,7 @@ def test_sensor_artifacts_reach_half_the_training_frames():
 def test_augmented_training_with_the_joint_loss_runs(tiny_run, tmp_path):
     import csv
 
-    from depth_pose_ros.train import TrainConfig, train
+    from depth_pose_ros.learn.train import TrainConfig, train
     data = tiny_run[0]
     cfg = TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, augment=True,
                       sensor_artifacts=True, loss="joints")
@@ -484,7 +511,7 @@ def test_augmented_training_with_the_joint_loss_runs(tiny_run, tmp_path):
 
 
 def test_joint_loss_on_hand_computed_cases():
-    from depth_pose_ros.losses import PIXEL_WEIGHT, training_loss
+    from depth_pose_ros.learn.losses import PIXEL_WEIGHT, training_loss
     target_min, target_max = np.zeros(33, np.float32), np.full(33, 2.0, np.float32)
     loss = training_loss("joints", target_min, target_max)
     targets = torch.full((4, 33), 0.5)
@@ -509,7 +536,7 @@ def test_joint_loss_on_hand_computed_cases():
     assert mae(outputs, targets).item() == pytest.approx(
         torch.nn.functional.l1_loss(outputs, targets).item())
     # With error scales, the likelihood of the detached 3D error is added at its weight.
-    from depth_pose_ros.losses import ERROR_SCALE_WEIGHT, ERROR_SHAPE
+    from depth_pose_ros.learn.losses import ERROR_SCALE_WEIGHT, ERROR_SHAPE
     with_scales = training_loss("joints", target_min, target_max, error_scales=True)
     log_b = np.log(0.05)
     scaled = torch.cat([targets, torch.full((4, 7), log_b)], dim=1)
@@ -523,10 +550,11 @@ def test_joint_loss_on_hand_computed_cases():
 def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(tiny_run, tmp_path):
     """From the paper world's run into wide-world data: the rescaled output layer predicts
     what the initial model predicted; the new error scales go through export to the runtime."""
-    from depth_pose_ros.estimator import PoseEstimator
-    from depth_pose_ros.export import export, load_initial, load_run
-    from depth_pose_ros.train import TrainConfig, train, warm_start_from
-    from depth_pose_ros.wide import WideConfig
+    from depth_pose_ros.learn.checkpoints import load_initial, load_run
+    from depth_pose_ros.learn.export import export
+    from depth_pose_ros.learn.train import TrainConfig, train, warm_start_from
+    from depth_pose_ros.runtime.estimator import PoseEstimator
+    from depth_pose_ros.synth.wide import WideConfig
 
     _, run, _, _, _ = tiny_run
     wide = tmp_path / "wide"
@@ -575,7 +603,7 @@ def test_error_confidence_is_the_gamma_cdf_at_10_cm():
 
 
 def test_breakdown_and_confidence_report_on_hand_computed_cases():
-    from depth_pose_ros.metrics import bin_names, breakdown, confidence_report
+    from depth_pose_ros.learn.metrics import bin_names, breakdown, confidence_report
     dist = np.full((4, 7), 0.05)
     dist[2:, 3] = 0.3  # frames 2 and 3 miss the right hand
     groups = {"family": np.array(["a", "a", "b", "b"])}
@@ -595,7 +623,7 @@ def test_breakdown_and_confidence_report_on_hand_computed_cases():
 
 
 def test_sides_swapped_finds_a_back_taken_for_a_front():
-    from depth_pose_ros.metrics import sides_swapped
+    from depth_pose_ros.learn.metrics import sides_swapped
     truth = np.zeros((2, 7, 3))
     truth[:, 1, 0], truth[:, 4, 0] = -0.2, 0.2  # right shoulder at -x, left at +x
     pred = truth.copy()
@@ -606,8 +634,8 @@ def test_sides_swapped_finds_a_back_taken_for_a_front():
 def test_widening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
     """dnn33 -> dnn48w (Net2WiderNet): the wider start predicts what the narrow model did, up to
     the copies' small symmetry-breaking noise; a training run starts from it; narrowing fails."""
-    from depth_pose_ros.export import load_initial
-    from depth_pose_ros.train import TrainConfig, train, widen_dnn
+    from depth_pose_ros.learn.checkpoints import load_initial
+    from depth_pose_ros.learn.train import TrainConfig, train, widen_dnn
 
     data, run, _, _, _ = tiny_run
     narrow = build_model("dnn33").eval()

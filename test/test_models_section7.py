@@ -2,9 +2,16 @@
 import pytest
 import torch
 
-from depth_pose_ros.models import (VGG16, VGG16_REDUCED, build_model, count_weights,
-                                   mobilenet_features, resnet_features, squeezenet_features,
-                                   vgg_features)
+from depth_pose_ros.learn.models import (
+    VGG16,
+    VGG16_REDUCED,
+    build_model,
+    count_weights,
+    mobilenet_features,
+    resnet_features,
+    squeezenet_features,
+    vgg_features,
+)
 
 SECTION7 = [f"{net}_{cut}" for net in ("mobilenet", "resnet18", "resnet34", "squeezenet",
                                        "vgg16", "vgg16r") for cut in ("f", "s")]

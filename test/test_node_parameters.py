@@ -2,7 +2,7 @@
 one line naming the parameter, no traceback (the real node class; no middleware traffic)."""
 import pytest
 
-from depth_pose_ros.pose_node import PARAMETERS, ParameterError, check_parameters
+from depth_pose_ros.ros.pose_node import PARAMETERS, ParameterError, check_parameters
 
 # A bad value for each parameter: the wrong type, outside its range, or against a rule.
 BAD = {
@@ -53,8 +53,8 @@ def ros():
 def test_a_bad_start_up_value_is_one_clear_line(ros, name):
     from rclpy.parameter import Parameter
 
-    from depth_pose_ros.estimator import ModelError
-    from depth_pose_ros.pose_node import PoseNode
+    from depth_pose_ros.ros.pose_node import PoseNode
+    from depth_pose_ros.runtime.estimator import ModelError
 
     expected = ModelError if name == "model_path" else ParameterError  # found when loading
     with pytest.raises(expected) as error:
@@ -65,7 +65,7 @@ def test_a_bad_start_up_value_is_one_clear_line(ros, name):
 
 @pytest.fixture(scope="module")
 def node(ros):
-    from depth_pose_ros.pose_node import PoseNode
+    from depth_pose_ros.ros.pose_node import PoseNode
     node = PoseNode()
     yield node
     node.destroy_node()
@@ -85,7 +85,7 @@ def test_start_up_and_run_time_give_the_same_reason(ros, node):
     """The node's own rules are one function: the same words at start-up and when set."""
     from rclpy.parameter import Parameter
 
-    from depth_pose_ros.pose_node import PoseNode
+    from depth_pose_ros.ros.pose_node import PoseNode
     with pytest.raises(ParameterError) as start:
         PoseNode(parameter_overrides=[Parameter("min_depth", value=5.0)])
     runtime = node.set_parameters([Parameter("min_depth", value=5.0)])[0].reason

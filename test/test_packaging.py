@@ -1,6 +1,5 @@
 """The two ways the package is installed: a ROS 2 workspace (ament_cmake) and pip."""
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -59,7 +58,7 @@ def test_colcon_builds_the_workspace_as_the_readme_says(tmp_path):
         "import sys; sys.path.append('%s')\n"
         "import depth_pose_ros.camera as c\n"
         "from depth_pose_ros.msg import BodyJoints\n"
-        "from depth_pose_ros.estimator import PoseEstimator, default_model_dir\n"
+        "from depth_pose_ros.runtime.estimator import PoseEstimator, default_model_dir\n"
         "from ament_index_python.packages import get_package_share_directory as share\n"
         "print(c.__file__, default_model_dir(), share('sensor_msgs'), "
         "PoseEstimator.load(None).precision, BodyJoints().person_detected)" % site)
@@ -103,9 +102,11 @@ def test_pip_wheel_is_the_core_with_small_runtime_needs(tmp_path):
         names = zf.namelist()
         metadata = zf.read(next(n for n in names if n.endswith("METADATA"))).decode()
         entry_points = zf.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "depth_pose_ros/camera.py" in names and "depth_pose_ros/synth.py" in names
+    for module in ("camera", "runtime/pipeline", "ros/pose_node", "synth/generate", "learn/train",
+                   "tools/cli"):
+        assert f"depth_pose_ros/{module}.py" in names, module
     assert not any(n.startswith("test/") for n in names)
     runtime = [line for line in metadata.splitlines()
                if line.startswith("Requires-Dist:") and "extra ==" not in line]
     assert sorted(r.split()[1].split(">")[0] for r in runtime) == ["numpy", "openvino"]
-    assert "depth-pose = depth_pose_ros.cli:main" in entry_points
+    assert "depth-pose = depth_pose_ros.tools.cli:main" in entry_points

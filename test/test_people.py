@@ -4,14 +4,13 @@ import subprocess
 
 import numpy as np
 import pytest
+from test_pose_node import FRAME, Harness, start_node
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import to_millimetres
-from depth_pose_ros.pipeline import PosePipeline
-from depth_pose_ros.render import render_depth_culled
-from depth_pose_ros.synth import DEMO_CAMERA, PeopleScene, motion_bodies
-
-from test_pose_node import FRAME, Harness, start_node
+from depth_pose_ros.runtime.pipeline import PosePipeline
+from depth_pose_ros.synth.render import render_depth_culled
+from depth_pose_ros.synth.scenes import DEMO_CAMERA, PeopleScene, motion_bodies
 
 
 def _standing(seed: int, x: float, z: float, camera_height: float = 1.0):
@@ -145,9 +144,9 @@ def test_bodies_ids_tf_and_rep155_over_the_middleware(ros, crowd, tmp_path):
 def test_rep155_body_frame_skeleton_slots_and_crop():
     from hri_msgs.msg import Skeleton2D
 
-    from depth_pose_ros import ros_messages
-    from depth_pose_ros.hri_output import body_rotation, crop, skeleton2d
-    from depth_pose_ros.pipeline import PersonPose
+    from depth_pose_ros.ros import messages as ros_messages
+    from depth_pose_ros.ros.hri_output import body_rotation, crop, skeleton2d
+    from depth_pose_ros.runtime.pipeline import PersonPose
 
     # Facing the camera, upright: the person's left shoulder is on the image's right (+x),
     # up is -y; REP-155's body frame has x forward (towards the camera, -z), y left, z up.

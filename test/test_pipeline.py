@@ -6,12 +6,18 @@ import pytest
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import to_millimetres
-from depth_pose_ros.person import PersonFilter, PersonExtractor, extract_person, label_surfaces
-from depth_pose_ros.pipeline import CameraError, PosePipeline, camera_from_intrinsics
-from depth_pose_ros.render import render_depth
-from depth_pose_ros.reproject import VirtualView
-from depth_pose_ros.smoothing import OneEuroFilter
-from depth_pose_ros.synth import DEMO_CAMERA, motion_bodies, render_room, sample_bodies_in_view
+from depth_pose_ros.runtime.person import (
+    PersonExtractor,
+    PersonFilter,
+    extract_person,
+    label_surfaces,
+)
+from depth_pose_ros.runtime.pipeline import CameraError, PosePipeline, camera_from_intrinsics
+from depth_pose_ros.runtime.reproject import VirtualView
+from depth_pose_ros.runtime.smoothing import OneEuroFilter
+from depth_pose_ros.synth.generate import sample_bodies_in_view
+from depth_pose_ros.synth.render import render_depth
+from depth_pose_ros.synth.scenes import DEMO_CAMERA, motion_bodies, render_room
 
 REAL_DEPTH = Path(__file__).resolve().parents[2] / "shared" / "real-depth"
 ITOP_CAMERA = PinholeCamera(320, 240, 285.71, 285.71, 160.0, 120.0)
@@ -190,7 +196,7 @@ def test_turned_cameras_are_reused_while_the_person_stays_in_their_direction(shi
     """The camera turned to a person is looked up by its direction, rounded to VIEW_STEP_PIXELS:
     the same person a little to the side reuses it, one a few degrees away gets their own.
     (The joints come back through the camera used: test_pipeline_on_a_sensor_frame_in_a_room.)"""
-    from depth_pose_ros.pipeline import VIEW_STEP_PIXELS
+    from depth_pose_ros.runtime.pipeline import VIEW_STEP_PIXELS
 
     bodies = motion_bodies(np.random.default_rng(2), 3, 2)
     room = to_millimetres(render_room(DEMO_CAMERA, bodies))

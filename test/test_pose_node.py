@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depth_pose_ros.ros_messages import MIN_MARKER_ALPHA
+from depth_pose_ros.ros.messages import MIN_MARKER_ALPHA
 
 REPO = Path(__file__).resolve().parents[1]
 FRAME = "camera_depth_optical_frame"
@@ -38,8 +38,8 @@ class Harness:
         from tf2_msgs.msg import TFMessage
         from visualization_msgs.msg import MarkerArray
 
-        from depth_pose_ros import ros_messages
-        from depth_pose_ros.synth import DEMO_CAMERA, demo_sequence
+        from depth_pose_ros.ros import messages as ros_messages
+        from depth_pose_ros.synth.scenes import DEMO_CAMERA, demo_sequence
 
         self.rclpy, self.ros_messages, self.camera = rclpy, ros_messages, DEMO_CAMERA
         self.node = rclpy.create_node("pose_node_test" + topics.replace("/", "_"))

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from depth_pose_ros.body import CAPSULE_PARTS, ELLIPSOID_PARTS, PART_NAMES, Body
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.render import render_depth
+from depth_pose_ros.synth.body import CAPSULE_PARTS, ELLIPSOID_PARTS, PART_NAMES, Body
+from depth_pose_ros.synth.render import render_depth
 
 CAM = PinholeCamera.virtual()
 FAR = np.array([0.0, 0.0, 1000.0])  # parks unused primitives far behind everything, tiny
@@ -101,7 +101,7 @@ def test_nearer_primitive_occludes_and_labels_name_parts():
 
 
 def test_batches_give_the_same_frames():
-    from depth_pose_ros.synth import sample_bodies_in_view
+    from depth_pose_ros.synth.generate import sample_bodies_in_view
     bodies = sample_bodies_in_view(np.random.default_rng(3), 10, CAM)
     one = render_depth(CAM, bodies, batch=64)
     small = render_depth(CAM, bodies, batch=3)

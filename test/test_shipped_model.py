@@ -4,12 +4,17 @@ import json
 import numpy as np
 import pytest
 
-from depth_pose_ros.estimator import (PRECISIONS, STATIC_BATCH_MAX, PoseEstimator,
-                                      default_model_dir)
 from depth_pose_ros.joints import JOINT_NAMES
-from depth_pose_ros.metrics import average_precision, joint_distances
-from depth_pose_ros.preprocess import TEST_NOISE_SIGMA, add_depth_noise, mirror_joints
-from depth_pose_ros.synth import generate
+from depth_pose_ros.learn.augment import TEST_NOISE_SIGMA, add_depth_noise
+from depth_pose_ros.learn.metrics import average_precision, joint_distances
+from depth_pose_ros.runtime.encoding import mirror_joints
+from depth_pose_ros.runtime.estimator import (
+    PRECISIONS,
+    STATIC_BATCH_MAX,
+    PoseEstimator,
+    default_model_dir,
+)
+from depth_pose_ros.synth.generate import generate
 
 
 def test_model_json_carries_what_the_runtime_and_the_card_need():
@@ -104,8 +109,8 @@ CARDS = [("dnn33-wide", "wide_all", False), ("dnn33-wide2", "wide2_all", True)]
 @pytest.mark.parametrize("name,key,centred", CARDS)
 def test_wide_models_score_what_their_cards_say_and_their_confidence_means_something(
         name, key, centred):
-    from depth_pose_ros.metrics import mean_without_root
-    from depth_pose_ros.wide import WideConfig, generate_wide
+    from depth_pose_ros.learn.metrics import mean_without_root
+    from depth_pose_ros.synth.wide import WideConfig, generate_wide
 
     model = default_model_dir().parent / name
     scenes = generate_wide(np.random.default_rng(515151), 800, WideConfig(centred=centred))

@@ -5,7 +5,8 @@ import pytest
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import HANDS
-from depth_pose_ros.synth import CHUNK, generate, hands_out_of_view, load_dataset, write_dataset
+from depth_pose_ros.synth.dataset import load_dataset
+from depth_pose_ros.synth.generate import CHUNK, generate, hands_out_of_view, write_dataset
 
 CAM = PinholeCamera.virtual()
 COUNT = CHUNK + 200  # two chunks, the second one partial
@@ -93,7 +94,8 @@ def test_scene_ranges(dataset):
 def test_shards_are_the_unsharded_dataset_byte_for_byte(tmp_path):
     """synth --shard I/N: the N parts in order are exactly one run's frames (count not a
     multiple of the chunk, more shards than some get chunks of), and load as one dataset."""
-    from depth_pose_ros.synth import CHUNK, DatasetError, load_dataset, write_dataset
+    from depth_pose_ros.synth.dataset import DatasetError, load_dataset
+    from depth_pose_ros.synth.generate import CHUNK, write_dataset
     count = 2 * CHUNK + 100
     write_dataset(tmp_path / "whole", count, seed=5, progress=False)
     for i in range(3):
@@ -110,7 +112,7 @@ def test_shards_are_the_unsharded_dataset_byte_for_byte(tmp_path):
 
 
 def test_shard_option_is_checked(capsys):
-    from depth_pose_ros.cli import main
+    from depth_pose_ros.tools.cli import main
     with pytest.raises(SystemExit) as exit_:
         main(["synth", "--count", "10", "--out", "/tmp/x", "--shard", "3/3"])
     assert exit_.value.code == 2 and "0 <= I < N" in capsys.readouterr().err

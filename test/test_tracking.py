@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from depth_pose_ros.tracking import LOST, NEW, TRACKED, PeopleTracker
+from depth_pose_ros.runtime.tracking import LOST, NEW, TRACKED, PeopleTracker
 
 POSE = np.array([[0, 0, 0], [-0.2, -0.45, 0], [-0.3, -0.2, 0], [-0.3, 0.05, 0],
                  [0.2, -0.45, 0], [0.3, -0.2, 0], [0.3, 0.05, 0]], dtype=float)
@@ -78,7 +78,7 @@ def test_smoothing_is_kept_per_track():
 
 
 def test_detections_ride_with_their_tracks_and_one_person_is_chosen_and_held():
-    from depth_pose_ros.tracking import choose_one
+    from depth_pose_ros.runtime.tracking import choose_one
     tracker = PeopleTracker(smoothing=None)
     near_side, far_centre = person(1.2, z=2.0), person(0.05, z=4.0)
     tracks = tracker.update(0.0, [near_side, far_centre], ["near", "far"])
@@ -115,9 +115,9 @@ def test_the_gate_widens_while_a_person_is_hidden():
 def test_bench_smoothing_measures_what_the_node_publishes(shipped_estimator):
     """bench-smoothing runs the node's per-frame step (FrameTracker), so its One-Euro setting
     steadies a still person's published joints as the node's does."""
-    from depth_pose_ros.bench_smoothing import _published
-    from depth_pose_ros.pipeline import PosePipeline
-    from depth_pose_ros.synth import demo_sequence
+    from depth_pose_ros.runtime.pipeline import PosePipeline
+    from depth_pose_ros.synth.scenes import demo_sequence
+    from depth_pose_ros.tools.bench_smoothing import _published
 
     still = np.repeat(demo_sequence(0).depth[:1], 20, axis=0)
     pipeline = PosePipeline(shipped_estimator)

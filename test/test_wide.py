@@ -6,15 +6,31 @@ import json
 import numpy as np
 import pytest
 
-from depth_pose_ros.body import (ELBOW_MAX_FLEXION_DEG, SHOULDER_MAX_EXTENSION_DEG,
-                                 _arm_collides, sample_shapes, shoulder_positions)
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.postures import (BEHIND_MAX_EXTENSION_DEG, FAMILIES, sample_actions,
-                                     sample_family_arms, sample_legs)
-from depth_pose_ros.sensors import (ISOLATION_BEHIND_M, SENSORS, apply_sensor, outline,
-                                    projector_shadow)
-from depth_pose_ros.synth import load_dataset, load_frame_labels, write_dataset
-from depth_pose_ros.wide import WideConfig, generate_wide, source_camera
+from depth_pose_ros.synth.body import (
+    ELBOW_MAX_FLEXION_DEG,
+    SHOULDER_MAX_EXTENSION_DEG,
+    _arm_collides,
+    sample_shapes,
+    shoulder_positions,
+)
+from depth_pose_ros.synth.dataset import load_dataset, load_frame_labels
+from depth_pose_ros.synth.generate import write_dataset
+from depth_pose_ros.synth.postures import (
+    BEHIND_MAX_EXTENSION_DEG,
+    FAMILIES,
+    sample_actions,
+    sample_family_arms,
+    sample_legs,
+)
+from depth_pose_ros.synth.sensors import (
+    ISOLATION_BEHIND_M,
+    SENSORS,
+    apply_sensor,
+    outline,
+    projector_shadow,
+)
+from depth_pose_ros.synth.wide import WideConfig, generate_wide, source_camera
 
 # sha256 of the paper world's files for 700 frames, seed 3, written by the generator as it was
 # before the wide world existed (commit 657e6b1): `--world paper` must stay byte for byte.
@@ -179,8 +195,8 @@ def test_wide_parts_switch_off():
 def test_centred_view_looks_at_the_person_and_leaves_the_sensors_unseen_part_empty():
     """As the node's turned camera: the person's visible surface in the middle, whatever their
     place in the sensor's view; unturned (centred=False) they lie anywhere in it."""
-    from depth_pose_ros.reproject import look_at
-    from depth_pose_ros.wide import _seen_by_sensor
+    from depth_pose_ros.runtime.reproject import look_at
+    from depth_pose_ros.synth.wide import _seen_by_sensor
 
     cam = PinholeCamera.virtual()
     v, u = np.indices(cam.shape)

@@ -15,7 +15,7 @@ common=(--data "$data" --arch dnn33 --epochs 1 --max-train-frames "$frames" --au
         --loss joints --device cpu --quiet)
 rate() { grep -o '[0-9]* samples/s' "$1" | tail -1; }
 $dp train "${common[@]}" --out "$out/one" --threads 2 > "$out/one.log"
-OMP_NUM_THREADS=1 .venv/bin/torchrun --standalone --nproc_per_node 2 -m depth_pose_ros.train \
+OMP_NUM_THREADS=1 .venv/bin/torchrun --standalone --nproc_per_node 2 -m depth_pose_ros.tools.cli train \
     "${common[@]}" --out "$out/two" --threads 1 > "$out/two.log"
 $dp train "${common[@]}" --out "$out/online" --threads 2 --synth-online 1 > "$out/online.log"
 fresh=$(tail -1 "$out/online/history.csv" | awk -F, '{print $NF}')
@@ -23,8 +23,9 @@ prepare=$(.venv/bin/python - "$data" <<'PY'
 import sys, time
 import numpy as np
 from depth_pose_ros.depth_image import to_metres
-from depth_pose_ros.preprocess import Preprocessor, training_batch
-from depth_pose_ros.synth import load_dataset
+from depth_pose_ros.runtime.encoding import Preprocessor
+from depth_pose_ros.learn.augment import training_batch
+from depth_pose_ros.synth.dataset import load_dataset
 depth, joints3d, pixels, _ = load_dataset(sys.argv[1])
 depth, joints3d, pixels = (np.asarray(a[:8192]) for a in (depth, joints3d, pixels))
 pre = Preprocessor.fit(to_metres(depth), joints3d, pixels)

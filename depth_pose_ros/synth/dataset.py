@@ -1,0 +1,81 @@
+"""Datasets on disk (written by synth.generate): loading, shards, frame labels and the split."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+TRAIN_FRACTION = 0.6  # the paper's 60/40 split of the 200,000 frames
+
+
+def split_indices(count: int, val_frames: int, train_fraction: float = TRAIN_FRACTION):
+    """(train, validation, test) indices: the first 60 % train, their last val_frames validate,
+    the remaining 40 % test (the generator's frames are independent, so order is random)."""
+    n_train = int(round(count * train_fraction))
+    if not 0 < val_frames < n_train:
+        raise DatasetError(f"--val-frames {val_frames} must be below the {n_train} training "
+                           f"frames (--train-fraction {train_fraction:g} of {count}); pass a "
+                           "smaller --val-frames or use more data")
+    return (np.arange(0, n_train - val_frames), np.arange(n_train - val_frames, n_train),
+            np.arange(n_train, count))
+
+
+class DatasetError(ValueError):
+    """Directories that are not one dataset (a user mistake, said in one line)."""
+
+
+def load_frame_labels(directory: Path | list[Path]) -> dict | None:
+    """A wide-world dataset's per-frame labels {name: (N,) array}, or None (the paper's world).
+    A list of directories: the shards' labels, concatenated in order."""
+    if isinstance(directory, (list, tuple)):
+        parts = [load_frame_labels(d) for d in directory]
+        if any(p is None for p in parts):
+            return None
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    path = Path(directory) / "frame_labels.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as labels:
+        return {name: labels[name] for name in labels.files}
+
+
+def load_dataset(directory: Path | list[Path], mmap: bool = True):
+    """(depth uint16 mm, joints3d, pixels, meta) of a dataset written by write_dataset.
+
+    A list of directories: shards of one dataset (synth --shard), consecutive and in order, read
+    as one (concatenated in memory; meta count is their total)."""
+    if isinstance(directory, (list, tuple)):
+        if len(directory) == 1:
+            return load_dataset(directory[0], mmap)
+        return _load_shards([Path(d) for d in directory])
+    directory = Path(directory)
+    mode = "r" if mmap else None
+    meta = json.loads((directory / "meta.json").read_text())
+    return (np.load(directory / "depth.npy", mmap_mode=mode),
+            np.load(directory / "joints3d.npy", mmap_mode=mode),
+            np.load(directory / "pixels.npy", mmap_mode=mode), meta)
+
+
+def _load_shards(directories: list[Path]):
+    parts = [load_dataset(d) for d in directories]
+    metas = [part[3] for part in parts]
+    same = ("world", "generator_version", "seed", "chunk_frames", "scene")
+    for directory, meta in zip(directories, metas):
+        if "shard" not in meta:
+            raise DatasetError(f"{directory} is a whole dataset, not a shard (synth --shard)")
+        if any(meta[key] != metas[0][key] for key in same) or \
+                meta["shard"]["dataset_count"] != metas[0]["shard"]["dataset_count"]:
+            raise DatasetError(f"{directory} is a shard of another dataset than "
+                               f"{directories[0]} (world, seed, count or scene differ)")
+    for (previous, before), (directory, meta) in zip(zip(directories, metas),
+                                                     zip(directories[1:], metas[1:])):
+        if meta["shard"]["first_frame"] != before["shard"]["first_frame"] + before["count"]:
+            raise DatasetError(f"{directory} does not follow {previous}: give the shards in "
+                               "order, none missing between them")
+    meta = {**metas[0], "count": sum(m["count"] for m in metas),
+            "frames_with_hand_out_of_view": sum(m["frames_with_hand_out_of_view"] for m in metas),
+            "shard": {**metas[0]["shard"], "of": metas[0]["shard"]["of"],
+                      "indices": [m["shard"]["index"] for m in metas]}}
+    del meta["shard"]["index"]
+    return (*(np.concatenate([part[k] for part in parts]) for k in range(3)), meta)

@@ -1,0 +1,385 @@
+"""The wide synthetic world (`depth-pose synth --world wide`): what a robot's depth camera sees.
+
+The paper's world (synth.SceneConfig) is one isolated person reaching forward, near-frontal, 1.9
+to 3.6 m away, drawn with a perfect outline. Here, each part its own switch (WideConfig):
+- postures: the named families of postures.py mixed with the paper's reaching;
+- facing: yaw over the full circle, weighted towards the camera;
+- bodies: heights 1.4 to 2.0 m, wider girth, loose sleeves, coats, skirts and dresses, hair, and
+  a nose (the face's one depth cue; with the toes and the knees it tells front from back);
+- framing: the mid-hip 0.8 to 5 m away; near the camera only the torso need be in the picture;
+- room: what the node's person isolation leaves of a real room: a floor remnant under the feet,
+  a piece of wall touching the outline, an occluder in front (a table edge, a chair back,
+  another person's arm) kept or cut away;
+- sensors: structured light and time of flight (sensors.py) applied at SOURCE_SCALE times the
+  network's resolution, then through the node's own reprojection (reproject.VirtualView) into
+  60 x 50, the path real frames take;
+- centred: as the node does (pipeline.PosePipeline), the network's camera is turned about the
+  optical centre to look at the mean of the person's visible surface; what the sensor (the
+  unturned camera) does not see stays empty. Joints are labelled in the turned camera's frame.
+Per-frame labels (family, sensor, yaw, occluder) are returned for evaluation by bins.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import SHOULDERS
+from depth_pose_ros.runtime.reproject import VirtualView, look_at
+from depth_pose_ros.synth.body import (
+    CAPSULE_PARTS,
+    ELLIPSOID_PARTS,
+    Body,
+    build_bodies,
+    sample_shapes,
+)
+from depth_pose_ros.synth.placement import body_to_camera, keep_in_view_points, place_in_view
+from depth_pose_ros.synth.postures import (
+    FAMILIES,
+    FAMILY_WEIGHTS,
+    sample_actions,
+    sample_family_arms,
+    sample_legs,
+)
+from depth_pose_ros.synth.render import render_depth_culled
+from depth_pose_ros.synth.sensors import SENSOR_WEIGHTS, SENSORS, apply_sensor
+
+SOURCE_SCALE = 3  # source pixels per virtual pixel along each axis (real sensors: 7 to 11)
+# Yaw mixture: (weight, half-width in degrees) of uniform ranges about facing the camera.
+YAW_MIXTURE = ((0.45, 30.0), (0.35, 90.0), (0.20, 180.0))
+OCCLUDERS = ("none", "table_edge", "chair_back", "other_arm")
+# Extra primitives appended to every body (unused ones shrink to nothing inside the pelvis).
+EXTRA_CAPSULES = ("occluder_capsule", "stool_leg")
+EXTRA_ELLIPSOIDS = ("nose", "hair", "skirt", "held_object", "seat", "chair_back",
+                    "occluder_ellipsoid")
+
+
+@dataclass(frozen=True)
+class WideConfig:
+    """The wide world's parts (each can be switched off) and its ranges."""
+
+    postures: bool = True
+    facing: bool = True
+    bodies: bool = True
+    framing: bool = True
+    room: bool = True
+    sensors: bool = True
+    centred: bool = True
+    height_range: tuple[float, float] = (1.4, 2.0)
+    girth_range: tuple[float, float] = (0.8, 1.6)
+    root_distance: tuple[float, float] = (0.8, 5.0)
+    camera_pitch: tuple[float, float] = (-15.0, 15.0)  # robots' cameras look up or down
+    camera_roll: tuple[float, float] = (-5.0, 5.0)
+    whole_figure_share: float = 0.6  # frames placed with all but the arms in view, when it fits
+    torso_margin_px: float = 6.0  # otherwise the neck and chest stay this far inside the image
+    floor_share: float = 0.35
+    wall_share: float = 0.25
+    occluder_share: float = 0.25
+    cut_occluder_share: float = 0.5  # occluders the isolation removes (leaving a gap)
+
+    def weights(self) -> dict:
+        """What meta.json records of the mix."""
+        return {"families": FAMILY_WEIGHTS if self.postures else {"reach": 1.0},
+                "yaw_mixture_deg": [list(m) for m in YAW_MIXTURE] if self.facing else [[1.0, 25.0]],
+                "sensors": SENSOR_WEIGHTS if self.sensors else {"ideal": 1.0},
+                "occluders": OCCLUDERS}
+
+
+@dataclass(frozen=True)
+class WideScenes:
+    depth: np.ndarray  # (N, 50, 60) float32 metres, 0 = no return
+    joints3d: np.ndarray  # (N, 7, 3) float32
+    pixels: np.ndarray  # (N, 7, 2) float32
+    family: np.ndarray  # (N,) uint8 index into postures.FAMILIES
+    sensor: np.ndarray  # (N,) uint8 index into sensors.SENSORS
+    occluder: np.ndarray  # (N,) uint8 index into OCCLUDERS
+    yaw_deg: np.ndarray  # (N,) float32, 0 = facing the camera
+
+
+def source_camera(virtual: PinholeCamera, scale: int = SOURCE_SCALE) -> PinholeCamera:
+    """The virtual camera's field of view at scale x its resolution; its pixel centres sit at
+    the centres of scale x scale blocks of the virtual pixels, so the reprojection reads the
+    block's centre (nearest neighbour), as the node does with a real sensor."""
+    return PinholeCamera(virtual.width * scale, virtual.height * scale, virtual.fx * scale,
+                         virtual.fy * scale, virtual.cx * scale + (scale - 1) / 2,
+                         virtual.cy * scale + (scale - 1) / 2)
+
+
+def sample_yaw(rng: np.random.Generator, n: int, config: WideConfig) -> np.ndarray:
+    """(N,) degrees: the mixture of YAW_MIXTURE (facing) or the paper's +-25."""
+    if not config.facing:
+        return rng.uniform(-25.0, 25.0, n)
+    weights, half = np.array(YAW_MIXTURE).T
+    pick = rng.choice(len(weights), n, p=weights / weights.sum())
+    return rng.uniform(-1.0, 1.0, n) * half[pick]
+
+
+def _widen_shapes(rng, shape, config: WideConfig):
+    if not config.bodies:
+        return shape
+    girth = rng.uniform(*config.girth_range, len(shape))
+    return replace(shape, torso_girth=girth, limb_girth=girth * rng.uniform(0.9, 1.1, len(shape)))
+
+
+def _unit_axes(n):
+    return np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+
+
+def _dress(rng, bodies: Body, family: np.ndarray, config: WideConfig) -> Body:
+    """Append EXTRA_CAPSULES and EXTRA_ELLIPSOIDS (body frame): clothing, hair, nose, the held
+    object, the chair; loose sleeves widen the arms. Unused extras get no size."""
+    n = len(bodies)
+    names = np.asarray(FAMILIES)[family]
+    head = ELLIPSOID_PARTS.index("head")
+    pelvis = ELLIPSOID_PARTS.index("pelvis")
+    root = bodies.ellipsoid_centres[:, pelvis]
+    caps = np.repeat(root[:, None, None], 2, axis=2).repeat(len(EXTRA_CAPSULES), axis=1)
+    cap_r = np.full((n, len(EXTRA_CAPSULES)), 1e-4)
+    centres = np.repeat(root[:, None], len(EXTRA_ELLIPSOIDS), axis=1).copy()
+    axes = np.repeat(_unit_axes(n)[:, None], len(EXTRA_ELLIPSOIDS), axis=1)
+    radii = np.full((n, len(EXTRA_ELLIPSOIDS), 3), 1e-4)
+    capsule_radii = bodies.capsule_radii.copy()
+    ell_radii = bodies.ellipsoid_radii.copy()
+
+    def put(name, centre, radius, axis=None, where=None):
+        k = EXTRA_ELLIPSOIDS.index(name)
+        where = np.ones(n, bool) if where is None else where
+        centres[where, k] = centre[where]
+        radii[where, k] = radius[where]
+        if axis is not None:
+            axes[where, k] = axis[where]
+
+    head_c, head_axes = bodies.ellipsoid_centres[:, head], bodies.ellipsoid_axes[:, head]
+    head_r = bodies.ellipsoid_radii[:, head]
+    if config.bodies:
+        # Nose: on the face, along the head's forward axis.
+        nose = head_c + head_axes[..., 2] * (0.93 * head_r[:, 2:3]) - head_axes[..., 1] * 0.015
+        put("nose", nose, np.tile([0.013, 0.022, 0.02], (n, 1)), head_axes)
+        # Hair: short (a slightly larger head) or long (down the back of the head and neck).
+        long_hair = rng.random(n) < 0.35
+        hair = rng.random(n) < 0.75
+        grow = np.where(long_hair[:, None], [1.12, 1.35, 1.1], [1.07, 1.04, 1.06])
+        shift = np.where(long_hair[:, None], [0.0, -0.06, -0.035], [0.0, 0.012, -0.012])
+        put("hair", head_c + np.einsum("nij,nj->ni", head_axes, shift), head_r * grow, head_axes,
+            hair)
+        # Loose sleeves and coats widen the outline; skirts and dresses hide the thighs' gap.
+        sleeves = rng.random(n) < 0.4
+        arm_parts = [CAPSULE_PARTS.index(p) for p in ("right_upper_arm", "right_forearm",
+                                                      "left_upper_arm", "left_forearm")]
+        capsule_radii[:, arm_parts] *= np.where(sleeves, rng.uniform(1.15, 1.6, n), 1.0)[:, None]
+        coat = rng.random(n) < 0.3
+        torso = [ELLIPSOID_PARTS.index(p) for p in ("chest", "abdomen", "pelvis")]
+        ell_radii[:, torso] *= np.where(coat[:, None], rng.uniform(1.05, 1.2, (n, 1)),
+                                        1.0)[:, None]
+        thighs = [CAPSULE_PARTS.index("right_thigh"), CAPSULE_PARTS.index("left_thigh")]
+        knees = bodies.capsules[:, thighs, 1].mean(axis=1)
+        hips = bodies.capsules[:, thighs, 0].mean(axis=1)
+        skirt = (rng.random(n) < 0.22) & (names != "seated")
+        length = rng.uniform(0.5, 1.1, n)[:, None]
+        hem = hips + (knees - hips) * length
+        skirt_r = np.stack([bodies.ellipsoid_radii[:, pelvis, 0] + rng.uniform(0.02, 0.1, n),
+                            np.linalg.norm(hem - hips, axis=1) / 2 + 0.08,
+                            bodies.ellipsoid_radii[:, pelvis, 2] + rng.uniform(0.02, 0.08, n)], -1)
+        put("skirt", (hips + hem) / 2, skirt_r, where=skirt)
+    holding = names == "holding"
+    hands = [ELLIPSOID_PARTS.index("right_hand"), ELLIPSOID_PARTS.index("left_hand")]
+    between = bodies.ellipsoid_centres[:, hands].mean(axis=1) + np.array([0.0, 0.0, 0.03])
+    held = np.stack([rng.uniform(0.05, 0.15, n), rng.uniform(0.03, 0.12, n),
+                     rng.uniform(0.02, 0.08, n)], -1)
+    put("held_object", between, held, where=holding)
+    seated = names == "seated"
+    if seated.any():
+        pr = bodies.ellipsoid_radii[:, pelvis]
+        seat_c = root + np.stack([np.zeros(n), -(pr[:, 1] * 0.9 + 0.035), 0.08 * np.ones(n)], -1)
+        put("seat", seat_c, np.tile([0.23, 0.035, 0.23], (n, 1)), where=seated)
+        back = seated & (rng.random(n) < 0.6)
+        back_c = root + np.stack([np.zeros(n), 0.28 * np.ones(n), -(pr[:, 2] + 0.07)], -1)
+        put("chair_back", back_c, np.tile([0.21, 0.22, 0.025], (n, 1)), where=back)
+        feet = bodies.capsules[:, [CAPSULE_PARTS.index("right_foot"),
+                                   CAPSULE_PARTS.index("left_foot")]].reshape(n, -1, 3)
+        floor_y = feet[..., 1].min(axis=1)
+        leg = np.stack([seat_c, np.stack([seat_c[:, 0], floor_y, seat_c[:, 2]], -1)], axis=1)
+        k = EXTRA_CAPSULES.index("stool_leg")
+        caps[seated, k] = leg[seated]
+        cap_r[seated, k] = 0.03
+    return Body(bodies.joints,
+                np.concatenate([bodies.capsules, caps], axis=1),
+                np.concatenate([capsule_radii, cap_r], axis=1),
+                np.concatenate([bodies.ellipsoid_centres, centres], axis=1),
+                np.concatenate([bodies.ellipsoid_axes, axes], axis=1),
+                np.concatenate([ell_radii, radii], axis=1))
+
+
+def _place_occluders(rng, bodies: Body, config: WideConfig) -> np.ndarray:
+    """In the camera frame, between the camera and the person: sets the occluder extras'
+    geometry in place and returns (N,) OCCLUDERS indices."""
+    n = len(bodies)
+    kind = np.where(rng.random(n) < config.occluder_share if config.room else np.zeros(n, bool),
+                    rng.integers(1, len(OCCLUDERS), n), 0)
+    root = bodies.joints[:, 0]
+    shoulders = bodies.joints[:, SHOULDERS].mean(axis=1)
+    cap = len(CAPSULE_PARTS) + EXTRA_CAPSULES.index("occluder_capsule")
+    ell = len(ELLIPSOID_PARTS) + EXTRA_ELLIPSOIDS.index("occluder_ellipsoid")
+    for i in np.flatnonzero(kind):
+        name = OCCLUDERS[kind[i]]
+        gap = rng.uniform(0.15, 0.6)
+        z = max(root[i, 2] - gap, 0.45)
+        if name == "table_edge":  # a horizontal edge at the hips to the chest
+            y = root[i, 1] - rng.uniform(0.0, 0.6) * abs(root[i, 1] - shoulders[i, 1])
+            half = rng.uniform(0.5, 2.0)
+            bodies.capsules[i, cap] = [[root[i, 0] - half, y, z], [root[i, 0] + half, y, z]]
+            bodies.capsule_radii[i, cap] = rng.uniform(0.025, 0.05)
+        elif name == "chair_back":  # a chair back in front of the lower body
+            centre = root[i] + [rng.uniform(-0.2, 0.2), rng.uniform(-0.1, 0.1), 0.0]
+            centre[2] = z
+            bodies.ellipsoid_centres[i, ell] = centre
+            bodies.ellipsoid_axes[i, ell] = np.eye(3)
+            bodies.ellipsoid_radii[i, ell] = [rng.uniform(0.15, 0.25), rng.uniform(0.12, 0.25),
+                                              0.025]
+        else:  # another person's arm across the picture at chest height
+            side = rng.choice([-1.0, 1.0])
+            start = shoulders[i] + [side * rng.uniform(0.5, 1.0), rng.uniform(-0.2, 0.3), 0.0]
+            end = shoulders[i] + [side * rng.uniform(-0.2, 0.2), rng.uniform(-0.1, 0.4), 0.0]
+            start[2], end[2] = z, z + rng.uniform(-0.1, 0.1)
+            bodies.capsules[i, cap] = [start, end]
+            bodies.capsule_radii[i, cap] = rng.uniform(0.035, 0.055)
+    return kind.astype(np.uint8)
+
+
+def _orient_and_place(rng, bodies: Body, yaw_deg, config: WideConfig, camera: PinholeCamera):
+    """Rotate into the camera frame and shift into view; returns (placed bodies, ok)."""
+    n = len(bodies)
+    rotation = body_to_camera(rng, yaw_deg, config.camera_pitch, config.camera_roll)
+    oriented = bodies.transformed(rotation, np.zeros((n, 3)))
+    z = rng.uniform(*(config.root_distance if config.framing else (1.9, 3.6)), n)
+    whole_root, whole_ok = place_in_view(rng, camera, keep_in_view_points(oriented), z, 0.5)
+    chest = oriented.ellipsoid_centres[:, ELLIPSOID_PARTS.index("chest")]
+    torso = np.stack([oriented.joints[:, SHOULDERS].mean(axis=1), chest], axis=1)
+    torso_root, torso_ok = place_in_view(rng, camera, torso, z, config.torso_margin_px)
+    whole = whole_ok & (rng.random(n) < config.whole_figure_share if config.framing else True)
+    root = np.where(whole[:, None], whole_root, torso_root)
+    ok = whole | (torso_ok & config.framing)
+    return oriented.transformed(_unit_axes(n), root), ok
+
+
+def _turn_to_person(rng, bodies: Body, camera: PinholeCamera, body_only_labels) -> np.ndarray:
+    """(N, 3, 3) the rotations (turned axes as columns) that look at each person's visible
+    surface mean, measured in a render at the camera's own resolution (as the node measures it
+    in its overview), without the occluder extras; a centimetre of jitter for the isolation's."""
+    depth, labels = render_depth_culled(camera, bodies, with_labels=True)
+    v, u = np.indices(camera.shape, dtype=np.float64)
+    rotations = np.empty((len(bodies), 3, 3))
+    for i in range(len(bodies)):
+        seen = (depth[i] > 0) & np.isin(labels[i], body_only_labels)
+        centre = (camera.back_project(u[seen], v[seen], depth[i][seen]).mean(axis=0)
+                  if seen.any() else bodies.joints[i, 0].copy())
+        centre[:2] += rng.normal(0.0, 0.01, 2)
+        rotations[i] = look_at(centre)
+    return rotations
+
+
+def _seen_by_sensor(camera: PinholeCamera, rotation: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the turned camera's pixels whose rays fall inside the unturned camera's
+    image (the sensor's field of view)."""
+    v, u = np.indices(camera.shape, dtype=np.float64)
+    rays = camera.back_project(u, v, np.ones(camera.shape)) @ rotation.T
+    ahead = rays[..., 2] > 1e-6
+    at = camera.project(np.where(ahead[..., None], rays, 1.0))
+    return ahead & camera.in_view(at)
+
+
+def _room(rng, depth, bodies: Body, camera: PinholeCamera, config: WideConfig):
+    """What the person isolation leaves of a room, composited behind the body (in place):
+    a floor patch around the feet, and a fronto-parallel piece of wall beside the outline."""
+    n = len(depth)
+    rays = camera.pixel_rays().reshape(camera.shape + (3,))
+    feet = bodies.capsules[:, [CAPSULE_PARTS.index("right_foot"),
+                               CAPSULE_PARTS.index("left_foot")]].reshape(n, -1, 3)
+    pelvis = ELLIPSOID_PARTS.index("pelvis")
+    up = -bodies.ellipsoid_axes[:, pelvis, :, 1]  # the body's up in the camera frame (y down)
+    for i in np.flatnonzero(rng.random(n) < config.floor_share):
+        lowest = feet[i][np.argmax(feet[i] @ -up[i])]  # the foot point farthest down
+        normal = up[i]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (normal @ lowest) / (rays @ normal)
+        point = rays * t[..., None]
+        centre = feet[i].mean(axis=0)
+        near = np.linalg.norm(point - centre, axis=-1) < rng.uniform(0.2, 0.6)
+        floor = np.where((t > 0) & near, point[..., 2], 0.0).astype(np.float32)
+        _behind(depth[i], floor)
+    body = depth > 0
+    for i in np.flatnonzero((rng.random(n) < config.wall_share) & body.any(axis=(1, 2))):
+        rows, cols = np.nonzero(body[i])
+        h, w = camera.shape
+        side = rng.integers(0, 2)
+        width = int(rng.uniform(0.05, 0.35) * w)
+        edge = cols.min() if side == 0 else cols.max()
+        c0, c1 = (max(edge - width, 0), edge + 2) if side == 0 else (edge - 1, min(edge + width, w))
+        top = int(rng.uniform(rows.min(), rows.max()))
+        r0, r1 = top, min(h, top + int(rng.uniform(0.1, 0.6) * h))
+        wall = np.zeros(camera.shape, np.float32)
+        wall[r0:r1, c0:c1] = np.median(depth[i][body[i]]) + rng.uniform(0.02, 0.15)
+        _behind(depth[i], wall)
+
+
+def _behind(depth, surface):
+    """Composite surface (0 = absent) behind depth, in place."""
+    fill = (surface > 0) & ((depth == 0) | (surface < depth))
+    depth[fill] = surface[fill]
+
+
+def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideConfig(),
+                  camera: PinholeCamera | None = None, scale: int = SOURCE_SCALE) -> WideScenes:
+    """Sample, dress, place and render n frames of the wide world."""
+    camera = camera or PinholeCamera.virtual()
+    source = source_camera(camera, scale)
+    parts: list[tuple] = []
+    remaining = n
+    while remaining > 0:
+        batch = remaining + remaining // 3 + 8
+        shape = _widen_shapes(rng, sample_shapes(rng, batch, config.height_range
+                                                 if config.bodies else (1.5, 2.0)), config)
+        weights = np.array(list(FAMILY_WEIGHTS.values()))
+        family = (rng.choice(len(FAMILIES), batch, p=weights / weights.sum()) if config.postures
+                  else np.zeros(batch, int))
+        legs, thighs = sample_legs(rng, shape, np.asarray(FAMILIES)[family] == "seated")
+        arms = sample_family_arms(rng, shape, sample_actions(rng, family), thighs)
+        bodies = _dress(rng, build_bodies(rng, shape, arms, legs, lean_deg=(-5.0, 15.0)),
+                        family, config)
+        yaw = sample_yaw(rng, batch, config)
+        placed, ok = _orient_and_place(rng, bodies, yaw, config, camera)
+        keep = np.flatnonzero(ok)[:remaining]
+        parts.append((placed.take(keep), family[keep], yaw[keep]))
+        remaining -= keep.size
+    bodies = Body.concatenate([p[0] for p in parts])
+    family = np.concatenate([p[1] for p in parts])
+    yaw = np.concatenate([p[2] for p in parts])
+    occluder = _place_occluders(rng, bodies, config)
+    occluder_labels = [1 + len(CAPSULE_PARTS) + EXTRA_CAPSULES.index("occluder_capsule"),
+                       1 + len(CAPSULE_PARTS) + len(EXTRA_CAPSULES) + len(ELLIPSOID_PARTS)
+                       + EXTRA_ELLIPSOIDS.index("occluder_ellipsoid")]
+    rotation = None
+    if config.centred:  # into the frame of the camera turned to look at the person
+        parts = 1 + len(CAPSULE_PARTS) + len(EXTRA_CAPSULES) + len(ELLIPSOID_PARTS) + \
+            len(EXTRA_ELLIPSOIDS)
+        body_only = np.setdiff1d(np.arange(1, parts), occluder_labels)
+        rotation = _turn_to_person(rng, bodies, camera, body_only)
+        bodies = bodies.transformed(rotation.transpose(0, 2, 1), np.zeros((n, 3)))
+    depth_src, labels = render_depth_culled(source, bodies, with_labels=True)
+    # Occluders the isolation removes leave a gap where they hide the body.
+    cut = (occluder > 0) & (rng.random(n) < config.cut_occluder_share)
+    depth_src[cut[:, None, None] & np.isin(labels, occluder_labels)] = 0.0
+    if config.room:
+        _room(rng, depth_src, bodies, source, config)
+    sensor = (rng.choice(len(SENSORS), n, p=np.array(list(SENSOR_WEIGHTS.values())))
+              if config.sensors else np.zeros(n, int))
+    view = VirtualView(source, camera)
+    depth = np.empty((n,) + camera.shape, np.float32)
+    for i in range(n):
+        depth[i] = view.sample(apply_sensor(SENSORS[sensor[i]], depth_src[i], source, rng))
+        if rotation is not None:
+            depth[i][~_seen_by_sensor(camera, rotation[i])] = 0.0
+    return WideScenes(depth, bodies.joints.astype(np.float32),
+                      camera.project(bodies.joints).astype(np.float32), family.astype(np.uint8),
+                      sensor.astype(np.uint8), occluder, yaw.astype(np.float32))

@@ -1,0 +1,111 @@
+"""`depth-pose bench-people`: several people in one frame against each of them alone (issue 16),
+the node's pipeline without ROS.
+
+On a synth.people_scene (N people walking to and fro at 30 Hz, crossing and hiding one another;
+640 x 480), every `every`-th frame is run twice: as it is, every person found in one call
+(PosePipeline.process_all, as the node does), and once per person with that person alone in
+the same room (PosePipeline.process, the one-person case). Reports, per person and over the
+frames where they are at least synth.VISIBLE_TO_COUNT visible, AP@10cm of the six non-root
+joints in both (a person not found counts as a miss; no smoothing in either), and the
+pipeline's time per frame by the number of people it found. The same AP on the frames where
+the person is wholly visible (at least WHOLLY_VISIBLE) separates what the others' pixels cost
+the pipeline from what hiding part of a person costs the network. The MOT counts (ID switches,
+recall, precision) come from bag-eval on a bag of the same scene (BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from depth_pose_ros.depth_image import to_millimetres
+from depth_pose_ros.learn.metrics import average_precision, match_people, mean_without_root
+from depth_pose_ros.runtime.estimator import PoseEstimator
+from depth_pose_ros.runtime.pipeline import PosePipeline
+from depth_pose_ros.synth.scenes import VISIBLE_TO_COUNT, people_scene
+
+WHOLLY_VISIBLE = 0.95
+
+
+def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
+        model_dir=None, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    rate = 30.0
+    scene = people_scene(seed, people, int(round(seconds * rate)), rate)
+    pipeline = PosePipeline(PoseEstimator.load(model_dir), max_people=max(4, people))
+    together = {p + 1: [] for p in range(people)}  # true ID -> (7,) distances per counted frame
+    alone = {p + 1: [] for p in range(people)}
+    seen = {p + 1: [] for p in range(people)}  # and how visible the person was
+    times: dict[int, list[float]] = {}
+    miss = np.full(7, np.inf)
+    for k in tqdm(range(0, scene.frames, every), desc="bench-people", unit="frame",
+                  disable=not progress):
+        depth, joints3d, _, visible, each = scene.frame(k, each_alone=True)
+        started = time.perf_counter()
+        found = pipeline.process_all(to_millimetres(depth), scene.camera)
+        times.setdefault(len(found), []).append(time.perf_counter() - started)
+        truth = [(p + 1, bool(visible[p] >= VISIBLE_TO_COUNT), joints3d[p]) for p in range(people)]
+        match = match_people([(i, pose.joints3d) for i, pose in enumerate(found)], truth)
+        matched = {person: distance for person, _, distance in match.pairs}
+        for person in match.counted:
+            together[person].append(matched.get(person, miss))
+            seen[person].append(visible[person - 1])
+            started = time.perf_counter()
+            pose = pipeline.process(to_millimetres(each[person - 1]), scene.camera)
+            times.setdefault(1, []).append(time.perf_counter() - started)
+            alone[person].append(np.linalg.norm(pose.joints3d - joints3d[person - 1], axis=1)
+                                 if pose.detected else miss)
+
+    def ap(rows):
+        return round(float(mean_without_root(average_precision(np.array(rows)))), 4) \
+            if len(rows) else None
+
+    def scores(i, least):
+        keep = np.asarray(seen[i]) >= least
+        return {"frames": int(keep.sum()), "together": ap(np.asarray(together[i])[keep]),
+                "alone": ap(np.asarray(alone[i])[keep])}
+
+    per_person = {str(i): scores(i, 0.0) for i in together}
+    wholly = {str(i): scores(i, WHOLLY_VISIBLE) for i in together}
+    p50 = {str(n): round(1e3 * float(np.median(t)), 2) for n, t in sorted(times.items())}
+    return {"people": people, "seconds": seconds, "every": every, "seed": seed,
+            "camera": f"{scene.camera.width} x {scene.camera.height}",
+            "ap10_no_root": per_person,
+            "ap10_no_root_wholly_visible": wholly,
+            "ap10_no_root_all": {"together": ap(sum(together.values(), [])),
+                                 "alone": ap(sum(alone.values(), []))},
+            "pipeline_ms_p50_by_people_found": p50,
+            "frames_by_people_found": {str(n): len(t) for n, t in sorted(times.items())}}
+
+
+def report(result: dict) -> str:
+    lines = [f"{result['people']} people, {result['seconds']:g} s at 30 Hz, every "
+             f"{result['every']}th frame ({result['camera']}); AP@10cm of the six non-root joints "
+             f"on the frames where the person is at least {VISIBLE_TO_COUNT:.0%} visible", "",
+             "| person | frames | with the others | alone | difference |",
+             "| --- | --- | --- | --- | --- |"]
+    rows = list(result["ap10_no_root"].items()) + [("all", {
+        "frames": sum(v["frames"] for v in result["ap10_no_root"].values()),
+        **result["ap10_no_root_all"]})]
+    for person, v in rows:
+        if v["together"] is None:
+            continue
+        lines.append(f"| {person} | {v['frames']} | {v['together']:.3f} | {v['alone']:.3f} | "
+                     f"{v['together'] - v['alone']:+.3f} |")
+    lines += ["", f"the same on the frames where the person is at least {WHOLLY_VISIBLE:.0%} "
+              "visible (nobody in front of them):", "",
+              "| person | frames | with the others | alone | difference |",
+              "| --- | --- | --- | --- | --- |"]
+    for person, v in result["ap10_no_root_wholly_visible"].items():
+        if v["together"] is not None:
+            lines.append(f"| {person} | {v['frames']} | {v['together']:.3f} | {v['alone']:.3f} "
+                         f"| {v['together'] - v['alone']:+.3f} |")
+    p50 = result["pipeline_ms_p50_by_people_found"]
+    lines += ["", "pipeline time per frame, p50 by people found: " + ", ".join(
+        f"{n}: {ms:.2f} ms ({result['frames_by_people_found'][n]} frames)"
+        for n, ms in p50.items())]
+    if "1" in p50 and str(result["people"]) in p50:
+        lines.append(f"{result['people']} people / 1 person: "
+                     f"{p50[str(result['people'])] / p50['1']:.2f}x")
+    return "\n".join(lines)
