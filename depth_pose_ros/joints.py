@@ -68,3 +68,8 @@ def error_confidence(log_scale: np.ndarray, radius: float = CONFIDENCE_RADIUS_M)
     the runtime publishes as a joint's confidence (losses.py trains the scales)."""
     x = radius / np.exp(np.asarray(log_scale, np.float64))
     return (1.0 - np.exp(-x) * (1.0 + x + 0.5 * x * x)).astype(np.float32)
+
+
+def points_array(points) -> np.ndarray:
+    """A message's geometry_msgs/Point list (anything with x, y, z) -> (N, 3) float64 array."""
+    return np.array([[p.x, p.y, p.z] for p in points], dtype=np.float64).reshape(-1, 3)

@@ -37,7 +37,11 @@ from depth_pose_ros.learn.metrics import (
     sides_swapped,
     summarize,
 )
-from depth_pose_ros.synth.dataset import TRAIN_FRACTION, load_dataset, load_frame_labels
+from depth_pose_ros.synth.dataset import (
+    load_dataset,
+    load_frame_labels,
+    test_indices,
+)
 
 NOISE_SEED = 2019
 SPLITS = ("test", "all")
@@ -89,8 +93,8 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
     depth_mm, joints3d, pixels, meta = load_dataset(data)
     frame_labels = load_frame_labels(data)
     # The paper's 60/40 split: the test frames are the last 40 % of a dataset.
-    first = 0 if split == "all" else int(round(meta["count"] * TRAIN_FRACTION))
-    indices = np.arange(first, meta["count"])[:max_frames]
+    indices = (np.arange(meta["count"]) if split == "all" else test_indices(meta["count"]))
+    indices = indices[:max_frames]
     noise = (AUGMENTED_NOISE_SIGMA if augmented else TEST_NOISE_SIGMA) if noise is None else noise
     rng = np.random.default_rng(NOISE_SEED)
     camera = PinholeCamera.virtual()

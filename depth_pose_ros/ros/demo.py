@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import points_array
 from depth_pose_ros.ros.processes import ros_environment, start_pose_node
 
 
@@ -129,10 +131,10 @@ def _draw_last_frame(camera, heard: _Audience, path: Path) -> None:
         chosen = msg.person_detected and [p.x for p in body.positions] == \
             [p.x for p in msg.positions]
         poses.append(PersonPose(
-            True, tuple(body.names), np.array([[p.x, p.y, p.z] for p in body.positions]),
+            True, tuple(body.names), points_array(body.positions),
             np.stack([body.pixel_u, body.pixel_v], axis=1), np.array(body.in_view),
             heard.network_inputs[key] if chosen and key in heard.network_inputs else
-            np.zeros((50, 60), np.float32), np.array(body.confidence, np.float32)))
+            np.zeros(PinholeCamera.virtual().shape, np.float32), np.array(body.confidence, np.float32)))
     overlay = pose_overlay(depth, poses, path,
                            title="pose_node on the synthetic camera: estimates with "
                                  "their IDs (solid), truth (dashed)",
@@ -155,7 +157,7 @@ def _errors(camera, received):
     for msg, _ in received:
         truth = camera.truth_for_stamp(msg.header.stamp)
         if msg.person_detected and truth is not None:
-            positions = np.array([[p.x, p.y, p.z] for p in msg.positions])
+            positions = points_array(msg.positions)
             person = np.argmin(np.linalg.norm(truth[1][:, 0] - positions[0], axis=1))
             rows.append(np.linalg.norm(positions - truth[1][person], axis=1))
     return np.array(rows).reshape(-1, 7)

@@ -9,16 +9,25 @@ import numpy as np
 TRAIN_FRACTION = 0.6  # the paper's 60/40 split of the 200,000 frames
 
 
+def test_indices(count: int, train_fraction: float = TRAIN_FRACTION) -> np.ndarray:
+    """The test frames: those after the first train_fraction (split_indices' third part)."""
+    return np.arange(_training_frames(count, train_fraction), count)
+
+
+def _training_frames(count: int, train_fraction: float) -> int:
+    return int(round(count * train_fraction))
+
+
 def split_indices(count: int, val_frames: int, train_fraction: float = TRAIN_FRACTION):
     """(train, validation, test) indices: the first 60 % train, their last val_frames validate,
     the remaining 40 % test (the generator's frames are independent, so order is random)."""
-    n_train = int(round(count * train_fraction))
+    n_train = _training_frames(count, train_fraction)
     if not 0 < val_frames < n_train:
         raise DatasetError(f"--val-frames {val_frames} must be below the {n_train} training "
                            f"frames (--train-fraction {train_fraction:g} of {count}); pass a "
                            "smaller --val-frames or use more data")
     return (np.arange(0, n_train - val_frames), np.arange(n_train - val_frames, n_train),
-            np.arange(n_train, count))
+            test_indices(count, train_fraction))
 
 
 class DatasetError(ValueError):

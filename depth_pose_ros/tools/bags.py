@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.joints import JOINT_NAMES, points_array
 from depth_pose_ros.learn.metrics import MATCH_DISTANCE_M
 from depth_pose_ros.synth.scenes import VISIBLE_TO_COUNT, truth_bodies
 
@@ -259,10 +259,10 @@ def _run(reader, topics: BagTopics, step, bag: Path, progress: bool):
                     skipped[reason] = skipped.get(reason, 0) + 1
             elif connection.topic == topics.truth:
                 if msg.person_detected:
-                    truths[_key(msg.header)] = _points(msg.positions)
+                    truths[_key(msg.header)] = points_array(msg.positions)
             elif connection.topic == topics.bodies:
                 bodies_truth[_key(msg.header)] = [
-                    (b.id, b.state != b.LOST, _points(b.positions)) for b in msg.bodies]
+                    (b.id, b.state != b.LOST, points_array(b.positions)) for b in msg.bodies]
             else:
                 bar.update()
                 started = time.perf_counter()
@@ -294,10 +294,6 @@ def _messages(reader, connections, bag: Path):
         except Exception as error:  # rosbags raises several kinds for damaged bags
             raise BagError(f"cannot read {bag}: {error}") from error
         yield connection, bag_time, msg
-
-
-def _points(positions) -> np.ndarray:
-    return np.array([[p.x, p.y, p.z] for p in positions])
 
 
 def _jitter_cm(joints: np.ndarray, truth: np.ndarray | None) -> float | None:

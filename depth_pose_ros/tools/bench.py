@@ -26,9 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.tools.speed import cpu_description, repeated
 
 BATCH = 64
+INPUT = (1, 1) + PinholeCamera.virtual().shape  # one frame: (N, C, H, W)
 ENGINES = ("openvino", "openvino_f32", "torch", "onnxruntime")
 
 
@@ -43,8 +45,8 @@ class _OpenVINO:
         import torch
 
         if not isinstance(model, ov.Model):
-            model = ov.convert_model(model, example_input=torch.zeros(1, 1, 50, 60),
-                                     input=[(-1, 1, 50, 60)])
+            model = ov.convert_model(model, example_input=torch.zeros(INPUT),
+                                     input=[(-1,) + INPUT[1:]])
         from depth_pose_ros.runtime.estimator import inference_hint
 
         self.hint = inference_hint(precision)
@@ -52,9 +54,9 @@ class _OpenVINO:
         core = ov.Core()
         self._batched = core.compile_model(model, "CPU", config).create_infer_request()
         self._single_model = model.clone()
-        self._single_model.reshape([1, 1, 50, 60])
+        self._single_model.reshape(list(INPUT))
         self._single = core.compile_model(self._single_model, "CPU", config).create_infer_request()
-        self._buffer = np.zeros((1, 1, 50, 60), np.float32)
+        self._buffer = np.zeros(INPUT, np.float32)
         self._single.set_input_tensor(ov.Tensor(self._buffer, shared_memory=True))
 
     def __call__(self, x):
@@ -107,7 +109,7 @@ def _onnxruntime(model, folder: Path):
     path = folder / "model.onnx"
     with warnings.catch_warnings():  # the TorchScript exporter is deprecated, still the simplest
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 1, 50, 60),), str(path), dynamo=False,
+        torch.onnx.export(model, (torch.zeros(INPUT),), str(path), dynamo=False,
                           input_names=["depth"], output_names=["targets"],
                           dynamic_axes={"depth": {0: "n"}, "targets": {0: "n"}})
     options = ort.SessionOptions()
@@ -215,11 +217,11 @@ def layer_profile(ir_path: Path, precision: str, calls: int = 500) -> list[dict]
 
     core = ov.Core()
     model = core.read_model(ir_path)
-    model.reshape([1, 1, 50, 60])
+    model.reshape(list(INPUT))
     request = core.compile_model(model, "CPU", {
         "INFERENCE_PRECISION_HINT": inference_hint(precision),
         "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}).create_infer_request()
-    x = np.zeros((1, 1, 50, 60), np.float32)
+    x = np.zeros(INPUT, np.float32)
     for _ in range(100):
         request.infer([x])
     totals: dict[tuple[str, str], float] = {}

@@ -676,7 +676,8 @@ def _bench_options(sub) -> None:
                     "frames/s, median 3D error; then the node's whole per-frame pipeline.")
     bench.add_argument("--model", type=Path, help="default: the shipped model")
     bench.add_argument("--seconds", type=_positive, default=3.0, help="per measurement (default 3)")
-    bench.add_argument("--repeats", type=_positive_int, default=3, help="medians over this many runs")
+    bench.add_argument("--repeats", type=_positive_int, default=3,
+                       help="medians over this many runs")
     bench.add_argument("--engines", nargs="+", metavar="ENGINE", type=_engine,
                        help="time only these engines, e.g. `torch` to measure it alone "
                             "(default: all: openvino, openvino_f32, torch, onnxruntime and the "

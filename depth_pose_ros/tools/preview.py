@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import BONES, JOINT_NAMES, SHOULDERS
 
 # Person's right in red, left in blue, root and shoulder line in white.
@@ -84,7 +85,8 @@ def pose_overlay(depth_m: np.ndarray, poses, out: Path, title: str = "",
     labels = ids if ids is not None else list(range(1, len(poses) + 1))
     # The network inputs there are (a live node publishes only its /body_joints person's).
     shown = [(label, p.network_input) for label, p in zip(labels, poses)
-             if (p.network_input > 0).any()] or [(None, np.zeros((50, 60), np.float32))]
+             if (p.network_input > 0).any()] or [
+                 (None, np.zeros(PinholeCamera.virtual().shape, np.float32))]
     inputs = len(shown)
     fig, axes = plt.subplots(1, 1 + inputs, figsize=(6 + 2.6 * inputs, 4),
                              width_ratios=(3,) + (1.3,) * inputs, squeeze=False)
