@@ -230,25 +230,12 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
         state["elapsed"] = time.perf_counter() - started
         stop = stop_reason == "time budget"
         if ranks.main:
-            val_loss, val_mae, val_ap, val_ap_hands = frames.validate(model, loss_fn, device)
-            previous_best = state["best_val_loss"]
-            # MAE of the normalised outputs (the paper's figure) is kept whatever the loss.
-            row = {"epoch": epoch + 1, "minutes": round(state["elapsed"] / 60, 3),
-                   "lr": optimizer.param_groups[0]["lr"], "train_mae": total_mae / seen,
-                   "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands,
-                   "train_loss": total / seen, "val_loss": val_loss,
-                   "samples_per_s": round(seen / (time.perf_counter() - epoch_started), 1),
-                   "fresh_frames": online.frames if online is not None else 0}
-            state["history"].append(row)
-            print(f"epoch {epoch + 1}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
-                  f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
-                  f"{row['samples_per_s']:.0f} samples/s  {row['minutes']:.1f} min")
-            if val_loss < previous_best:
-                state["best_val_loss"] = val_loss
-            _save(out, cfg, model, optimizer, pre, state, frames.data_meta,
-                  best=val_loss < previous_best)
-            if not stop and cfg.recipe == "paper" and \
-                    previous_best - val_loss < cfg.paper_min_improvement:
+            gain = _after_epoch(cfg, model, optimizer, frames, loss_fn, device, state, out,
+                                {"train_loss": total / seen, "train_mae": total_mae / seen,
+                                 "samples_per_s": round(seen / (time.perf_counter()
+                                                               - epoch_started), 1),
+                                 "fresh_frames": online.frames if online else 0})
+            if not stop and cfg.recipe == "paper" and gain < cfg.paper_min_improvement:
                 stop_reason = "validation loss improved less than the threshold"
                 stop = True
         if ranks.from_main(float(stop))[0]:
@@ -329,6 +316,30 @@ class TrainingFrames:
         return (loss_fn(outputs, self.val_y).item(),
                 F.l1_loss(outputs[:, :NUM_TARGETS], self.val_y).item(),
                 mean_without_root(ap), float(ap[list(HANDS)].mean()))
+
+
+def _after_epoch(cfg: TrainConfig, model, optimizer, frames: TrainingFrames, loss_fn, device,
+                 state: dict, out: Path, trained: dict) -> float:
+    """Validate, add the epoch's row to the history, print it and save the checkpoints (rank 0).
+    trained: the epoch's training figures. Returns how much the validation loss improved on
+    the best before it."""
+    val_loss, val_mae, val_ap, val_ap_hands = frames.validate(model, loss_fn, device)
+    previous_best = state["best_val_loss"]
+    # MAE of the normalised outputs (the paper's figure) is kept whatever the loss.
+    row = {"epoch": state["epoch"], "minutes": round(state["elapsed"] / 60, 3),
+           "lr": optimizer.param_groups[0]["lr"], "train_mae": trained["train_mae"],
+           "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands,
+           "train_loss": trained["train_loss"], "val_loss": val_loss,
+           "samples_per_s": trained["samples_per_s"], "fresh_frames": trained["fresh_frames"]}
+    state["history"].append(row)
+    print(f"epoch {row['epoch']}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
+          f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
+          f"{row['samples_per_s']:.0f} samples/s  {row['minutes']:.1f} min")
+    if val_loss < previous_best:
+        state["best_val_loss"] = val_loss
+    _save(out, cfg, model, optimizer, frames.pre, state, frames.data_meta,
+          best=val_loss < previous_best)
+    return previous_best - val_loss
 
 
 def _model_and_optimizer(cfg: TrainConfig, pre: Preprocessor, initial: dict | None,
