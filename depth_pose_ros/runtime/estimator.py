@@ -40,6 +40,28 @@ def inference_hint(precision: str) -> str:
     return "f32" if precision == "f32" else "bf16"
 
 
+def compile_config(precision: str, threads: int | None = None) -> dict:
+    """How the runtime compiles a network for the CPU: latency first, at the precision's
+    arithmetic (the bench compiles its engines with the same)."""
+    config = {"INFERENCE_PRECISION_HINT": inference_hint(precision), "PERFORMANCE_HINT": "LATENCY"}
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = threads
+    return config
+
+
+def static_request(core, model, shape: tuple[int, ...], config: dict):
+    """A copy of an OpenVINO model compiled for one static input shape, its input bound once to
+    a buffer: (infer request, the buffer to write inputs into)."""
+    import openvino as ov
+
+    model = model.clone()
+    model.reshape(list(shape))
+    request = core.compile_model(model, "CPU", config).create_infer_request()
+    buffer = np.zeros(shape, np.float32)
+    request.set_input_tensor(ov.Tensor(buffer, shared_memory=True))
+    return request, buffer
+
+
 def ir_path(model_dir: Path, precision: str) -> Path:
     """The IR (.xml) in a model directory that runs at one of PRECISIONS."""
     return Path(model_dir) / _IR_FILE[precision]
@@ -114,14 +136,11 @@ class PoseEstimator:
             raise ModelError(f"cannot read the model in {model_dir}: {_why(error)}") from error
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise ModelError(f"{xml_path} must have one input and one output")
-        config = {"INFERENCE_PRECISION_HINT": inference_hint(self.precision),
-                  "PERFORMANCE_HINT": "LATENCY"}
-        if threads:
-            config["INFERENCE_NUM_THREADS"] = threads
+        config = compile_config(self.precision, threads)
         self.model_dir = model_dir
         self.ir_path = xml_path
         self.mirror_average = mirror_average
-        self._core, self._config = ov.Core(), config
+        self._core, self._config, self._model = ov.Core(), config, model
         # A few frames at a time (the node's people) run copies compiled for their static batch
         # (the frames, and their mirror images when averaging), each with its input bound once
         # to a buffer: measured 1.35x the dynamic-shape call for one frame (BENCHMARKS.md).
@@ -139,18 +158,10 @@ class PoseEstimator:
     def prepare(self, frames: int) -> None:
         """Compile the static requests for batches of 1 to `frames` frames now (about 0.1 s
         each), not on the first frame that has that many people."""
-        import openvino as ov
-
         for n in range(1, min(frames, STATIC_BATCH_MAX) + 1):
-            if n in self._static:
-                continue
-            model = self._core.read_model(self.ir_path)
-            shape = ((2 * n if self.mirror_average else n), 1, *self.camera.shape)
-            model.reshape(list(shape))
-            request = self._core.compile_model(model, "CPU", self._config).create_infer_request()
-            buffer = np.zeros(shape, np.float32)
-            request.set_input_tensor(ov.Tensor(buffer, shared_memory=True))
-            self._static[n] = (request, buffer)
+            if n not in self._static:
+                shape = ((2 * n if self.mirror_average else n), 1, *self.camera.shape)
+                self._static[n] = static_request(self._core, self._model, shape, self._config)
 
     @classmethod
     def load(cls, path: Path | str | None = None, **kwargs) -> PoseEstimator:

@@ -47,17 +47,13 @@ class _OpenVINO:
         if not isinstance(model, ov.Model):
             model = ov.convert_model(model, example_input=torch.zeros(INPUT),
                                      input=[(-1,) + INPUT[1:]])
-        from depth_pose_ros.runtime.estimator import inference_hint
+        from depth_pose_ros.runtime.estimator import compile_config, static_request
 
-        self.hint = inference_hint(precision)
-        config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"}
+        config = compile_config(precision)
         core = ov.Core()
         self._batched = core.compile_model(model, "CPU", config).create_infer_request()
-        self._single_model = model.clone()
-        self._single_model.reshape(list(INPUT))
-        self._single = core.compile_model(self._single_model, "CPU", config).create_infer_request()
-        self._buffer = np.zeros(INPUT, np.float32)
-        self._single.set_input_tensor(ov.Tensor(self._buffer, shared_memory=True))
+        self._single, self._buffer = static_request(core, model, INPUT, config)
+        self._model, self._config = model, config
 
     def __call__(self, x):
         if len(x) == 1:
@@ -70,8 +66,10 @@ class _OpenVINO:
         """Frames/s of batch-1 requests kept in flight, median over repeats, and the streams."""
         import openvino as ov
 
-        compiled = ov.Core().compile_model(self._single_model, "CPU", {
-            "INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "THROUGHPUT"})
+        single = self._model.clone()
+        single.reshape(list(INPUT))
+        compiled = ov.Core().compile_model(single, "CPU",
+                                           {**self._config, "PERFORMANCE_HINT": "THROUGHPUT"})
         queue = ov.AsyncInferQueue(compiled, compiled.get_property(
             "OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         singles = [inputs[k:k + 1] for k in range(len(inputs))]
