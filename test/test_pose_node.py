@@ -77,6 +77,10 @@ class Harness:
                     and self.node.count_publishers("/body_joints") > 0)
         self.spin(60.0, until=lambda: connected() or process.poll() is not None)
         assert connected(), "pose_node did not come up (see its log)"
+        # Until discovery has matched this side's subscriptions too, the node's first outputs
+        # can be lost (seen on a loaded machine): wait for them, briefly.
+        self.spin(10.0, until=lambda: all(s.get_publisher_count() > 0
+                                          for s in self.node.subscriptions))
 
     def header(self):
         from std_msgs.msg import Header
