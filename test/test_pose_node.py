@@ -81,6 +81,7 @@ class Harness:
         # can be lost (seen on a loaded machine): wait for them, briefly.
         self.spin(10.0, until=lambda: all(s.get_publisher_count() > 0
                                           for s in self.node.subscriptions))
+        self.spin(1.0)  # and the node's side of each match, which this side cannot see
 
     def header(self):
         from std_msgs.msg import Header

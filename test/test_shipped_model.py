@@ -94,7 +94,9 @@ def test_the_centred_wide_model_records_its_world_and_chain():
     info = json.loads((model / "model.json").read_text())
     assert info["arch"] == "dnn33" and info["error_scales"] is True
     assert info["training"]["data"] == {"count": 160000, "seed": 0, "generator_version": 2}
-    assert info["training"]["config"]["init_from"] == "models/dnn33-wide"  # from stage 2
+    # stage 5, from the committed stage 4 (itself from stage 2, models/dnn33-wide)
+    assert info["training"]["config"]["init_from"] == "models/dnn33-wide2"
+    assert (model / "stage4" / "report-wide2" / "metrics.json").is_file()
     wide2 = info["metrics"]["wide2_all"]
     assert wide2["n_frames"] == 20000 and wide2["confidence"]["threshold"] == 0.5
     assert (model / "MODEL.md").is_file() and (model / "real").is_dir()
