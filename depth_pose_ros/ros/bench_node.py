@@ -16,7 +16,11 @@ import time
 
 import numpy as np
 
-from depth_pose_ros.ros.processes import config_dir, ros_environment, start_synthetic_camera
+from depth_pose_ros.ros.processes import (
+    pose_node_arguments,
+    ros_environment,
+    start_synthetic_camera,
+)
 
 
 def run(duration: float = 10.0, rate: float = 500.0, warmup: float = 3.0,
@@ -29,12 +33,8 @@ def run(duration: float = 10.0, rate: float = 500.0, warmup: float = 3.0,
 
     camera = start_synthetic_camera("-p", f"rate:={rate}", "-p", "keyframes:=2", "-p", "steps:=10",
                                     "-p", f"people:={people}", stdout=subprocess.PIPE)
-    args = ["--ros-args", "--params-file", str(config_dir() / "pose.yaml"),
-            "-r", "depth:=/camera/depth/image_raw", "-r", "camera_info:=/camera/depth/camera_info",
-            "-p", "stats_period:=0.0"]
-    if precision:
-        args += ["-p", f"precision:={precision}"]
-    rclpy.init(args=args)
+    precision_args = ["-p", f"precision:={precision}"] if precision else []
+    rclpy.init(args=pose_node_arguments("-p", "stats_period:=0.0", *precision_args))
     try:
         node = PoseNode()
         executor = SingleThreadedExecutor()

@@ -133,8 +133,9 @@ def _draw_last_frame(camera, heard: _Audience, path: Path) -> None:
         poses.append(PersonPose(
             True, tuple(body.names), points_array(body.positions),
             np.stack([body.pixel_u, body.pixel_v], axis=1), np.array(body.in_view),
-            heard.network_inputs[key] if chosen and key in heard.network_inputs else
-            np.zeros(PinholeCamera.virtual().shape, np.float32), np.array(body.confidence, np.float32)))
+            heard.network_inputs[key] if chosen and key in heard.network_inputs
+            else np.zeros(PinholeCamera.virtual().shape, np.float32),
+            np.array(body.confidence, np.float32)))
     overlay = pose_overlay(depth, poses, path,
                            title="pose_node on the synthetic camera: estimates with "
                                  "their IDs (solid), truth (dashed)",

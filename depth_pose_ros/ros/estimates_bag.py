@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from depth_pose_ros.tools.bags import BagTopics, EvaluatedFrame
 
 
-def write_estimates(path: Path, source: Path, frames: list[EvaluatedFrame], topics: BagTopics) -> None:
+def write_estimates(path: Path, source: Path, frames: list[EvaluatedFrame],
+                    topics: BagTopics) -> None:
     """The input's topics and the node's outputs, as pose_node would have published them.
     Serialised by rclpy (one implementation of the messages: ros_messages.PoseMessages)."""
     from builtin_interfaces.msg import Time

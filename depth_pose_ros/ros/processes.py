@@ -28,13 +28,19 @@ def ros_environment() -> dict:
     return env
 
 
+def pose_node_arguments(*ros_args: str) -> list[str]:
+    """pose_node's command-line ROS arguments: config/pose.yaml, listening to the synthetic
+    camera's topics, then ros_args."""
+    return ["--ros-args", "--params-file", str(config_dir() / "pose.yaml"),
+            "-r", "depth:=/camera/depth/image_raw",
+            "-r", "camera_info:=/camera/depth/camera_info", *ros_args]
+
+
 def start_pose_node(*ros_args: str, stderr=None) -> subprocess.Popen:
-    """depth-pose-node with config/pose.yaml, listening to the synthetic camera's topics."""
+    """depth-pose-node (pose_node_arguments) as its own process."""
     node = Path(sys.executable).parent / "depth-pose-node"
-    command = [str(node), "--ros-args", "--params-file", str(config_dir() / "pose.yaml"),
-               "-r", "depth:=/camera/depth/image_raw",
-               "-r", "camera_info:=/camera/depth/camera_info", *ros_args]
-    return subprocess.Popen(command, env=ros_environment(), stderr=stderr)
+    return subprocess.Popen([str(node), *pose_node_arguments(*ros_args)],
+                            env=ros_environment(), stderr=stderr)
 
 
 def start_synthetic_camera(*ros_args: str, stdout=None) -> subprocess.Popen:

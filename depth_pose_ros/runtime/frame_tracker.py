@@ -10,8 +10,15 @@ import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import DepthImageError, image_array
+from depth_pose_ros.runtime.estimator import PoseEstimator
+from depth_pose_ros.runtime.node_parameters import defaults
 from depth_pose_ros.runtime.person import PersonFilter
-from depth_pose_ros.runtime.pipeline import CameraError, UnknownDistortion, camera_from_intrinsics
+from depth_pose_ros.runtime.pipeline import (
+    CameraError,
+    PosePipeline,
+    UnknownDistortion,
+    camera_from_intrinsics,
+)
 from depth_pose_ros.runtime.tracking import CHOICES, PeopleTracker, Track, choose_one
 
 
@@ -38,10 +45,6 @@ class FrameTracker:
     def like_the_node(cls, model_dir=None, **parameters) -> FrameTracker:
         """The step as pose_node runs it by default (the shipped model unless model_dir), with
         these of its parameters changed."""
-        from depth_pose_ros.runtime.estimator import PoseEstimator
-        from depth_pose_ros.runtime.node_parameters import defaults
-        from depth_pose_ros.runtime.pipeline import PosePipeline
-
         step = cls(PosePipeline(PoseEstimator.load(model_dir)))
         step.configure(defaults() | parameters)
         return step

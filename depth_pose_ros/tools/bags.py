@@ -265,16 +265,17 @@ def _run(reader, topics: BagTopics, step, bag: Path, progress: bool):
                     (b.id, b.state != b.LOST, points_array(b.positions)) for b in msg.bodies]
             else:
                 bar.update()
+                key = _key(msg.header)
                 started = time.perf_counter()
                 try:
                     tracks, chosen = step.depth_image(
                         msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian),
-                        msg.data, _key(msg.header)[0] + 1e-9 * _key(msg.header)[1])
+                        msg.data, key[0] + 1e-9 * key[1])
                 except FrameDropped as error:
                     skipped[str(error)] = skipped.get(str(error), 0) + 1
                     continue
                 frames.append(EvaluatedFrame(
-                    _key(msg.header), time.perf_counter() - started, msg.header, bag_time,
+                    key, time.perf_counter() - started, msg.header, bag_time,
                     chosen.detection if chosen is not None else nobody(),
                     track_pose(chosen) if chosen is not None else nobody(),
                     [replace(t, joints3d=t.joints3d.copy()) for t in tracks]))
