@@ -62,6 +62,12 @@ class PinholeCamera:
         """The network's camera: 60 x 50 pixels, 57 degrees horizontal (fx = fy ~ 55.26 px)."""
         return cls.from_hfov(VIRTUAL_WIDTH, VIRTUAL_HEIGHT, VIRTUAL_HFOV_DEG)
 
+    def zoomed(self, scale: float) -> PinholeCamera:
+        """The same image size and principal point, the focal length times scale (> 1: a
+        narrower field of view)."""
+        return PinholeCamera(self.width, self.height, self.fx * scale, self.fy * scale, self.cx,
+                             self.cy, self.distortion_model, self.distortion)
+
     @property
     def shape(self) -> tuple[int, int]:
         """(height, width): the shape of this camera's image arrays."""

@@ -28,3 +28,18 @@ def shipped_estimator():
     """The shipped DNN33 (models/dnn33), compiled once for the whole session."""
     from depth_pose_ros.runtime.estimator import PoseEstimator
     return PoseEstimator.load()
+
+
+@pytest.fixture(scope="session")
+def zoomed_estimator(tmp_path_factory):
+    """The shipped model's files, its model.json saying it was trained on synth --zoom 2.2
+    frames: the pipeline then zooms (the network's answers are not the point here)."""
+    import json
+    import shutil
+
+    from depth_pose_ros.runtime.estimator import PoseEstimator, default_model_dir
+    model = tmp_path_factory.mktemp("zoomed") / "model"
+    shutil.copytree(default_model_dir(), model)
+    info = json.loads((model / "model.json").read_text())
+    (model / "model.json").write_text(json.dumps(info | {"zoom_reference_m": 2.2}))
+    return PoseEstimator.load(model)

@@ -34,6 +34,11 @@ def test_clear_errors(tmp_path):
     assert result.returncode == 2
     assert "positive" in result.stderr
     assert "Traceback" not in result.stderr
+    for world in (["--world", "paper"], ["--world", "wide", "--no-centred"]):
+        result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--zoom", 2.2, *world)
+        assert result.returncode == 2 and "--zoom needs --world wide, centred" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert run("synth", "--count", 8, "--out", tmp_path / "ds", "--zoom", -1).returncode == 2
 
 
 def test_training_on_too_little_data_says_which_option_to_change(tmp_path):

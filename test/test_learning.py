@@ -476,6 +476,24 @@ def test_training_shifts_keep_truth_on_the_body():
     assert (depth > 0).sum() <= (scenes.depth > 0).sum()  # zero fill: nothing invented
 
 
+def test_training_shifts_follow_each_frames_zoom():
+    """synth --zoom frames: each frame's camera has its own focal length; the shifted truth
+    still lands on the shifted picture."""
+    from depth_pose_ros.learn.augment import shift_images
+    from depth_pose_ros.synth.wide import WideConfig, generate_wide
+    scenes = generate_wide(np.random.default_rng(2), 60, WideConfig(room=False, sensors=False,
+                                                                    zoom_reference=2.2))
+    assert scenes.zoom.min() < 0.8 and scenes.zoom.max() > 1.5
+    du, dv = np.random.default_rng(1).integers(-2, 3, (2, 60))
+    depth, joints, pixels = shift_images(scenes.depth, scenes.joints3d, du, dv, "zero",
+                                         zoom=scenes.zoom)
+    np.testing.assert_allclose(pixels, scenes.pixels + np.stack([du, dv], -1)[:, None], atol=1e-3)
+    for i in range(60):  # each joint moved to the point its zoomed camera sees at the new pixel
+        np.testing.assert_allclose(CAM.zoomed(float(scenes.zoom[i])).project(
+            joints[i].astype(np.float64)), pixels[i], atol=1e-3)
+    np.testing.assert_allclose(joints[..., 2], scenes.joints3d[..., 2])
+
+
 def test_sensor_artifacts_reach_half_the_training_frames():
     from depth_pose_ros.learn.augment import training_batch
     depth = np.zeros((200, 50, 60), np.float32)
@@ -549,16 +567,20 @@ def test_joint_loss_on_hand_computed_cases():
 
 def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(tiny_run, tmp_path):
     """From the paper world's run into wide-world data: the rescaled output layer predicts
-    what the initial model predicted; the new error scales go through export to the runtime."""
+    what the initial model predicted; the new error scales go through export to the runtime,
+    and so does the data's zoom (synth --zoom), which evaluate then asks of its test data."""
     from depth_pose_ros.learn.checkpoints import load_initial, load_run
     from depth_pose_ros.learn.export import export
     from depth_pose_ros.learn.train import TrainConfig, train, warm_start_from
     from depth_pose_ros.runtime.estimator import PoseEstimator
     from depth_pose_ros.synth.wide import WideConfig
 
-    _, run, _, _, _ = tiny_run
+    from depth_pose_ros.learn.evaluate import evaluate
+    from depth_pose_ros.synth.dataset import DatasetError
+
+    _, run, paper_model, _, _ = tiny_run
     wide = tmp_path / "wide"
-    write_dataset(wide, 400, seed=9, config=WideConfig(), progress=False)
+    write_dataset(wide, 400, seed=9, config=WideConfig(zoom_reference=2.2), progress=False)
     initial = load_initial(run)
     cfg = TrainConfig(arch="dnn33", epochs=1, val_frames=60, batch_size=64, loss="joints",
                       error_scales=True, init_from=str(run), train_fraction=0.8)
@@ -584,8 +606,12 @@ def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(ti
     assert expected.shape == (16, 7) and ((expected > 0) & (expected < 1)).all()
     model_dir = tmp_path / "model"
     info = export(tmp_path / "run", model_dir)
-    assert info["error_scales"] is True
+    assert info["error_scales"] is True and info["zoom_reference_m"] == 2.2
     estimator = PoseEstimator.load(model_dir, precision="f32", mirror_average=False)
+    assert estimator.zoom_reference == 2.2
+    with pytest.raises(DatasetError, match="no zoom, this dataset has --zoom 2.2"):
+        evaluate(paper_model, wide, tmp_path / "report", split="all")
+    assert evaluate(model_dir, wide, tmp_path / "report", split="all", max_frames=64)
     joints, _, confidence = estimator.estimate_batch_with_confidence(depth)
     np.testing.assert_allclose(confidence, expected, atol=1e-4)
     np.testing.assert_allclose(joints, pre.joints(outputs)[0], atol=1e-4)

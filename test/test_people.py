@@ -9,6 +9,7 @@ from test_pose_node import FRAME, Harness, start_node
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import to_millimetres
 from depth_pose_ros.runtime.pipeline import PosePipeline
+from depth_pose_ros.runtime.reproject import zoom_level, zoom_scale
 from depth_pose_ros.synth.render import render_depth_culled
 from depth_pose_ros.synth.scenes import DEMO_CAMERA, PeopleScene, motion_bodies
 
@@ -32,6 +33,26 @@ def crowd():
         assert (visible > 0.9).all()
         frames[count] = (depth, joints)
     return DEMO_CAMERA, frames
+
+
+def test_people_at_different_distances_each_get_their_own_zoom(zoomed_estimator, crowd):
+    """One batch, three zooms: each person's joints and pixels come back along their own
+    camera's rays."""
+    camera, frames = crowd
+    people = PosePipeline(zoomed_estimator).process_all(to_millimetres(frames[3][0]), camera)
+    assert len(people) == 3
+    virtual = zoomed_estimator.camera
+    zooms = set()
+    for person in people:
+        zoom = float(zoom_scale(zoom_level(np.linalg.norm(person.centre), 2.2)))
+        zooms.add(zoom)
+        raw = zoomed_estimator.estimate_virtual(person.network_input)
+        xy = (raw.pixels[1:] - [virtual.cx, virtual.cy]) / (virtual.fx * zoom)
+        rays = np.concatenate([xy, np.ones((6, 1))], axis=1) @ person.view_rotation.T
+        np.testing.assert_allclose(person.pixels[1:], camera.project(rays), atol=0.1)
+        np.testing.assert_allclose(person.pixels[0], camera.project(person.joints3d[0]),
+                                   atol=0.1)
+    assert len(zooms) == 3
 
 
 def test_a_person_in_a_wide_cameras_periphery_is_found(shipped_estimator):

@@ -215,6 +215,34 @@ def test_turned_cameras_are_reused_while_the_person_stays_in_their_direction(shi
     assert np.degrees(np.arccos(away.view.rotation[:, 2] @ used.view.rotation[:, 2])) > step
 
 
+def test_a_model_trained_with_zoom_sees_each_person_zoomed_to_their_distance(zoomed_estimator):
+    from depth_pose_ros.runtime.reproject import zoom_level, zoom_scale
+
+    bodies = motion_bodies(np.random.default_rng(2), 3, 2)
+    room = render_room(DEMO_CAMERA, bodies)
+    pipeline = PosePipeline(zoomed_estimator)
+    for k in range(len(bodies)):
+        pose = pipeline.process(to_millimetres(room[k]), DEMO_CAMERA)
+        distance = np.linalg.norm(pose.centre)
+        zoom = float(zoom_scale(zoom_level(distance, 2.2)))
+        assert 1.05 < zoom < 2.0  # these people stand 2.4 to 3.8 m away
+        # the network saw a clean render of the person in the turned, zoomed camera
+        turned = bodies.take([k]).transformed(pose.view_rotation.T[None], np.zeros((1, 3)))
+        clean = render_depth(VIRTUAL.zoomed(zoom), turned)[0]
+        assert _person_iou(clean, pose.network_input > 0) > 0.85
+        unzoomed = (render_depth(VIRTUAL, turned)[0] > 0).sum()
+        assert (clean > 0).sum() > 0.8 * zoom ** 2 * unzoomed
+        # joints and pixels come back into the sensor along the zoomed camera's rays
+        raw = zoomed_estimator.estimate_virtual(pose.network_input)
+        np.testing.assert_allclose(pose.joints3d, raw.joints3d @ pose.view_rotation.T, atol=1e-4)
+        xy = (raw.pixels[1:] - [VIRTUAL.cx, VIRTUAL.cy]) / (VIRTUAL.fx * zoom)
+        rays = np.concatenate([xy, np.ones((6, 1))], axis=1) @ pose.view_rotation.T
+        np.testing.assert_allclose(pose.pixels[1:], DEMO_CAMERA.project(rays), atol=0.1)
+        # the root's pixel is its 3D estimate seen by the sensor
+        np.testing.assert_allclose(pose.pixels[0], DEMO_CAMERA.project(pose.joints3d[0]),
+                                   atol=0.1)
+
+
 def test_a_part_cut_off_by_someone_in_front_still_belongs_to_the_person():
     """A person at 3 m with their arm beyond a closer person's strip (2 m): the arm touches the
     closer person, not their own body, and still joins them, as a touching part would; the

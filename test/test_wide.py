@@ -165,7 +165,8 @@ def test_wide_dataset_labels_and_ranges(wide_dataset):
     depth, joints3d, pixels, meta = load_dataset(wide_dataset)
     labels = load_frame_labels(wide_dataset)
     assert meta["world"] == "wide" and meta["label_names"]["family"] == list(FAMILIES)
-    assert set(labels) == {"family", "sensor", "occluder", "yaw_deg"}
+    assert set(labels) == {"family", "sensor", "occluder", "yaw_deg", "zoom"}
+    assert (labels["zoom"] == 1).all()  # no --zoom: the network's own camera
     assert all(len(v) == len(depth) for v in labels.values())
     assert len(np.unique(labels["family"])) == len(FAMILIES)  # every family in 600 frames
     assert len(np.unique(labels["sensor"])) == len(SENSORS)
@@ -212,8 +213,38 @@ def test_centred_view_looks_at_the_person_and_leaves_the_sensors_unseen_part_emp
     assert np.abs(centred.pixels[:, 0, 0] - cam.cx).max() < np.abs(loose.pixels[:, 0, 0] -
                                                                     cam.cx).max()
     # Turned 20 degrees right: along the middle row, the sensor's right edge falls inside.
-    seen = _seen_by_sensor(cam, look_at(np.array([np.tan(np.radians(20.0)), 0.0, 1.0])))
+    seen = _seen_by_sensor(cam, cam, look_at(np.array([np.tan(np.radians(20.0)), 0.0, 1.0])))
     edge = cam.cx + cam.fx * np.tan(np.arctan((cam.cx + 0.5) / cam.fx) - np.radians(20.0))
     middle = seen[int(cam.cy)]
     assert middle[: int(edge) - 1].all() and not middle[int(edge) + 2:].any()
     assert seen[:, :20].all() and not seen[:, 50:].any()
+
+
+def test_zoom_gives_far_people_the_pixels_near_ones_have():
+    """synth --zoom: the same people (same seed) in the same turned frame, each seen through
+    the network's camera zoomed to their distance, as the node does for such a model."""
+    from depth_pose_ros.runtime.reproject import ZOOM_LEVELS, zoom_level, zoom_scale
+
+    cam = PinholeCamera.virtual()
+    plain = generate_wide(np.random.default_rng(9), 120, WideConfig(room=False))
+    zoomed = generate_wide(np.random.default_rng(9), 120, WideConfig(room=False,
+                                                                      zoom_reference=2.2))
+    np.testing.assert_array_equal(zoomed.joints3d, plain.joints3d)  # zoom moves no joint
+    assert (plain.zoom == 1).all()
+    distance = np.linalg.norm(plain.joints3d[:, 0], axis=1)
+    # the zoom follows the distance, in steps, within its range
+    assert np.corrcoef(np.log(zoomed.zoom), np.log(distance))[0, 1] > 0.9
+    assert zoom_scale(ZOOM_LEVELS[0]) - 1e-6 <= zoomed.zoom.min()
+    assert zoomed.zoom.max() <= zoom_scale(ZOOM_LEVELS[1]) + 1e-6
+    assert zoom_level(2.2, 2.2) == 0 and zoom_level(4.4, 2.2) == 14 and zoom_level(9.0, 0) == 0
+    # labels: each frame's pixels are its zoomed camera's projection
+    for i in range(0, 120, 7):
+        np.testing.assert_allclose(zoomed.pixels[i], cam.zoomed(float(zoomed.zoom[i])).project(
+            zoomed.joints3d[i].astype(np.float64)), atol=1e-3)
+    body = (plain.depth > 0).sum(axis=(1, 2)), (zoomed.depth > 0).sum(axis=(1, 2))
+    far, near = distance > 3.5, distance < 1.5
+    assert np.median(body[1][far]) > 2.5 * np.median(body[0][far])
+    assert np.median(body[1][near]) < np.median(body[0][near])
+    # the people's sizes in pixels spread less than without zoom
+    spread = [np.std(np.log(b[distance > 1.5])) for b in body]
+    assert spread[1] < 0.7 * spread[0]

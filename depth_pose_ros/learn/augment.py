@@ -26,12 +26,14 @@ def add_depth_noise(depth_m: np.ndarray, sigma, rng: np.random.Generator,
     return np.where(body, np.maximum(depth_m + noise * sigma, 1e-3), 0.0).astype(np.float32)
 
 
-def shift_images(depth_m, joints3d, du, dv, fill: str, camera: PinholeCamera | None = None):
+def shift_images(depth_m, joints3d, du, dv, fill: str, camera: PinholeCamera | None = None,
+                 zoom=None):
     """Move each frame by whole pixels (du[i] columns right, dv[i] rows down).
 
     fill "edge" repeats the edge pixels into the uncovered rows/columns, "zero" leaves no return.
     Ground truth moves with the image: pixels by (du, dv), and each joint to the point that
     projects there at its own depth, so the 3D and 2D truth stay consistent with the picture.
+    zoom: (N,) each frame's camera is camera zoomed by this (frame label "zoom"); None: 1.
     Returns (depth, joints3d, pixels).
     """
     camera = camera or PinholeCamera.virtual()
@@ -44,17 +46,23 @@ def shift_images(depth_m, joints3d, du, dv, fill: str, camera: PinholeCamera | N
     for sx, sy in set(zip(du.tolist(), dv.tolist())):
         pick = (du == sx) & (dv == sy)
         out[pick] = padded[pick, pad - sy:pad - sy + h, pad - sx:pad - sx + w]
-    pixels = camera.project(joints3d) + np.stack([du, dv], -1)[:, None].astype(np.float32)
-    moved = camera.back_project(pixels[..., 0], pixels[..., 1], joints3d[..., 2])
+    # each frame's focal lengths; the zoomed cameras share the principal point
+    focal = np.array([camera.fx, camera.fy]) * (1.0 if zoom is None else
+                                                np.asarray(zoom, np.float64)[:, None, None])
+    centre = np.array([camera.cx, camera.cy])
+    z = joints3d[..., 2:3]
+    pixels = centre + focal * joints3d[..., :2] / z + \
+        np.stack([du, dv], -1)[:, None].astype(np.float32)
+    moved = np.concatenate([(pixels - centre) / focal * z, z], axis=-1)
     return out, moved.astype(np.float32), pixels.astype(np.float32)
 
 
-def shift_frames(depth_m, joints3d, rng, camera: PinholeCamera | None = None):
+def shift_frames(depth_m, joints3d, rng, camera: PinholeCamera | None = None, zoom=None):
     """The augmented evaluation set (§6): each frame moved one row and one column in a random
     diagonal direction, the uncovered row and column filled with their edge neighbours."""
     n = len(depth_m)
     return shift_images(depth_m, joints3d, rng.choice([-1, 1], n), rng.choice([-1, 1], n),
-                        "edge", camera)
+                        "edge", camera, zoom)
 
 
 SENSOR_EDGE_LOSS = 0.2  # share of the silhouette's pixels a real sensor loses
@@ -95,12 +103,13 @@ def mirror(depth_m, joints3d, camera: PinholeCamera | None = None):
 
 
 def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augment: bool, rng,
-                   sensor: bool = False, share: tuple[int, int] = (0, 1)):
+                   sensor: bool = False, share: tuple[int, int] = (0, 1), zoom=None):
     """Training frames -> (network inputs (N, 1, H, W), normalised targets (N, 33)).
 
     Noise of sigma (scalar or per frame) on the body's pixels. With augment (beyond the paper),
     half the frames are mirrored and all shifted by -2..2 pixels, the truth following. With
-    sensor, a random half of the frames gets add_sensor_artifacts.
+    sensor, a random half of the frames gets add_sensor_artifacts. zoom: (N,) each frame's
+    camera zoom (the frame label), for the shifts; None: the network's camera.
     share (rank, ranks): these frames are rank's share, every ranks-th frame from rank on, of a
     global batch of N * ranks; the mirror, shift and noise draws are the global batch's, so that
     data-parallel ranks train on exactly the batch one process would (add_sensor_artifacts'
@@ -115,7 +124,7 @@ def training_batch(pre: "Preprocessor", depth_m, joints3d, pixels, sigma, augmen
         flip = (rng.random(size) < 0.5)[mine]
         depth_m[flip], joints3d[flip], _ = mirror(depth_m[flip], joints3d[flip])
         depth_m, joints3d, pixels = shift_images(
-            depth_m, joints3d, *rng.integers(-2, 3, (2, size))[:, mine], "zero")
+            depth_m, joints3d, *rng.integers(-2, 3, (2, size))[:, mine], "zero", zoom=zoom)
     noise = rng.standard_normal((size,) + depth_m.shape[1:], dtype=np.float32)[mine]
     if sensor:
         rough = (rng.random(size) < 0.5)[mine]

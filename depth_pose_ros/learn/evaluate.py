@@ -37,10 +37,13 @@ from depth_pose_ros.learn.metrics import (
     sides_swapped,
     summarize,
 )
+from depth_pose_ros.runtime.encoding import zoom_root_pixels
 from depth_pose_ros.synth.dataset import (
+    DatasetError,
     load_dataset,
     load_frame_labels,
     test_indices,
+    zoom_reference,
 )
 
 NOISE_SEED = 2019
@@ -83,6 +86,20 @@ def load_predictor(model: Path, mirror_average: bool = True):
     return predict, label
 
 
+def _check_zoom(model: Path, meta: dict) -> None:
+    """An exported model sees frames through the camera its data had (synth --zoom): a test set
+    of another zoom would measure nothing."""
+    info = model / "model.json"
+    if not info.is_file():
+        return
+    trained = float(json.loads(info.read_text()).get("zoom_reference_m", 0.0))
+    if trained != zoom_reference(meta):
+        def said(zoom):
+            return f"--zoom {zoom:g}" if zoom else "no zoom"
+        raise DatasetError(f"{model} was trained on frames with {said(trained)}, this dataset "
+                           f"has {said(zoom_reference(meta))}: test it on data made so")
+
+
 def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
              augmented: bool = False, sensor_artifacts: bool = False, split: str = "test",
              max_frames: int | None = None, batch: int = 2048, mirror_average: bool = True
@@ -91,6 +108,7 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
 
     predict, label = load_predictor(model, mirror_average)
     depth_mm, joints3d, pixels, meta = load_dataset(data)
+    _check_zoom(Path(model), meta)
     frame_labels = load_frame_labels(data)
     # The paper's 60/40 split: the test frames are the last 40 % of a dataset.
     indices = (np.arange(meta["count"]) if split == "all" else test_indices(meta["count"]))
@@ -105,12 +123,16 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
         idx = indices[start:start + batch]
         depth = to_metres(depth_mm[idx[0]:idx[-1] + 1])
         j3d, px = np.asarray(joints3d[idx[0]:idx[-1] + 1]), np.asarray(pixels[idx[0]:idx[-1] + 1])
+        zoom = None if frame_labels is None else frame_labels.get("zoom")
+        zoom = None if zoom is None else zoom[idx[0]:idx[-1] + 1]
         if augmented:
-            depth, j3d, px = shift_frames(depth, j3d, rng, camera)
+            depth, j3d, px = shift_frames(depth, j3d, rng, camera, zoom)
         if sensor_artifacts:
             depth = add_sensor_artifacts(depth, rng)
         depth = add_depth_noise(depth, noise, rng)
         p3d, ppx, confidence = predict(depth)
+        if zoom is not None:
+            ppx = zoom_root_pixels(ppx, zoom, camera)
         for store, value in ((pred3d, p3d), (predpx, ppx), (true3d, j3d), (truepx, px),
                              (confidences, confidence)):
             store.append(value)

@@ -115,6 +115,8 @@ def _write_f32(model: nn.Module, checkpoint: dict, out: Path) -> dict:
         "error_scales": bool(checkpoint["config"].get("error_scales", False)),
         "joint_names": list(JOINT_NAMES),
         "camera": PinholeCamera.virtual().to_dict(),
+        # > 0: the camera is zoomed to each person's distance, as if this far (reproject.zoom_level)
+        "zoom_reference_m": checkpoint["data_meta"].get("zoom_reference", 0.0),
         "preprocessing": checkpoint["preprocessor"],
         "inference_precision": "f32",
         "training": {"config": checkpoint["config"], "data": checkpoint["data_meta"],

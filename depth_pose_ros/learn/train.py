@@ -39,7 +39,13 @@ from depth_pose_ros.learn.losses import LOSSES, training_loss
 from depth_pose_ros.learn.metrics import average_precision, joint_distances, mean_without_root
 from depth_pose_ros.learn.models import build_model, count_weights
 from depth_pose_ros.runtime.encoding import Preprocessor
-from depth_pose_ros.synth.dataset import TRAIN_FRACTION, load_dataset, split_indices
+from depth_pose_ros.synth.dataset import (
+    TRAIN_FRACTION,
+    load_dataset,
+    load_frame_labels,
+    split_indices,
+    zoom_reference,
+)
 from depth_pose_ros.synth.generate import OnlineFrames
 
 RECIPES = ("paper", "fast")
@@ -184,7 +190,7 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
     share = cfg.batch_size // ranks.size
     steps_per_epoch = math.ceil(len(sampler) / share)
     online = OnlineFrames(frames.meta, cfg.synth_online,
-                          (frames.depth_mm, frames.joints3d, frames.pixels),
+                          (frames.depth_mm, frames.joints3d, frames.pixels, frames.zoom),
                           (ranks.rank, ranks.size)) if cfg.synth_online else None
     budget_s = cfg.time_budget_min * 60 if cfg.time_budget_min else None
     started = time.perf_counter() - state["elapsed"]
@@ -259,6 +265,7 @@ class TrainingFrames:
     joints3d: np.ndarray
     pixels: np.ndarray
     sigma_of_frame: np.ndarray  # the training noise of each frame
+    zoom: np.ndarray  # each frame's camera zoom (frame label; 1 where the world has none)
     val_x: torch.Tensor  # network inputs, noise drawn once
     val_y: torch.Tensor  # normalised targets
     val_true3d: np.ndarray
@@ -268,6 +275,8 @@ class TrainingFrames:
     @classmethod
     def load(cls, cfg: TrainConfig, data: Path | list[Path], initial: dict | None):
         depth_mm, joints3d, pixels, meta = load_dataset(data)
+        labels = load_frame_labels(data) or {}
+        zoom = labels.get("zoom", np.ones(len(depth_mm), np.float32))
         train_idx, val_idx, _ = split_indices(len(depth_mm), cfg.val_frames, cfg.train_fraction)
         if cfg.max_train_frames:
             train_idx = train_idx[:cfg.max_train_frames]
@@ -291,17 +300,19 @@ class TrainingFrames:
                                   TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
         return cls(
             pre, train_depth, np.asarray(joints3d[train_idx]), np.asarray(pixels[train_idx]),
-            sigma_of_frame,
+            sigma_of_frame, np.array(zoom[train_idx]),
             torch.from_numpy(pre.inputs(noisy_val)).to(memory_format=torch.channels_last),
             torch.from_numpy(pre.normalise(to_targets(val_true3d, pixels[val_idx]))),
-            val_true3d, meta, {k: meta[k] for k in ("count", "seed", "generator_version")})
+            val_true3d, meta, {**{k: meta[k] for k in ("count", "seed", "generator_version")},
+                               "zoom_reference": zoom_reference(meta)})
 
     def batch(self, cfg: TrainConfig, rng: np.random.Generator, idx: np.ndarray, ranks: Ranks,
               device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """This rank's share of a training batch: (inputs, normalised targets) on device."""
         x, y = training_batch(self.pre, to_metres(self.depth_mm[idx]), self.joints3d[idx],
                               self.pixels[idx], self.sigma_of_frame[idx], cfg.augment, rng,
-                              cfg.sensor_artifacts, share=(ranks.rank, ranks.size))
+                              cfg.sensor_artifacts, share=(ranks.rank, ranks.size),
+                              zoom=self.zoom[idx])
         return (torch.from_numpy(x).to(device, memory_format=torch.channels_last),
                 torch.from_numpy(y).to(device))
 

@@ -94,6 +94,16 @@ def average_with_mirror_images(predict, depth_m, camera: PinholeCamera | None = 
     return mean_with_mirrored(joints3d, pixels, camera, confidence)
 
 
+def zoom_root_pixels(pixels: np.ndarray, zoom: np.ndarray, camera: PinholeCamera) -> np.ndarray:
+    """Pixels (N, 7, 2) as Preprocessor.joints gives them for frames whose cameras are camera
+    zoomed by zoom (N,): the root's pixel, its 3D estimate projected by camera, moved to where
+    the zoomed camera sees it (the other joints' pixels are the network's, already there)."""
+    centre = np.array([camera.cx, camera.cy], np.float32)
+    pixels = pixels.copy()
+    pixels[:, 0] = centre + np.asarray(zoom, np.float32)[:, None] * (pixels[:, 0] - centre)
+    return pixels
+
+
 @dataclass
 class Preprocessor:
     """Everything needed to turn depth into network input and network output into joints."""

@@ -126,6 +126,9 @@ class PoseEstimator:
                 raise ModelError(f"{xml_path} (and its .bin) is missing in {model_dir}")
             self.preprocessor = Preprocessor.from_dict(self.info["preprocessing"])
             self.camera = PinholeCamera(**self.info["camera"])
+            # > 0: trained to see each person through self.camera zoomed to their distance,
+            # as if they stood this many metres away (reproject.zoom_level); 0: no zoom
+            self.zoom_reference = float(self.info.get("zoom_reference_m", 0.0))
             model = ov.Core().read_model(xml_path)
             if tuple(self.info["joint_names"]) != JOINT_NAMES:
                 raise ModelError(f"{model_dir} has joints {self.info['joint_names']}, "

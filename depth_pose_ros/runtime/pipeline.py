@@ -4,8 +4,9 @@
    the network's angular resolution; person isolation (person.PersonExtractor.people) finds every
    person-like surface in it, closest first, up to max_people.
 2. For each person, the network's 60 x 50, 57 degree virtual camera turned about the optical
-   centre to look at them (reproject.look_at); their depth resampled into it, z along its axis,
-   and their overview mask carried over to its pixels.
+   centre to look at them (reproject.look_at), and for a model trained so, zoomed to their
+   distance (reproject.zoom_level); their depth resampled into it, z along its axis, and their
+   overview mask carried over to its pixels.
 3. DNN33 (PoseEstimator) on all of them in one batch; joints and pixels turned back into the
    source camera.
 One person (process) is the one-person case of the same path. No ROS imports: the node,
@@ -20,6 +21,7 @@ import numpy as np
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.distortion import MODELS
 from depth_pose_ros.joints import JOINT_NAMES
+from depth_pose_ros.runtime.encoding import zoom_root_pixels
 from depth_pose_ros.runtime.estimator import PoseEstimator
 from depth_pose_ros.runtime.person import PersonExtractor, PersonFilter, grow_by_neighbours
 from depth_pose_ros.runtime.reproject import (
@@ -28,6 +30,8 @@ from depth_pose_ros.runtime.reproject import (
     overview_camera,
     pixels_to_source,
     points_to_source,
+    zoom_level,
+    zoom_scale,
 )
 
 # A turned camera's direction is rounded to a grid of this many of its pixels (about two
@@ -164,15 +168,17 @@ class PosePipeline:
             return []
         points = self._overview_rays * depth[..., None]  # the overview is not turned
         centres = [points[mask].mean(axis=0) for mask in masks]
-        views, inputs = [], []
+        views, inputs, zooms = [], [], []
         for mask, centre in zip(masks, centres):
             turned = self._towards(centre)
+            zooms.append(turned.view.virtual.fx / self.estimator.camera.fx)
             seen = turned.view.sample(raw)
             person = self._person_in(turned, seen, mask, depth[mask].min(), depth[mask].max())
             inputs.append(np.where(person, seen, np.float32(0)))
             views.append(turned.view)
         joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
             np.stack(inputs))
+        pixels = zoom_root_pixels(pixels, np.array(zooms), self.estimator.camera)
         # The turned cameras share the optical centre: turn the joints back, and map the pixels
         # along the same rays.
         joints, pixels = points_to_source(views, joints), pixels_to_source(views, pixels)
@@ -185,14 +191,17 @@ class PosePipeline:
 
     def _towards(self, point: np.ndarray) -> TurnedView:
         """The network's camera turned to look at `point` (source frame), its direction rounded
-        to VIEW_STEP_PIXELS: built once, then reused while the direction stays in its cell."""
-        step = VIEW_STEP_PIXELS / self.estimator.camera.fx  # radians
+        to VIEW_STEP_PIXELS, and zoomed to its distance when the model was trained so
+        (reproject.zoom_level): built once, then reused while the person stays in its cell."""
+        level = zoom_level(float(np.linalg.norm(point)), self.estimator.zoom_reference)
+        camera = self.estimator.camera.zoomed(zoom_scale(level))
+        step = VIEW_STEP_PIXELS / camera.fx  # radians: the zoomed camera's pixels
         x, y, z = point
-        key = (round(np.arctan2(x, z) / step), round(np.arctan2(y, np.hypot(x, z)) / step))
+        key = (round(np.arctan2(x, z) / step), round(np.arctan2(y, np.hypot(x, z)) / step), level)
         turned = self._turned.get(key)
         if turned is None:
             yaw, pitch = key[0] * step, key[1] * step
-            view = VirtualView(self._overview.source, self.estimator.camera, self.roi,
+            view = VirtualView(self._overview.source, camera, self.roi,
                                look_at(np.array([np.sin(yaw) * np.cos(pitch), np.sin(pitch),
                                                  np.cos(yaw) * np.cos(pitch)])))
             overview = self._overview.virtual

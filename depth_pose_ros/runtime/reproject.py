@@ -15,6 +15,15 @@ import numpy as np
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.depth_image import to_metres
 
+# A model trained for it (model.json "zoom_reference_m") sees each person through a camera
+# zoomed to their distance d, its focal length d / reference times the network camera's: a
+# person covers the same pixels at any distance, as they would at the reference distance, so
+# far people keep the detail near ones have. Zoom comes in steps of ZOOM_STEP (turned cameras
+# are built once and reused): up to 2.3x in (a person 5 m away, for a 2.2 m reference), and at
+# most 0.6x out (near people, whom the sensor shows only in part, keep some of their detail).
+ZOOM_STEP = 1.05
+ZOOM_LEVELS = (-10, 17)
+
 # The 8 neighbours of a pixel, as (column, row) offsets.
 _NEIGHBOURS = np.array([(du, dv) for dv in (-1, 0, 1) for du in (-1, 0, 1) if (du, dv) != (0, 0)])
 
@@ -108,6 +117,19 @@ class VirtualView:
         return depth
 
 
+def zoom_level(distance: float, reference: float | None) -> int:
+    """The zoom step for a person `distance` metres away (0 without a reference: no zoom)."""
+    if not reference:
+        return 0
+    level = round(np.log(distance / reference) / np.log(ZOOM_STEP))
+    return int(np.clip(level, *ZOOM_LEVELS))
+
+
+def zoom_scale(level):
+    """A zoom step's (or an array of steps') factor on the focal length."""
+    return ZOOM_STEP ** np.asarray(level, dtype=np.float64)
+
+
 def points_to_source(views: list[VirtualView], points: np.ndarray) -> np.ndarray:
     """Points (N, ..., 3), each in one of N virtual cameras' frames -> the source's optical
     frame, all N in one pass (the node's people)."""
@@ -116,8 +138,9 @@ def points_to_source(views: list[VirtualView], points: np.ndarray) -> np.ndarray
 
 def pixels_to_source(views: list[VirtualView], pixels: np.ndarray) -> np.ndarray:
     """Pixels (N, ..., 2), each in one of N virtual cameras' images -> the same rays' source
-    pixels, all N in one pass. The views share one source and one virtual camera."""
-    xy = views[0].virtual.rays_of_pixels(pixels)
+    pixels, all N in one pass. The views share one source; their virtual cameras may differ
+    in zoom."""
+    xy = np.stack([view.virtual.rays_of_pixels(p) for view, p in zip(views, pixels)])
     rays = points_to_source(views, np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         return views[0].source.pixels_of_rays(rays[..., :2] / rays[..., 2:3])

@@ -34,6 +34,12 @@ class DatasetError(ValueError):
     """Directories that are not one dataset (a user mistake, said in one line)."""
 
 
+def zoom_reference(meta: dict) -> float:
+    """A dataset's zoom reference distance in metres (synth --zoom; 0: none, the network's
+    own camera), from its meta.json."""
+    return float(meta.get("scene", {}).get("zoom_reference", 0.0))
+
+
 def load_frame_labels(directory: Path | list[Path]) -> dict | None:
     """A wide-world dataset's per-frame labels {name: (N,) array}, or None (the paper's world).
     A list of directories: the shards' labels, concatenated in order."""

@@ -31,7 +31,7 @@ GENERATOR_VERSION = 1  # the paper's world; its files must not change
 WIDE_GENERATOR_VERSION = 2  # 2: centred (the camera turned to the person, as the node does)
 # Per-frame labels of the wide world (frame_labels.npz), for evaluation by bins.
 FRAME_LABELS = {"family": np.uint8, "sensor": np.uint8, "occluder": np.uint8,
-                "yaw_deg": np.float32}
+                "yaw_deg": np.float32, "zoom": np.float32}
 CHUNK = 512  # frames per chunk; part of the seed derivation, so changing it changes the data
 
 
@@ -219,7 +219,7 @@ class OnlineFrames:
     def __init__(self, meta: dict, workers: int, arrays: tuple[np.ndarray, ...],
                  share: tuple[int, int] = (0, 1)):
         self._config, self._seed = world_config(meta), meta["seed"]
-        self._arrays = arrays  # depth uint16 mm, joints3d, pixels: written in place
+        self._arrays = arrays  # depth uint16 mm, joints3d, pixels, zoom: written in place
         self._rank, self._ranks = share
         self._pool = multiprocessing.get_context("fork").Pool(workers)
         self._pending: list = []
@@ -237,7 +237,8 @@ class OnlineFrames:
         """Store every chunk finished since the last call (never waits); frames stored."""
         stored = 0
         while self._pending and self._pending[0].ready():
-            _, *chunk, _ = self._pending.pop(0).get()
+            _, *chunk, labels = self._pending.pop(0).get()
+            chunk.append(labels.get("zoom", np.ones(len(chunk[0]), np.float32)))
             size = len(self._arrays[0])
             rows = (self._position + np.arange(len(chunk[0]))) % size
             for array, values in zip(self._arrays, chunk):

@@ -16,6 +16,9 @@ to 3.6 m away, drawn with a perfect outline. Here, each part its own switch (Wid
 - centred: as the node does (pipeline.PosePipeline), the network's camera is turned about the
   optical centre to look at the mean of the person's visible surface; what the sensor (the
   unturned camera) does not see stays empty. Joints are labelled in the turned camera's frame.
+- zoom (zoom_reference > 0, needs centred): that camera zoomed to the person's distance, as the
+  node does for a model trained so (reproject.zoom_level); the sensor models then work at the
+  zoomed camera's SOURCE_SCALE times its resolution.
 Per-frame labels (family, sensor, yaw, occluder) are returned for evaluation by bins.
 """
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import SHOULDERS
-from depth_pose_ros.runtime.reproject import VirtualView, look_at
+from depth_pose_ros.runtime.reproject import VirtualView, look_at, zoom_level, zoom_scale
 from depth_pose_ros.synth.body import (
     CAPSULE_PARTS,
     ELLIPSOID_PARTS,
@@ -66,6 +69,9 @@ class WideConfig:
     room: bool = True
     sensors: bool = True
     centred: bool = True
+    # > 0: each person seen through a camera zoomed to their distance (reproject.zoom_level),
+    # as the node does for a model trained so; 0: the network's own camera (version 2)
+    zoom_reference: float = 0.0
     height_range: tuple[float, float] = (1.4, 2.0)
     girth_range: tuple[float, float] = (0.8, 1.6)
     root_distance: tuple[float, float] = (0.8, 5.0)
@@ -95,6 +101,7 @@ class WideScenes:
     sensor: np.ndarray  # (N,) uint8 index into sensors.SENSORS
     occluder: np.ndarray  # (N,) uint8 index into OCCLUDERS
     yaw_deg: np.ndarray  # (N,) float32, 0 = facing the camera
+    zoom: np.ndarray  # (N,) float32: the frame's camera is the network's, its focal times this
 
 
 def source_camera(virtual: PinholeCamera, scale: int = SOURCE_SCALE) -> PinholeCamera:
@@ -263,30 +270,32 @@ def _orient_and_place(rng, bodies: Body, yaw_deg, config: WideConfig, camera: Pi
     return oriented.transformed(_unit_axes(n), root), ok
 
 
-def _turn_to_person(rng, bodies: Body, camera: PinholeCamera, body_only_labels) -> np.ndarray:
+def _turn_to_person(rng, bodies: Body, camera: PinholeCamera, body_only_labels):
     """(N, 3, 3) the rotations (turned axes as columns) that look at each person's visible
     surface mean, measured in a render at the camera's own resolution (as the node measures it
-    in its overview), without the occluder extras; a centimetre of jitter for the isolation's."""
+    in its overview), without the occluder extras; a centimetre of jitter for the isolation's.
+    Also (N,) that mean's distance (what the node's zoom follows)."""
     depth, labels = render_depth_culled(camera, bodies, with_labels=True)
     v, u = np.indices(camera.shape, dtype=np.float64)
-    rotations = np.empty((len(bodies), 3, 3))
+    rotations, distances = np.empty((len(bodies), 3, 3)), np.empty(len(bodies))
     for i in range(len(bodies)):
         seen = (depth[i] > 0) & np.isin(labels[i], body_only_labels)
         centre = (camera.back_project(u[seen], v[seen], depth[i][seen]).mean(axis=0)
                   if seen.any() else bodies.joints[i, 0].copy())
         centre[:2] += rng.normal(0.0, 0.01, 2)
-        rotations[i] = look_at(centre)
-    return rotations
+        rotations[i], distances[i] = look_at(centre), np.linalg.norm(centre)
+    return rotations, distances
 
 
-def _seen_by_sensor(camera: PinholeCamera, rotation: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the turned camera's pixels whose rays fall inside the unturned camera's
-    image (the sensor's field of view)."""
-    v, u = np.indices(camera.shape, dtype=np.float64)
-    rays = camera.back_project(u, v, np.ones(camera.shape)) @ rotation.T
+def _seen_by_sensor(turned: PinholeCamera, sensor: PinholeCamera,
+                    rotation: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the turned camera's pixels whose rays fall inside the sensor's image (the
+    unturned, unzoomed camera's field of view)."""
+    v, u = np.indices(turned.shape, dtype=np.float64)
+    rays = turned.back_project(u, v, np.ones(turned.shape)) @ rotation.T
     ahead = rays[..., 2] > 1e-6
-    at = camera.project(np.where(ahead[..., None], rays, 1.0))
-    return ahead & camera.in_view(at)
+    at = sensor.project(np.where(ahead[..., None], rays, 1.0))
+    return ahead & sensor.in_view(at)
 
 
 def _room(rng, depth, bodies: Body, camera: PinholeCamera, config: WideConfig):
@@ -359,27 +368,40 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
     occluder_labels = [1 + len(CAPSULE_PARTS) + EXTRA_CAPSULES.index("occluder_capsule"),
                        1 + len(CAPSULE_PARTS) + len(EXTRA_CAPSULES) + len(ELLIPSOID_PARTS)
                        + EXTRA_ELLIPSOIDS.index("occluder_ellipsoid")]
-    rotation = None
+    rotation, level = None, np.zeros(n, int)
     if config.centred:  # into the frame of the camera turned to look at the person
         parts = 1 + len(CAPSULE_PARTS) + len(EXTRA_CAPSULES) + len(ELLIPSOID_PARTS) + \
             len(EXTRA_ELLIPSOIDS)
         body_only = np.setdiff1d(np.arange(1, parts), occluder_labels)
-        rotation = _turn_to_person(rng, bodies, camera, body_only)
+        rotation, distance = _turn_to_person(rng, bodies, camera, body_only)
         bodies = bodies.transformed(rotation.transpose(0, 2, 1), np.zeros((n, 3)))
-    depth_src, labels = render_depth_culled(source, bodies, with_labels=True)
+        level = np.array([zoom_level(d, config.zoom_reference) for d in distance], int)
     # Occluders the isolation removes leave a gap where they hide the body.
     cut = (occluder > 0) & (rng.random(n) < config.cut_occluder_share)
-    depth_src[cut[:, None, None] & np.isin(labels, occluder_labels)] = 0.0
-    if config.room:
-        _room(rng, depth_src, bodies, source, config)
+    # Each zoom is its own camera: its frames are rendered, given a room and seen through
+    # a sensor together (one group, in frame order, without zoom).
+    groups = [np.flatnonzero(level == z) for z in np.unique(level)]
+    depth_src = {}
+    for group in groups:
+        source = source_camera(camera.zoomed(zoom_scale(level[group[0]])), scale)
+        depth_src[group[0]], labels = render_depth_culled(source, bodies.take(group),
+                                                          with_labels=True)
+        depth_src[group[0]][cut[group][:, None, None] & np.isin(labels, occluder_labels)] = 0.0
+        if config.room:
+            _room(rng, depth_src[group[0]], bodies.take(group), source, config)
     sensor = (rng.choice(len(SENSORS), n, p=np.array(list(SENSOR_WEIGHTS.values())))
               if config.sensors else np.zeros(n, int))
-    view = VirtualView(source, camera)
     depth = np.empty((n,) + camera.shape, np.float32)
-    for i in range(n):
-        depth[i] = view.sample(apply_sensor(SENSORS[sensor[i]], depth_src[i], source, rng))
-        if rotation is not None:
-            depth[i][~_seen_by_sensor(camera, rotation[i])] = 0.0
-    return WideScenes(depth, bodies.joints.astype(np.float32),
-                      camera.project(bodies.joints).astype(np.float32), family.astype(np.uint8),
-                      sensor.astype(np.uint8), occluder, yaw.astype(np.float32))
+    pixels = np.empty(bodies.joints.shape[:2] + (2,), np.float32)
+    for group in groups:
+        zoomed = camera.zoomed(zoom_scale(level[group[0]]))
+        source = source_camera(zoomed, scale)
+        view = VirtualView(source, zoomed)
+        for i, rendered in zip(group, depth_src[group[0]]):
+            depth[i] = view.sample(apply_sensor(SENSORS[sensor[i]], rendered, source, rng))
+            if rotation is not None:
+                depth[i][~_seen_by_sensor(zoomed, camera, rotation[i])] = 0.0
+        pixels[group] = zoomed.project(bodies.joints[group])
+    return WideScenes(depth, bodies.joints.astype(np.float32), pixels, family.astype(np.uint8),
+                      sensor.astype(np.uint8), occluder, yaw.astype(np.float32),
+                      zoom_scale(level).astype(np.float32))

@@ -91,11 +91,14 @@ WIDE_PARTS = {
 
 
 def cmd_synth(args) -> int:
+    from depth_pose_ros.synth.dataset import DatasetError
     from depth_pose_ros.synth.generate import SceneConfig, write_dataset
     from depth_pose_ros.synth.wide import WideConfig
 
+    if args.zoom and (args.world != "wide" or not args.centred):
+        raise DatasetError("--zoom needs --world wide, centred (a zoom follows a turned camera)")
     config = SceneConfig() if args.world == "paper" else WideConfig(
-        **{part: getattr(args, part) for part in WIDE_PARTS})
+        **{part: getattr(args, part) for part in WIDE_PARTS}, zoom_reference=args.zoom)
     meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
                          progress=not args.quiet, shard=args.shard)
     seconds = meta["generation_seconds"]
@@ -127,6 +130,10 @@ def _synth_options(sub) -> None:
     for part, text in WIDE_PARTS.items():
         synth.add_argument(f"--{part}", action=argparse.BooleanOptionalAction, default=True,
                            help=f"wide world: {text} (default on)")
+    synth.add_argument("--zoom", type=_not_negative, default=0.0, metavar="METRES",
+                       help="wide world: each person seen through the network's camera zoomed "
+                       "to their distance, as if METRES away (a model trained so makes the node "
+                       "zoom too; default 0: no zoom)")
     synth.set_defaults(handler=cmd_synth)
 
 
