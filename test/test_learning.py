@@ -439,7 +439,7 @@ def test_paper_recipe_stops_when_validation_stops_improving(tiny_run, tmp_path):
 
 
 def test_evaluate_runs_a_training_run_in_pytorch_like_its_export(tiny_run, tmp_path):
-    from depth_pose_ros.learn.evaluate import evaluate
+    from depth_pose_ros.learn.evaluate import evaluate, record_in_model
     data, run, model, _, _ = tiny_run
     in_torch = evaluate(run, data, tmp_path / "torch", max_frames=200)
     exported = evaluate(model, data, tmp_path / "openvino", max_frames=200)
@@ -575,7 +575,7 @@ def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(ti
     from depth_pose_ros.runtime.estimator import PoseEstimator
     from depth_pose_ros.synth.wide import WideConfig
 
-    from depth_pose_ros.learn.evaluate import evaluate
+    from depth_pose_ros.learn.evaluate import evaluate, record_in_model
     from depth_pose_ros.synth.dataset import DatasetError
 
     _, run, paper_model, _, _ = tiny_run
@@ -611,7 +611,9 @@ def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(ti
     assert estimator.zoom_reference == 2.2
     with pytest.raises(DatasetError, match="no zoom, this dataset has --zoom 2.2"):
         evaluate(paper_model, wide, tmp_path / "report", split="all")
-    assert evaluate(model_dir, wide, tmp_path / "report", split="all", max_frames=64)
+    metrics = evaluate(model_dir, wide, tmp_path / "report", split="all", max_frames=64)
+    # recorded apart from the unzoomed wide world's figures
+    assert record_in_model(model_dir, metrics) == "wide2_zoom_all"
     joints, _, confidence = estimator.estimate_batch_with_confidence(depth)
     np.testing.assert_allclose(confidence, expected, atol=1e-4)
     np.testing.assert_allclose(joints, pre.joints(outputs)[0], atol=1e-4)

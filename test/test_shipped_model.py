@@ -102,20 +102,34 @@ def test_the_centred_wide_model_records_its_world_and_chain():
     assert (model / "MODEL.md").is_file() and (model / "real").is_dir()
 
 
+def test_the_zoomed_model_records_its_zoom_and_chain():
+    model = default_model_dir().parent / "dnn33-zoom"
+    info = json.loads((model / "model.json").read_text())
+    assert info["arch"] == "dnn33" and info["error_scales"] is True
+    assert info["zoom_reference_m"] == 2.2  # what makes the node zoom to each person
+    assert info["training"]["data"] == {"count": 160000, "seed": 0, "generator_version": 2,
+                                        "zoom_reference": 2.2}
+    # stage 6, from the committed stage 5
+    assert info["training"]["config"]["init_from"] == "models/dnn33-wide2"
+    assert PoseEstimator.load(model).zoom_reference == 2.2
+    assert (model / "MODEL.md").is_file() and (model / "real").is_dir()
+
+
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
-# from: stage 2 on version 1 (people anywhere in a fixed view), stage 4 on version 2 (the camera
-# turned to the person, as the node does).
-CARDS = [("dnn33-wide", "wide_all", False), ("dnn33-wide2", "wide2_all", True)]
+# from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
+# turned to the person, as the node does), stage 6 on version 2 zoomed to each person.
+CARDS = [("dnn33-wide", "wide_all", {"centred": False}), ("dnn33-wide2", "wide2_all", {}),
+         ("dnn33-zoom", "wide2_zoom_all", {"zoom_reference": 2.2})]
 
 
-@pytest.mark.parametrize("name,key,centred", CARDS)
+@pytest.mark.parametrize("name,key,world", CARDS)
 def test_wide_models_score_what_their_cards_say_and_their_confidence_means_something(
-        name, key, centred):
+        name, key, world):
     from depth_pose_ros.learn.metrics import mean_without_root
     from depth_pose_ros.synth.wide import WideConfig, generate_wide
 
     model = default_model_dir().parent / name
-    scenes = generate_wide(np.random.default_rng(515151), 800, WideConfig(centred=centred))
+    scenes = generate_wide(np.random.default_rng(515151), 800, WideConfig(**world))
     depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, np.random.default_rng(3))
     estimator = PoseEstimator.load(model)
     joints3d, _, confidence = estimator.estimate_batch_with_confidence(depth)

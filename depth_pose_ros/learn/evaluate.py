@@ -159,6 +159,7 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
     metrics.update({"model": str(model), "model_label": label, "data": str(data),
                     "world": meta.get("world", "paper"),
                     "generator_version": meta.get("generator_version"),
+                    "zoom_reference": zoom_reference(meta),
                     "mirror_average": mirror_average,
                     "split": split, "noise_sigma_m": noise, "augmented": augmented,
                     "sensor_artifacts": sensor_artifacts,
@@ -190,6 +191,8 @@ def record_in_model(model_dir: Path, metrics: dict) -> str:
     world = metrics.get("world", "paper")
     if world != "paper" and (metrics.get("generator_version") or 1) > 1:
         world += str(metrics["generator_version"])  # wide2: another world than wide (version 1)
+    if metrics.get("zoom_reference"):
+        world += "_zoom"  # each person zoomed to their distance: another input than wide2's
     key = (f"{'' if world == 'paper' else world + '_'}{metrics['split']}"
            f"{'_augmented' if metrics['augmented'] else ''}"
            f"{'_sensor_artifacts' if metrics.get('sensor_artifacts') else ''}"
