@@ -110,6 +110,7 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
     depth_mm, joints3d, pixels, meta = load_dataset(data)
     _check_zoom(Path(model), meta)
     frame_labels = load_frame_labels(data)
+    zooms = None if frame_labels is None else frame_labels.get("zoom")  # each frame's camera
     # The paper's 60/40 split: the test frames are the last 40 % of a dataset.
     indices = (np.arange(meta["count"]) if split == "all" else test_indices(meta["count"]))
     indices = indices[:max_frames]
@@ -123,8 +124,7 @@ def evaluate(model: Path, data: Path, out: Path, noise: float | None = None,
         idx = indices[start:start + batch]
         depth = to_metres(depth_mm[idx[0]:idx[-1] + 1])
         j3d, px = np.asarray(joints3d[idx[0]:idx[-1] + 1]), np.asarray(pixels[idx[0]:idx[-1] + 1])
-        zoom = None if frame_labels is None else frame_labels.get("zoom")
-        zoom = None if zoom is None else zoom[idx[0]:idx[-1] + 1]
+        zoom = None if zooms is None else zooms[idx[0]:idx[-1] + 1]
         if augmented:
             depth, j3d, px = shift_frames(depth, j3d, rng, camera, zoom)
         if sensor_artifacts:

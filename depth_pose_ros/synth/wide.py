@@ -381,27 +381,27 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
     # Each zoom is its own camera: its frames are rendered, given a room and seen through
     # a sensor together (one group, in frame order, without zoom).
     groups = [np.flatnonzero(level == z) for z in np.unique(level)]
-    depth_src = {}
-    for group in groups:
-        source = source_camera(camera.zoomed(zoom_scale(level[group[0]])), scale)
-        depth_src[group[0]], labels = render_depth_culled(source, bodies.take(group),
-                                                          with_labels=True)
-        depth_src[group[0]][cut[group][:, None, None] & np.isin(labels, occluder_labels)] = 0.0
+    zoomed = [camera.zoomed(zoom_scale(level[group[0]])) for group in groups]
+    sources = [source_camera(cam, scale) for cam in zoomed]
+    rendered = []
+    for group, source in zip(groups, sources):
+        people = bodies.take(group)
+        depth_src, labels = render_depth_culled(source, people, with_labels=True)
+        depth_src[cut[group][:, None, None] & np.isin(labels, occluder_labels)] = 0.0
         if config.room:
-            _room(rng, depth_src[group[0]], bodies.take(group), source, config)
+            _room(rng, depth_src, people, source, config)
+        rendered.append(depth_src)
     sensor = (rng.choice(len(SENSORS), n, p=np.array(list(SENSOR_WEIGHTS.values())))
               if config.sensors else np.zeros(n, int))
     depth = np.empty((n,) + camera.shape, np.float32)
     pixels = np.empty(bodies.joints.shape[:2] + (2,), np.float32)
-    for group in groups:
-        zoomed = camera.zoomed(zoom_scale(level[group[0]]))
-        source = source_camera(zoomed, scale)
-        view = VirtualView(source, zoomed)
-        for i, rendered in zip(group, depth_src[group[0]]):
-            depth[i] = view.sample(apply_sensor(SENSORS[sensor[i]], rendered, source, rng))
+    for group, cam, source, depth_src in zip(groups, zoomed, sources, rendered):
+        view = VirtualView(source, cam)
+        for i, frame in zip(group, depth_src):
+            depth[i] = view.sample(apply_sensor(SENSORS[sensor[i]], frame, source, rng))
             if rotation is not None:
-                depth[i][~_seen_by_sensor(zoomed, camera, rotation[i])] = 0.0
-        pixels[group] = zoomed.project(bodies.joints[group])
+                depth[i][~_seen_by_sensor(cam, camera, rotation[i])] = 0.0
+        pixels[group] = cam.project(bodies.joints[group])
     return WideScenes(depth, bodies.joints.astype(np.float32), pixels, family.astype(np.uint8),
                       sensor.astype(np.uint8), occluder, yaw.astype(np.float32),
                       zoom_scale(level).astype(np.float32))
