@@ -259,3 +259,25 @@ def test_a_part_cut_off_by_someone_in_front_still_belongs_to_the_person():
     # Beyond max_hidden_gap (here 0.1 m, under the strip's 0.33 m at 3 m) the arm is left out.
     narrow = PersonExtractor(VIRTUAL, PersonFilter(remove_floor=False, max_hidden_gap=0.1))
     assert not narrow.people(depth)[1][14:18, 40:48].any()
+
+
+def test_a_body_cut_in_two_by_a_forearm_across_it_is_one_person():
+    """At 60 x 50 a forearm held across the waist can part the chest from the legs: a depth step
+    at every pixel between them, or the forearm itself between them. The chest (under min_height
+    tall, more than a third of the legs' pixels) is the rest of the same body, not a part too
+    large to join; a person beside them at the same depth is not."""
+    stepped = np.zeros(VIRTUAL.shape, np.float32)
+    stepped[8:21, 24:36] = 2.88  # head and chest, 0.14 m nearer than the legs
+    stepped[21:46, 26:34] = 3.02
+    across = stepped.copy()
+    across[20:22, 23:37] = 2.7  # the forearm between them, in front of both
+    for depth in (stepped, across):
+        extractor = PersonExtractor(VIRTUAL, PersonFilter(remove_floor=False))
+        people = extractor.people(depth)
+        assert len(people) == 1
+        assert people[0].sum() == (depth > 0).sum()
+    beside = stepped.copy()
+    beside[6:46, 36:44] = 3.2  # someone close beside them, 0.18 m behind the legs
+    people = PersonExtractor(VIRTUAL, PersonFilter(remove_floor=False)).people(beside)
+    assert len(people) == 2
+    assert not people[0][:, 36:44].any() and people[1][6:46, 36:44].all()

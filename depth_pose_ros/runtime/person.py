@@ -9,8 +9,10 @@ the person, walls around, the floor touching the feet), so:
    max_height metres tall, at most max_width wide, and not running out of the image at the top or
    the sides (walls, pillars and door frames do; the training renders always show the head and
    the body, only arms may leave the image, and legs at the bottom);
-5. of those, the closest (the paper's rule), with the small surfaces that touch it and lie in
-   front of it or just behind (a hand or a knee pointed at the camera, an arm seen end-on).
+5. of those, the closest (the paper's rule), with the parts of the same body that a forearm
+   across it cut off (the head and chest above it, the legs below: any size, stacked on it at
+   its depth), and the small surfaces that touch it and lie in front of it or just behind (a
+   hand or a knee pointed at the camera, an arm seen end-on).
 """
 from __future__ import annotations
 
@@ -44,6 +46,11 @@ class PersonFilter:
     # back) joins like a touching one when its middle lies at most this far beyond the
     # person's side
     max_hidden_gap: float = 0.6
+    # m: a surface of any size touching the person is the rest of their body, cut off by a
+    # forearm held across it, when its middle lies at most this far sideways from theirs, its
+    # mean depth within two max_depth_step of theirs, the two together are person-sized, and
+    # they are not mostly enclosed by something nearer (the room seen between arms and legs)
+    max_split_offset: float = 0.3
     max_border_pixels: int = 10  # on the top, left or right edge: more is a wall, not an arm
 
     def __post_init__(self):
@@ -190,9 +197,16 @@ class PersonExtractor:
         people = self.people(depth, limit=1)
         return people[0] if people else np.zeros(depth.shape, bool)
 
+    @staticmethod
+    def _extent(xyz: np.ndarray, label: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Surface k's lowest and highest x, y (metres)."""
+        xy = xyz[label == k, :2]
+        return xy.min(axis=0), xy.max(axis=0)
+
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
         """(H, W) metres -> boolean masks of every person-like surface, closest first, at most
-        limit of them, each with the small surfaces that touch it (see PersonFilter)."""
+        limit of them, each with the rest of its body and the small surfaces that touch it
+        (see PersonFilter)."""
         flt = self.filter
         valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
         points = self._pixel_grid * depth[..., None]
@@ -213,46 +227,95 @@ class PersonExtractor:
         counts = np.bincount(label)
         border = np.bincount(label, weights=self._edges.ravel()[on], minlength=len(counts))
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
+        across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         candidates = np.flatnonzero((counts >= flt.min_pixels)
                                     & (border <= flt.max_border_pixels))
-        found = []
-        for k in candidates[np.argsort(distance[candidates], kind="stable")]:
-            xy = xyz[label == k, :2]
-            wide, tall = xy.max(axis=0) - xy.min(axis=0)
-            if flt.min_height <= tall <= flt.max_height and wide <= flt.max_width:
-                found.append(k)
-            if limit is not None and len(found) == limit:
-                break
-        taken = np.zeros(len(counts) + 1, bool)  # the extra last entry answers label -1
-        across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
+        taken = np.zeros(len(counts) + 1, bool)  # joined to a closer person (-1: the last entry)
+        split_off = np.zeros(len(counts), bool)  # the rest of a closer person's body
         masks = []
-        for k in found:
-            person = labels == k
-            near = grow_by_neighbours(person)
+
+        # Which surfaces touch which (4-neighbours), both ways round: (from, to) label pairs.
+        pairs = np.concatenate([
+            np.stack([labels[a], labels[b]]).reshape(2, -1)
+            for a, b in ((np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1], np.s_[1:]))], axis=1)
+        pairs = pairs[:, (pairs[0] != pairs[1]) & (pairs.min(axis=0) >= 0)]
+        pairs = np.concatenate([pairs, pairs[::-1]], axis=1)
+
+        def touching(members, besides=None):
+            """The surfaces touching any of members, neither members nor besides."""
+            lookup = np.zeros(len(counts), bool)
+            lookup[members] = True
+            hit = np.zeros(len(counts), bool)
+            hit[pairs[1][lookup[pairs[0]]]] = True
+            hit[members] = False
+            if besides is not None:
+                hit[besides] = False
+            return np.flatnonzero(hit)
+
+        def around(body, mean_depth, x_low, x_high):
+            """The surfaces touching the body, and those touching it only across a surface in
+            front of it (the part of an arm beyond another person who walks in front, the chest
+            above a forearm held across the waist), within max_hidden_gap sideways."""
+            near = touching(body)
+            in_front = near[distance[near] < mean_depth - flt.max_depth_step]
+            if not in_front.size:
+                return near
+            beyond = touching(in_front, np.concatenate([near, body]))
+            beyond = beyond[(across[beyond] >= x_low - flt.max_hidden_gap)
+                            & (across[beyond] <= x_high + flt.max_hidden_gap)]
+            return np.concatenate([near, beyond])
+
+        for k in candidates[np.argsort(distance[candidates], kind="stable")]:
+            if split_off[k]:
+                continue
+            low, high = self._extent(xyz, label, k)
+            if (high - low)[1] > flt.max_height or (high - low)[0] > flt.max_width:
+                continue  # joining only grows it
+            around_k = around([k], distance[k], low[0], high[0])
+            # The rest of the body, when a forearm held across it cut the body in two: stacked
+            # on it (its middle within max_split_offset sideways), at its depth, and the two
+            # together still person-sized and off the image's edges.
+            body = [k]
+            for j in around_k[(np.abs(across[around_k] - across[k]) <= flt.max_split_offset)
+                              & (np.abs(distance[around_k] - distance[k])
+                                 <= 2 * flt.max_depth_step) & ~split_off[around_k]
+                              & ~taken[around_k]]:
+                j_low, j_high = self._extent(xyz, label, j)
+                size = np.maximum(high, j_high) - np.minimum(low, j_low)
+                if size[1] <= flt.max_height and size[0] <= flt.max_width and \
+                        border[body].sum() + border[j] <= flt.max_border_pixels:
+                    body.append(j)
+                    low, high = np.minimum(low, j_low), np.maximum(high, j_high)
+            pixels, depth_k = counts[k], distance[k]
+            member = np.zeros(len(counts) + 1, bool)  # a lookup by label (-1: the last entry)
+            member[body] = True
+            person = member[labels]
+            if len(body) > 1:
+                ring = grow_by_neighbours(person) & ~person
+                # Not the room seen through the gaps between the arms and the legs: pieces
+                # mostly enclosed by something nearer.
+                nearer = ring & valid & (depth < distance[k] - 2 * flt.max_depth_step)
+                if np.count_nonzero(nearer) <= 0.5 * np.count_nonzero(ring):
+                    split_off[body] = True
+                    pixels = counts[body].sum()
+                    depth_k = (distance[body] * counts[body]).sum() / pixels
+                    around_k = around(body, depth_k, low[0], high[0])
+                else:
+                    person = labels == k
+                    low, high = self._extent(xyz, label, k)
+            if (high - low)[1] < flt.min_height:
+                continue
             # Small surfaces touching it, in front of it or just behind (see PersonFilter),
-            # and not a person themselves or already joined to a closer one. Also those that
-            # touch it only across a surface in front of it (the part of an arm beyond another
-            # person who walks in front), if they lie within max_hidden_gap of it sideways.
-            touching = np.unique(labels[near & ~person & (labels >= 0)])
-            in_front = touching[distance[touching] < distance[k] - flt.max_depth_step]
-            if in_front.size:
-                lookup = np.zeros(len(counts) + 1, bool)
-                lookup[in_front] = True
-                beyond_labels = np.setdiff1d(np.unique(
-                    labels[grow_by_neighbours(lookup[labels]) & ~near & (labels >= 0)]),
-                    touching)
-                x = xyz[label == k, 0]
-                beyond_labels = beyond_labels[
-                    (across[beyond_labels] >= x.min() - flt.max_hidden_gap)
-                    & (across[beyond_labels] <= x.max() + flt.max_hidden_gap)]
-                touching = np.concatenate([touching, beyond_labels])
-            joins = touching[(distance[touching] >= distance[k] - flt.max_reach)
-                             & (distance[touching] <= distance[k] + flt.max_behind)
-                             & (counts[touching] <= counts[k] // 3) & ~taken[touching]]
+            # and not a person themselves or already joined to a closer one.
+            joins = around_k[(distance[around_k] >= depth_k - flt.max_reach)
+                             & (distance[around_k] <= depth_k + flt.max_behind)
+                             & (counts[around_k] <= pixels // 3) & ~taken[around_k]]
             taken[joins] = True
             joined = np.zeros(len(counts) + 1, bool)  # a lookup by label (-1: the last entry)
             joined[joins] = True
             masks.append(person | joined[labels])
+            if limit is not None and len(masks) == limit:
+                break
         return masks
 
 
