@@ -234,12 +234,10 @@ class PersonExtractor:
         split_off = np.zeros(len(counts), bool)  # the rest of a closer person's body
         masks = []
 
-        # Which surfaces touch which (4-neighbours), both ways round: (from, to) label pairs.
-        pairs = np.concatenate([
-            np.stack([labels[a], labels[b]]).reshape(2, -1)
-            for a, b in ((np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1], np.s_[1:]))], axis=1)
+        # Which surfaces touch which (4-neighbours, both ways round): (from, to) label pairs.
+        pairs = np.concatenate([np.stack([labels[source], labels[to]]).reshape(2, -1)
+                                for to, source in FROM_NEIGHBOURS], axis=1)
         pairs = pairs[:, (pairs[0] != pairs[1]) & (pairs.min(axis=0) >= 0)]
-        pairs = np.concatenate([pairs, pairs[::-1]], axis=1)
 
         def touching(members, besides=None):
             """The surfaces touching any of members, neither members nor besides."""
@@ -268,7 +266,7 @@ class PersonExtractor:
         for k in candidates[np.argsort(distance[candidates], kind="stable")]:
             if split_off[k]:
                 continue
-            low, high = self._extent(xyz, label, k)
+            low, high = k_low, k_high = self._extent(xyz, label, k)
             if (high - low)[1] > flt.max_height or (high - low)[0] > flt.max_width:
                 continue  # joining only grows it
             around_k = around([k], distance[k], low[0], high[0])
@@ -289,9 +287,9 @@ class PersonExtractor:
             pixels, depth_k = counts[k], distance[k]
             member = np.zeros(len(counts) + 1, bool)  # a lookup by label (-1: the last entry)
             member[body] = True
-            person = member[labels]
             if len(body) > 1:
-                ring = grow_by_neighbours(person) & ~person
+                whole = member[labels]
+                ring = grow_by_neighbours(whole) & ~whole
                 # Not the room seen through the gaps between the arms and the legs: pieces
                 # mostly enclosed by something nearer.
                 nearer = ring & valid & (depth < distance[k] - 2 * flt.max_depth_step)
@@ -301,8 +299,8 @@ class PersonExtractor:
                     depth_k = (distance[body] * counts[body]).sum() / pixels
                     around_k = around(body, depth_k, low[0], high[0])
                 else:
-                    person = labels == k
-                    low, high = self._extent(xyz, label, k)
+                    member[body[1:]] = False
+                    low, high = k_low, k_high
             if (high - low)[1] < flt.min_height:
                 continue
             # Small surfaces touching it, in front of it or just behind (see PersonFilter),
@@ -311,9 +309,8 @@ class PersonExtractor:
                              & (distance[around_k] <= depth_k + flt.max_behind)
                              & (counts[around_k] <= pixels // 3) & ~taken[around_k]]
             taken[joins] = True
-            joined = np.zeros(len(counts) + 1, bool)  # a lookup by label (-1: the last entry)
-            joined[joins] = True
-            masks.append(person | joined[labels])
+            member[joins] = True
+            masks.append(member[labels])
             if limit is not None and len(masks) == limit:
                 break
         return masks
