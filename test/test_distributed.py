@@ -101,6 +101,33 @@ def test_training_on_shards_is_training_on_the_whole(data, tmp_path):
     assert all(torch.equal(whole[k], shards[k]) for k in whole)
 
 
+def test_a_mixture_of_datasets_trains_on_each_split_as_if_alone(data, tmp_path):
+    """train --data A B (two whole datasets, e.g. two worlds): each split alone, the validation
+    frames shared by size, their training frames together; another zoom is refused."""
+    from depth_pose_ros.learn.train import TrainingFrames
+    from depth_pose_ros.synth.dataset import DatasetError, load_dataset, split_indices
+    from depth_pose_ros.synth.wide import WideConfig
+    write_dataset(tmp_path / "other", 350, seed=6, progress=False)
+    cfg = TrainConfig(**{**TINY, "max_train_frames": None})
+    frames = TrainingFrames.load(cfg, [data, tmp_path / "other"], None)
+    expected_depth, expected_true3d = [], []
+    for directory, val_frames in ((data, 40), (tmp_path / "other", 20)):  # 60 by 700 : 350
+        depth, joints3d, _, _ = load_dataset(directory)
+        train_idx, val_idx, _ = split_indices(len(depth), val_frames)
+        expected_depth.append(depth[train_idx])
+        expected_true3d.append(joints3d[val_idx])
+    np.testing.assert_array_equal(frames.depth_mm, np.concatenate(expected_depth))
+    np.testing.assert_array_equal(frames.val_true3d, np.concatenate(expected_true3d))
+    assert frames.data_meta["count"] == 1050
+    assert [d["seed"] for d in frames.data_meta["datasets"]] == [4, 6]
+    assert train(cfg, [data, tmp_path / "other"], tmp_path / "mixed",
+                 progress_bar=False)["epochs"] == 1
+    write_dataset(tmp_path / "zoomed", 8, seed=7, progress=False,
+                  config=WideConfig(zoom_reference=2.2))
+    with pytest.raises(DatasetError, match="share the zoom"):
+        TrainingFrames.load(cfg, [data, tmp_path / "zoomed"], None)
+
+
 def test_online_frames_replace_the_oldest_with_their_own_seed_stream(data):
     import time
 

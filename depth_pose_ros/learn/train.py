@@ -5,7 +5,8 @@ checkpoint.pt (last epoch, resumable), best.pt (best validation loss), history.c
 A run whose RUN/checkpoint.pt exists resumes from it.
 
 Split: the first 60 % of the dataset trains (its last `val_frames` frames validate), the rest
-tests (the paper's 60/40). Training noise is drawn afresh every epoch: sigma 1.25 cm on a fixed
+tests (the paper's 60/40). Several datasets (a mixture, e.g. two worlds) are each split so, the
+validation frames shared in proportion to their sizes, and train together. Training noise is drawn afresh every epoch: sigma 1.25 cm on a fixed
 random half of the frames, 2.5 cm on the other half; validation uses 1.875 cm with a fixed seed.
 """
 from __future__ import annotations
@@ -41,9 +42,11 @@ from depth_pose_ros.learn.models import build_model, count_weights
 from depth_pose_ros.runtime.encoding import Preprocessor
 from depth_pose_ros.synth.dataset import (
     TRAIN_FRACTION,
+    check_mixable,
+    group_datasets,
     load_dataset,
     load_frame_labels,
-    split_indices,
+    mixture_split,
     zoom_reference,
 )
 from depth_pose_ros.synth.generate import OnlineFrames
@@ -274,37 +277,53 @@ class TrainingFrames:
 
     @classmethod
     def load(cls, cfg: TrainConfig, data: Path | list[Path], initial: dict | None):
-        depth_mm, joints3d, pixels, meta = load_dataset(data)
-        labels = load_frame_labels(data) or {}
-        zoom = labels.get("zoom", np.ones(len(depth_mm), np.float32))
-        train_idx, val_idx, _ = split_indices(len(depth_mm), cfg.val_frames, cfg.train_fraction)
-        if cfg.max_train_frames:
-            train_idx = train_idx[:cfg.max_train_frames]
-        train_depth = depth_mm[train_idx[0]:train_idx[-1] + 1]
+        groups = group_datasets(data if isinstance(data, (list, tuple)) else [data])
+        datasets = [load_dataset(group) for group in groups]
+        metas = [dataset[3] for dataset in datasets]
+        check_mixable([group[0] for group in groups], metas)
+        if cfg.synth_online and len(datasets) > 1:
+            raise TrainConfigError("--synth-online renders one dataset's world: give one "
+                                   "dataset (or its shards), not a mixture")
+        splits = mixture_split([len(d[0]) for d in datasets], cfg.val_frames,
+                               cfg.max_train_frames, cfg.train_fraction)
+        train_parts, val_parts = [], []
+        for group, (depth_mm, joints3d, pixels, _), (train_idx, val_idx) in zip(
+                groups, datasets, splits):
+            labels = load_frame_labels(group) or {}
+            zoom = labels.get("zoom", np.ones(len(depth_mm), np.float32))
+            # the split's parts are runs of frames: slices keep a memory-mapped file mapped
+            train, val = slice(train_idx[0], train_idx[-1] + 1), slice(val_idx[0], val_idx[-1] + 1)
+            train_parts.append((depth_mm[train], joints3d[train], pixels[train], zoom[train]))
+            val_parts.append((depth_mm[val], joints3d[val], pixels[val]))
+        train_depth, train_joints, train_pixels, train_zoom = _joined(train_parts)
+        val_depth_mm, val_true3d, val_pixels = _joined(val_parts)
         # in memory; a copy of its own where online frames overwrite it
         train_depth = np.array(train_depth) if cfg.synth_online else np.asarray(train_depth)
-        pre = Preprocessor.fit(to_metres(train_depth), joints3d[train_idx],
-                               pixels[train_idx], cfg.input_mode)
+        pre = Preprocessor.fit(to_metres(train_depth), train_joints, train_pixels, cfg.input_mode)
         if initial is not None:
             if initial["preprocessor"].mode != cfg.input_mode:
                 raise ValueError(f"--init-from {cfg.init_from} reads "
                                  f"{initial['preprocessor'].mode} input, this run {cfg.input_mode}")
             pre = Preprocessor(cfg.input_mode, initial["preprocessor"].mean_image,
                                pre.target_min, pre.target_max)
-        val_true3d = np.asarray(joints3d[val_idx])
-        val_depth = to_metres(depth_mm[val_idx[0]:val_idx[-1] + 1])
-        noisy_val = add_depth_noise(val_depth, TEST_NOISE_SIGMA,
+        val_true3d = np.asarray(val_true3d)
+        noisy_val = add_depth_noise(to_metres(val_depth_mm), TEST_NOISE_SIGMA,
                                     np.random.default_rng(cfg.seed + 1))
         # A fixed random half of the training frames gets the smaller noise (§4).
-        sigma_of_frame = np.where(np.random.default_rng(cfg.seed).permutation(len(train_idx)) % 2,
-                                  TRAIN_NOISE_SIGMAS[0], TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
+        sigma_of_frame = np.where(np.random.default_rng(cfg.seed).permutation(len(train_depth))
+                                  % 2, TRAIN_NOISE_SIGMAS[0],
+                                  TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
+        described = [{**{k: meta[k] for k in ("count", "seed", "generator_version")},
+                      "zoom_reference": zoom_reference(meta)} for meta in metas]
         return cls(
-            pre, train_depth, np.asarray(joints3d[train_idx]), np.asarray(pixels[train_idx]),
-            sigma_of_frame, np.array(zoom[train_idx]),
+            pre, train_depth, np.asarray(train_joints), np.asarray(train_pixels),
+            sigma_of_frame, np.array(train_zoom),
             torch.from_numpy(pre.inputs(noisy_val)).to(memory_format=torch.channels_last),
-            torch.from_numpy(pre.normalise(to_targets(val_true3d, pixels[val_idx]))),
-            val_true3d, meta, {**{k: meta[k] for k in ("count", "seed", "generator_version")},
-                               "zoom_reference": zoom_reference(meta)})
+            torch.from_numpy(pre.normalise(to_targets(val_true3d, np.asarray(val_pixels)))),
+            val_true3d, metas[0],
+            described[0] if len(described) == 1 else
+            {"count": sum(d["count"] for d in described),
+             "zoom_reference": described[0]["zoom_reference"], "datasets": described})
 
     def batch(self, cfg: TrainConfig, rng: np.random.Generator, idx: np.ndarray, ranks: Ranks,
               device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -327,6 +346,13 @@ class TrainingFrames:
         return (loss_fn(outputs, self.val_y).item(),
                 F.l1_loss(outputs[:, :NUM_TARGETS], self.val_y).item(),
                 mean_without_root(ap), float(ap[list(HANDS)].mean()))
+
+
+def _joined(parts: list[tuple]) -> tuple:
+    """Each array of the datasets' parts, concatenated (one dataset's as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
 
 
 def _after_epoch(cfg: TrainConfig, model, optimizer, frames: TrainingFrames, loss_fn, device,

@@ -1,4 +1,5 @@
-"""Datasets on disk (written by synth.generate): loading, shards, frame labels and the split."""
+"""Datasets on disk (written by synth.generate): loading, shards, mixtures, frame labels and
+the split."""
 from __future__ import annotations
 
 import json
@@ -34,6 +35,55 @@ class DatasetError(ValueError):
     """Directories that are not one dataset (a user mistake, said in one line)."""
 
 
+def group_datasets(directories: list[Path]) -> list[list[Path]]:
+    """train --data's directories as datasets, in order: consecutive shards of one dataset
+    (synth --shard) together, each whole dataset alone."""
+    groups: list[list[Path]] = []
+    previous = None
+    for directory in map(Path, directories):
+        meta = _read_meta(directory)
+        shard = meta.get("shard")
+        key = None if shard is None else (meta["world"], meta["seed"], shard["dataset_count"])
+        if key is not None and key == previous:
+            groups[-1].append(directory)
+        else:
+            groups.append([directory])
+        previous = key
+    return groups
+
+
+def mixture_split(counts: list[int], val_frames: int, max_train_frames: int | None,
+                  train_fraction: float = TRAIN_FRACTION) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) indices of each dataset of a mixture: each split as if alone
+    (split_indices), val_frames and max_train_frames shared in proportion to their sizes."""
+    val_shares = _proportional(val_frames, counts)
+    train_shares = _proportional(max_train_frames, counts) if max_train_frames else counts
+    splits = []
+    for count, val_share, train_share in zip(counts, val_shares, train_shares):
+        train_idx, val_idx, _ = split_indices(count, val_share, train_fraction)
+        splits.append((train_idx[:train_share], val_idx))
+    return splits
+
+
+def _proportional(total: int, counts: list[int]) -> list[int]:
+    """total shared in proportion to counts, the rounding left to the last."""
+    shares = [int(round(total * count / sum(counts))) for count in counts[:-1]]
+    return shares + [total - sum(shares)]
+
+
+def check_mixable(directories: list, metas: list[dict]) -> None:
+    """Datasets trained on together must share the network's camera, its zoom and the joints."""
+    for directory, meta in zip(directories[1:], metas[1:]):
+        for key, what in (("camera", "camera"), ("joint_names", "joints")):
+            if meta[key] != metas[0][key]:
+                raise DatasetError(f"{directory} has another {what} than {directories[0]}: "
+                                   "datasets trained on together must share it")
+        if zoom_reference(meta) != zoom_reference(metas[0]):
+            raise DatasetError(f"{directory} is zoomed to {zoom_reference(meta):g} m, "
+                               f"{directories[0]} to {zoom_reference(metas[0]):g} m (0: none): "
+                               "datasets trained on together must share the zoom")
+
+
 def zoom_reference(meta: dict) -> float:
     """A dataset's zoom reference distance in metres (synth --zoom; 0: none, the network's
     own camera), from its meta.json."""
@@ -66,10 +116,14 @@ def load_dataset(directory: Path | list[Path], mmap: bool = True):
         return _load_shards([Path(d) for d in directory])
     directory = Path(directory)
     mode = "r" if mmap else None
-    meta = json.loads((directory / "meta.json").read_text())
+    meta = _read_meta(directory)
     return (np.load(directory / "depth.npy", mmap_mode=mode),
             np.load(directory / "joints3d.npy", mmap_mode=mode),
             np.load(directory / "pixels.npy", mmap_mode=mode), meta)
+
+
+def _read_meta(directory: Path) -> dict:
+    return json.loads((Path(directory) / "meta.json").read_text())
 
 
 def _load_shards(directories: list[Path]):

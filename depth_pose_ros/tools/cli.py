@@ -203,7 +203,8 @@ def _train_options(sub) -> None:
     trainer.add_argument("--arch", choices=tuple(ARCHITECTURES), default="dnn33")
     trainer.add_argument("--data", type=Path, nargs="+", required=True,
                          help="dataset directory, or the directories of its shards in order "
-                         "(synth --shard)")
+                         "(synth --shard); several datasets of one camera and zoom train "
+                         "together, each split as if alone")
     trainer.add_argument("--out", type=Path, required=True, help="run directory")
     trainer.add_argument("--recipe", choices=("paper", "fast"), default="fast",
                          help="paper: SGD lr 0.05 momentum 0.3; fast: AdamW + one-cycle, bf16 "
