@@ -6,8 +6,11 @@ linear_sum_assignment) on a cost in metres: the distance of the person's anchor 
 track's constant-velocity prediction puts it, plus pose_weight times the mean distance of the
 other joints relative to the mid-hip. The anchor is a point measured on the person: the mean of
 their visible surface (pipeline.PersonPose.centre), steadier than the network's mid-hip when
-they are half hidden or far; without one, the mid-hip. Pairs costing more than the gate (gate_m, widening while a
-track is unseen) are never matched: such a person starts a new track. Joint smoothing
+they are half hidden or far; without one, the mid-hip. Pairs costing more than the gate
+(gate_m, widening while a track is unseen) are never matched: such a person starts a new
+track. The velocity is a slow average of the anchor's steps, capped at a walking speed: while
+someone is being hidden their visible surface, and so the anchor, jumps, and a prediction
+flung by those jumps had handed a hidden person's ID to their neighbour. Joint smoothing
 (One-Euro) is kept per track.
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from scipy.optimize import linear_sum_assignment
 from depth_pose_ros.runtime.smoothing import OneEuroFilter
 
 NEW, TRACKED, LOST = "new", "tracked", "lost"  # a track's state in the frame just processed
+VELOCITY_GAIN = 0.2  # the share of each new step in the velocity's running average
 
 
 @dataclass
@@ -41,18 +45,21 @@ class Track:
 
 class PeopleTracker:
     def __init__(self, lost_timeout_s: float = 2.0, gate_m: float = 0.8, pose_weight: float = 0.2,
-                 smoothing: tuple[float, float] | None = (2.0, 1.0), gate_growth_m_s: float = 1.0):
+                 smoothing: tuple[float, float] | None = (2.0, 1.0), gate_growth_m_s: float = 1.0,
+                 max_speed_m_s: float = 2.0):
         """smoothing: One-Euro (min_cutoff Hz, beta) per track, or None for raw joints.
         gate_growth_m_s: a track's gate widens by this much per second unseen: someone hidden
         behind another may have changed pace, by up to a walking speed (1 m/s).
+        max_speed_m_s: the fastest a track's prediction moves (a brisk walk).
         The defaults were chosen on two synthetic scenes of three people crossing (the 60 s
         benchmark bag and another): a larger pose weight or a tighter gate broke tracks
         whenever arms moved fast (BENCHMARKS.md)."""
-        if lost_timeout_s < 0 or gate_m <= 0 or pose_weight < 0 or gate_growth_m_s < 0:
+        if lost_timeout_s < 0 or gate_m <= 0 or pose_weight < 0 or gate_growth_m_s < 0 or \
+                max_speed_m_s < 0:
             raise ValueError("need lost_timeout_s >= 0, gate_m > 0, pose_weight >= 0, "
-                             "gate_growth_m_s >= 0")
+                             "gate_growth_m_s >= 0, max_speed_m_s >= 0")
         self.lost_timeout_s, self.gate_m, self.pose_weight = lost_timeout_s, gate_m, pose_weight
-        self.gate_growth_m_s = gate_growth_m_s
+        self.gate_growth_m_s, self.max_speed_m_s = gate_growth_m_s, max_speed_m_s
         self.smoothing = smoothing
         self.tracks: list[Track] = []
         self._next_id = 1
@@ -120,8 +127,14 @@ class PeopleTracker:
         track.joints3d = track.smoother(joints3d, stamp) if track.smoother is not None \
             else np.array(joints3d, dtype=np.float64)
         dt = stamp - track.last_seen
-        if dt > 0:  # damped: one noisy step must not fling the prediction far
-            track.velocity = 0.5 * track.velocity + 0.5 * (anchor - track.anchor) / dt
+        if dt > 0:
+            step = (anchor - track.anchor) / dt
+            # a new track's first step is all it knows of its pace
+            velocity = step if track.state == NEW else \
+                (1 - VELOCITY_GAIN) * track.velocity + VELOCITY_GAIN * step
+            speed = np.linalg.norm(velocity)
+            track.velocity = velocity * min(1.0, self.max_speed_m_s / speed) if speed > 0 \
+                else velocity
         track.anchor = np.array(anchor, dtype=np.float64)
         track.state, track.last_seen = TRACKED, stamp
 
