@@ -107,10 +107,16 @@ def test_the_zoomed_model_records_its_zoom_and_chain():
     info = json.loads((model / "model.json").read_text())
     assert info["arch"] == "dnn33" and info["error_scales"] is True
     assert info["zoom_reference_m"] == 2.2  # what makes the node zoom to each person
-    assert info["training"]["data"] == {"count": 160000, "seed": 2, "generator_version": 2,
-                                        "zoom_reference": 2.2}
-    # stage 7, from stage 6 (then models/dnn33-zoom, kept in its stage6/), itself from stage 5
+    # stage 8: a mixture of the zoomed wide world (seed 0) and the paper's world as the node
+    # shows it (seed 3), from stage 7 (then models/dnn33-zoom, its record kept in stage7/)
+    data = info["training"]["data"]
+    assert data["count"] == 240000 and data["zoom_reference"] == 2.2
+    assert [(d["count"], d["seed"]) for d in data["datasets"]] == [(160000, 0), (80000, 3)]
     assert info["training"]["config"]["init_from"] == "models/dnn33-zoom"
+    stage7 = json.loads((model / "stage7" / "model.json").read_text())
+    assert stage7["training"]["data"]["seed"] == 2
+    assert stage7["training"]["config"]["init_from"] == "models/dnn33-zoom"
+    # stage 7 from stage 6 (kept whole in stage6/), itself from stage 5
     stage6 = json.loads((model / "stage6" / "model.json").read_text())
     assert stage6["training"]["data"]["seed"] == 0
     assert stage6["training"]["config"]["init_from"] == "models/dnn33-wide2"
@@ -120,7 +126,7 @@ def test_the_zoomed_model_records_its_zoom_and_chain():
 
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
-# turned to the person, as the node does), stage 7 on version 2 zoomed to each person.
+# turned to the person, as the node does), stage 8 on version 2 zoomed to each person.
 CARDS = [("dnn33-wide", "wide_all", {"centred": False}), ("dnn33-wide2", "wide2_all", {}),
          ("dnn33-zoom", "wide2_zoom_all", {"zoom_reference": 2.2})]
 
