@@ -6,8 +6,9 @@ A run whose RUN/checkpoint.pt exists resumes from it.
 
 Split: the first 60 % of the dataset trains (its last `val_frames` frames validate), the rest
 tests (the paper's 60/40). Several datasets (a mixture, e.g. two worlds) are each split so, the
-validation frames shared in proportion to their sizes, and train together. Training noise is drawn afresh every epoch: sigma 1.25 cm on a fixed
-random half of the frames, 2.5 cm on the other half; validation uses 1.875 cm with a fixed seed.
+validation frames shared in proportion to their sizes, and train together. Training noise is
+drawn afresh every epoch: sigma 1.25 cm on a fixed random half of the frames, 2.5 cm on the
+other half; validation uses 1.875 cm with a fixed seed.
 """
 from __future__ import annotations
 
