@@ -317,7 +317,7 @@ class TrainingFrames:
         described = [{**{k: meta[k] for k in ("count", "seed", "generator_version")},
                       "zoom_reference": zoom_reference(meta)} for meta in metas]
         return cls(
-            pre, train_depth, np.asarray(train_joints), np.asarray(train_pixels),
+            pre, train_depth, np.array(train_joints), np.array(train_pixels),  # own copies
             sigma_of_frame, np.array(train_zoom),
             torch.from_numpy(pre.inputs(noisy_val)).to(memory_format=torch.channels_last),
             torch.from_numpy(pre.normalise(to_targets(val_true3d, np.asarray(val_pixels)))),
