@@ -35,18 +35,18 @@ def crowd():
     return DEMO_CAMERA, frames
 
 
-def test_people_at_different_distances_each_get_their_own_zoom(zoomed_estimator, crowd):
+def test_people_at_different_distances_each_get_their_own_zoom(shipped_estimator, crowd):
     """One batch, three zooms: each person's joints and pixels come back along their own
     camera's rays."""
     camera, frames = crowd
-    people = PosePipeline(zoomed_estimator).process_all(to_millimetres(frames[3][0]), camera)
+    people = PosePipeline(shipped_estimator).process_all(to_millimetres(frames[3][0]), camera)
     assert len(people) == 3
-    virtual = zoomed_estimator.camera
+    virtual = shipped_estimator.camera
     zooms = set()
     for person in people:
         zoom = float(zoom_scale(zoom_level(np.linalg.norm(person.centre), 2.2)))
         zooms.add(zoom)
-        raw = zoomed_estimator.estimate_virtual(person.network_input)
+        raw = shipped_estimator.estimate_virtual(person.network_input)
         xy = (raw.pixels[1:] - [virtual.cx, virtual.cy]) / (virtual.fx * zoom)
         rays = np.concatenate([xy, np.ones((6, 1))], axis=1) @ person.view_rotation.T
         np.testing.assert_allclose(person.pixels[1:], camera.project(rays), atol=0.1)

@@ -241,6 +241,7 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
     from depth_pose_ros.runtime.encoding import Preprocessor
     from depth_pose_ros.runtime.estimator import default_model_dir, ir_path
     from depth_pose_ros.synth.generate import generate
+    from depth_pose_ros.synth.wide import WideConfig, generate_wide
 
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     info = json.loads((model_dir / "model.json").read_text())  # no engine in this process
@@ -248,7 +249,11 @@ def run(model_dir: Path | None = None, seconds: float = 3.0, repeats: int = 3,
     camera = PinholeCamera(**info["camera"])
     precision = info["inference_precision"]
     rng = np.random.default_rng(0)
-    scenes = generate(rng, frames)
+    # frames of the model's own world, so that each engine's error means something: a zoomed
+    # model's is the wide world zoomed to each person, the paper model's the paper's
+    zoom = info.get("zoom_reference_m")
+    scenes = (generate_wide(rng, frames, WideConfig(zoom_reference=zoom)) if zoom
+              else generate(rng, frames))
     depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, rng)
     inputs = preprocessor.inputs(depth).astype(np.float32)
     result = {"model": str(model_dir), "precision": precision, "cpu": cpu_description(),
