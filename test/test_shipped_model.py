@@ -19,8 +19,6 @@ from depth_pose_ros.runtime.estimator import (
 from depth_pose_ros.synth.generate import generate
 from depth_pose_ros.synth.wide import WideConfig, generate_wide
 
-PAPER_MODEL = default_model_dir().parent / "dnn33-paper"
-
 
 def test_the_default_model_json_carries_what_the_runtime_and_the_card_need():
     info = json.loads((default_model_dir() / "model.json").read_text())
@@ -39,8 +37,9 @@ def test_the_default_model_json_carries_what_the_runtime_and_the_card_need():
     assert (default_model_dir() / "MODEL.md").is_file() and (default_model_dir() / "real").is_dir()
 
 
-def test_the_paper_model_json_is_the_reproductions():
-    info = json.loads((PAPER_MODEL / "model.json").read_text())
+def test_the_paper_model_json_is_the_reproductions(paper_estimator):
+    paper_model = paper_estimator.model_dir
+    info = json.loads((paper_model / "model.json").read_text())
     assert info["arch"] == "dnn33" and info["weights"] == 3_251_586
     assert not info.get("error_scales") and "zoom_reference_m" not in info
     assert info["joint_names"] == list(JOINT_NAMES)
@@ -49,14 +48,14 @@ def test_the_paper_model_json_is_the_reproductions():
     assert info["training"]["data"] == {"count": 200000, "seed": 0, "generator_version": 1}
     assert info["inference_precision"] in PRECISIONS
     assert info["metrics"]["test"]["n_frames"] == 80000
-    assert (PAPER_MODEL / "MODEL.md").is_file()
+    assert (paper_model / "MODEL.md").is_file()
 
 
-def test_the_paper_model_estimates_fresh_synthetic_people():
+def test_the_paper_model_estimates_fresh_synthetic_people(paper_estimator):
     # Frames from a seed the model never saw, with the test noise.
     scenes = generate(np.random.default_rng(424242), 300)
     depth = add_depth_noise(scenes.depth, TEST_NOISE_SIGMA, np.random.default_rng(1))
-    estimator = PoseEstimator.load(PAPER_MODEL)
+    estimator = PoseEstimator.load(paper_estimator.model_dir)  # fresh: its own static copies
     joints3d, pixels = estimator.estimate_batch(depth)
     ap = average_precision(joint_distances(joints3d, scenes.joints3d))
     # The card says 1.0 root, 1.0 shoulders, 0.86 over the non-root joints on 80,000 frames.
