@@ -39,6 +39,11 @@ def test_clear_errors(tmp_path):
         assert result.returncode == 2 and "--zoom needs --world wide, centred" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
     assert run("synth", "--count", 8, "--out", tmp_path / "ds", "--zoom", -1).returncode == 2
+    result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--person-occluders", 0.2)
+    assert result.returncode == 2 and "--person-occluders needs --world wide" in result.stderr
+    result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--world", "wide",
+                 "--person-occluders", 1.5)
+    assert result.returncode == 2 and "from 0 to 1" in result.stderr
 
 
 def test_training_on_too_little_data_says_which_option_to_change(tmp_path):

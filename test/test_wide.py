@@ -30,7 +30,7 @@ from depth_pose_ros.synth.sensors import (
     outline,
     projector_shadow,
 )
-from depth_pose_ros.synth.wide import WideConfig, generate_wide, source_camera
+from depth_pose_ros.synth.wide import OCCLUDERS, WideConfig, generate_wide, source_camera
 
 # sha256 of the paper world's files for 700 frames, seed 3, written by the generator as it was
 # before the wide world existed (commit 657e6b1): `--world paper` must stay byte for byte.
@@ -191,6 +191,32 @@ def test_wide_parts_switch_off():
     assert (plain.occluder == 0).all() and np.abs(plain.yaw_deg).max() <= 25
     z = plain.joints3d[:, 0, 2]
     assert z.min() >= 1.9 and z.max() <= 3.6
+
+
+def test_a_person_in_front_hides_one_side_and_leaves_a_gap():
+    """The same people with and without someone passing in front (drawn after the people, so
+    both runs place the same bodies): the passer-by takes pixels away on one side of each row,
+    changes no depth it leaves, and moves no joint. (A hand reaching nearer than them, or a
+    far leg beside their legs, may show beyond them: most rows, not all.)"""
+    plain = WideConfig(postures=False, facing=False, bodies=False, framing=False, room=False,
+                       sensors=False, centred=False)
+    alone = generate_wide(np.random.default_rng(5), 30, plain)
+    passed = generate_wide(np.random.default_rng(5), 30,
+                           WideConfig(**{**plain.__dict__, "person_occluder_share": 1.0}))
+    assert (passed.occluder == OCCLUDERS.index("other_person")).all()
+    np.testing.assert_array_equal(passed.joints3d, alone.joints3d)
+    kept = passed.depth > 0
+    assert not (kept & (alone.depth == 0)).any()  # a gap, not a surface
+    np.testing.assert_array_equal(passed.depth[kept], alone.depth[kept])
+    hidden = (alone.depth > 0) & ~kept
+    share = hidden.sum(axis=(1, 2)) / (alone.depth > 0).sum(axis=(1, 2))
+    assert (share > 0).mean() > 0.8 and share.max() < 0.8 and 0.05 < share.mean() < 0.5
+    cols = np.arange(kept.shape[2])
+    for k in range(len(alone.depth)):  # in a row, the hidden pixels lie beyond the kept
+        rows = np.flatnonzero(hidden[k].any(axis=1) & kept[k].any(axis=1))
+        left = [cols[hidden[k, r]].max() < cols[kept[k, r]].min() for r in rows]
+        right = [cols[hidden[k, r]].min() > cols[kept[k, r]].max() for r in rows]
+        assert max(np.mean(left), np.mean(right)) >= 0.75 if len(rows) else True
 
 
 def test_centred_view_looks_at_the_person_and_leaves_the_sensors_unseen_part_empty():

@@ -51,7 +51,7 @@ from depth_pose_ros.synth.sensors import SENSOR_WEIGHTS, SENSORS, apply_sensor
 SOURCE_SCALE = 3  # source pixels per virtual pixel along each axis (real sensors: 7 to 11)
 # Yaw mixture: (weight, half-width in degrees) of uniform ranges about facing the camera.
 YAW_MIXTURE = ((0.45, 30.0), (0.35, 90.0), (0.20, 180.0))
-OCCLUDERS = ("none", "table_edge", "chair_back", "other_arm")
+OCCLUDERS = ("none", "table_edge", "chair_back", "other_arm", "other_person")
 # Extra primitives appended to every body (unused ones shrink to nothing inside the pelvis).
 EXTRA_CAPSULES = ("occluder_capsule", "stool_leg")
 EXTRA_ELLIPSOIDS = ("nose", "hair", "skirt", "held_object", "seat", "chair_back",
@@ -83,13 +83,17 @@ class WideConfig:
     wall_share: float = 0.25
     occluder_share: float = 0.25
     cut_occluder_share: float = 0.5  # occluders the isolation removes (leaving a gap)
+    # someone passing in front, to one side (the node removes them: always a gap); on its own
+    # share, room or not; 0 draws nothing, so version 2's frames stay as they were
+    person_occluder_share: float = 0.0
 
     def weights(self) -> dict:
         """What meta.json records of the mix."""
         return {"families": FAMILY_WEIGHTS if self.postures else {"reach": 1.0},
                 "yaw_mixture_deg": [list(m) for m in YAW_MIXTURE] if self.facing else [[1.0, 25.0]],
                 "sensors": SENSOR_WEIGHTS if self.sensors else {"ideal": 1.0},
-                "occluders": OCCLUDERS}
+                "occluders": OCCLUDERS,
+                "person_occluder_share": self.person_occluder_share}
 
 
 @dataclass(frozen=True)
@@ -222,14 +226,20 @@ def _place_occluders(rng, bodies: Body, config: WideConfig) -> np.ndarray:
     """In the camera frame, between the camera and the person: sets the occluder extras'
     geometry in place and returns (N,) OCCLUDERS indices."""
     n = len(bodies)
+    person = OCCLUDERS.index("other_person")  # the kinds before it are the room's
     kind = np.where(rng.random(n) < config.occluder_share if config.room else np.zeros(n, bool),
-                    rng.integers(1, len(OCCLUDERS), n), 0)
+                    rng.integers(1, person, n), 0)
+    if config.person_occluder_share > 0:
+        kind[rng.random(n) < config.person_occluder_share] = person
     root = bodies.joints[:, 0]
     shoulders = bodies.joints[:, SHOULDERS].mean(axis=1)
     cap = len(CAPSULE_PARTS) + EXTRA_CAPSULES.index("occluder_capsule")
     ell = len(ELLIPSOID_PARTS) + EXTRA_ELLIPSOIDS.index("occluder_ellipsoid")
     for i in np.flatnonzero(kind):
         name = OCCLUDERS[kind[i]]
+        if name == "other_person":
+            _place_person_in_front(rng, bodies, i, cap, ell)
+            continue
         gap = rng.uniform(0.15, 0.6)
         z = max(root[i, 2] - gap, 0.45)
         if name == "table_edge":  # a horizontal edge at the hips to the chest
@@ -252,6 +262,27 @@ def _place_occluders(rng, bodies: Body, config: WideConfig) -> np.ndarray:
             bodies.capsules[i, cap] = [start, end]
             bodies.capsule_radii[i, cap] = rng.uniform(0.035, 0.055)
     return kind.astype(np.uint8)
+
+
+def _place_person_in_front(rng, bodies: Body, i: int, cap: int, ell: int) -> None:
+    """Frame i's occluder extras as a person standing 0.3-1.5 m nearer, to one side: a torso
+    ellipsoid and a legs capsule whose inner edge falls between the person's middle and 0.3 m
+    out (at the person's depth, along the ray), so that up to about half of them is hidden."""
+    root = bodies.joints[i, 0]
+    shoulders = bodies.joints[i, SHOULDERS].mean(axis=0)
+    z = max(root[2] - rng.uniform(0.3, 1.5), 0.45)
+    side = rng.choice([-1.0, 1.0])
+    edge = (root[0] + side * rng.uniform(-0.05, 0.3)) * z / root[2]
+    half_width, half_height = rng.uniform(0.17, 0.25), rng.uniform(0.35, 0.5)
+    # Heights above a shared floor keep their camera y whatever the depth (y points down).
+    centre = np.array([edge + side * half_width,
+                       (shoulders[1] + root[1]) / 2 + rng.normal(0.0, 0.1), z])
+    bodies.ellipsoid_centres[i, ell] = centre
+    bodies.ellipsoid_axes[i, ell] = np.eye(3)
+    bodies.ellipsoid_radii[i, ell] = [half_width, half_height, rng.uniform(0.12, 0.18)]
+    hips = centre + [0.0, 0.8 * half_height, 0.0]
+    bodies.capsules[i, cap] = [hips, hips + [0.0, 0.9, 0.0]]
+    bodies.capsule_radii[i, cap] = rng.uniform(0.1, 0.15)
 
 
 def _orient_and_place(rng, bodies: Body, yaw_deg, config: WideConfig, camera: PinholeCamera):
@@ -378,6 +409,7 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
         level = np.array([zoom_level(d, config.zoom_reference) for d in distance], int)
     # Occluders the isolation removes leave a gap where they hide the body.
     cut = (occluder > 0) & (rng.random(n) < config.cut_occluder_share)
+    cut |= occluder == OCCLUDERS.index("other_person")
     # Each zoom is its own camera: its frames are rendered, given a room and seen through
     # a sensor together (one group, in frame order, without zoom).
     groups = [np.flatnonzero(level == z) for z in np.unique(level)]

@@ -78,6 +78,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
+    return value
+
+
 # The wide world's parts (wide.WideConfig), each its own switch on `synth`.
 WIDE_PARTS = {
     "postures": "posture families mixed with the paper's reaching",
@@ -97,8 +104,11 @@ def cmd_synth(args) -> int:
 
     if args.zoom and (args.world != "wide" or not args.centred):
         raise DatasetError("--zoom needs --world wide, centred (a zoom follows a turned camera)")
+    if args.person_occluders and args.world != "wide":
+        raise DatasetError("--person-occluders needs --world wide")
     config = SceneConfig() if args.world == "paper" else WideConfig(
-        **{part: getattr(args, part) for part in WIDE_PARTS}, zoom_reference=args.zoom)
+        **{part: getattr(args, part) for part in WIDE_PARTS}, zoom_reference=args.zoom,
+        person_occluder_share=args.person_occluders)
     meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
                          progress=not args.quiet, shard=args.shard)
     seconds = meta["generation_seconds"]
@@ -134,6 +144,10 @@ def _synth_options(sub) -> None:
                        help="wide world: each person seen through the network's camera zoomed "
                        "to their distance, as if METRES away (a model trained so makes the node "
                        "zoom too; default 0: no zoom)")
+    synth.add_argument("--person-occluders", type=_share, default=0.0, metavar="SHARE",
+                       help="wide world: this share of frames has someone passing in front, to "
+                       "one side, removed as the node removes them (a gap up to about half the "
+                       "person; on with --no-room too; default 0, the frames of version 2)")
     synth.set_defaults(handler=cmd_synth)
 
 
