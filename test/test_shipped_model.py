@@ -126,13 +126,22 @@ def test_the_centred_wide_model_records_its_world_and_chain():
 def test_the_default_model_records_its_chain():
     model = default_model_dir()
     info = json.loads((model / "model.json").read_text())
-    # stage 8: a mixture of the zoomed wide world (seed 0) and the paper's world as the node
-    # shows it (seed 3), from stage 7 (its record kept in stage7/). Stages 6-8 were trained in
-    # models/dnn33-zoom, which became models/dnn33 when stage 8 became the default.
+    # stage 10: the zoomed wide world (seed 6) and the paper's world as the node shows it (seed
+    # 7), both with people passing in front, from stage 9 (trained as models/dnn33-stage9; its
+    # record in stage9/), itself from stage 8 (record in stage8/), the default before it.
     data = info["training"]["data"]
-    assert data["count"] == 240000 and data["zoom_reference"] == 2.2
-    assert [(d["count"], d["seed"]) for d in data["datasets"]] == [(160000, 0), (80000, 3)]
-    assert info["training"]["config"]["init_from"] == "models/dnn33-zoom"
+    assert data["count"] == 160000 and data["zoom_reference"] == 2.2
+    assert [(d["count"], d["seed"]) for d in data["datasets"]] == [(120000, 6), (40000, 7)]
+    assert info["training"]["config"]["init_from"] == "models/dnn33-stage9"
+    stage9 = json.loads((model / "stage9" / "model.json").read_text())
+    assert [d["seed"] for d in stage9["training"]["data"]["datasets"]] == [4, 5]
+    assert stage9["training"]["config"]["init_from"] == "models/dnn33"
+    # stage 8 from stage 7; stages 6-8 were trained in models/dnn33-zoom, which became
+    # models/dnn33 when stage 8 became the default
+    stage8 = json.loads((model / "stage8" / "model.json").read_text())
+    assert [(d["count"], d["seed"]) for d in stage8["training"]["data"]["datasets"]] == \
+        [(160000, 0), (80000, 3)]
+    assert stage8["training"]["config"]["init_from"] == "models/dnn33-zoom"
     stage7 = json.loads((model / "stage7" / "model.json").read_text())
     assert stage7["training"]["data"]["seed"] == 2
     assert stage7["training"]["config"]["init_from"] == "models/dnn33-zoom"
@@ -144,7 +153,7 @@ def test_the_default_model_records_its_chain():
 
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
-# turned to the person, as the node does), the default (stage 8) on version 2 zoomed to
+# turned to the person, as the node does), the default (stage 10) on version 2 zoomed to
 # each person.
 CARDS = [("dnn33-wide", "wide_all", {"centred": False}), ("dnn33-wide2", "wide2_all", {}),
          ("dnn33", "wide2_zoom_all", {"zoom_reference": 2.2})]
