@@ -52,6 +52,7 @@ SOURCE_SCALE = 3  # source pixels per virtual pixel along each axis (real sensor
 # Yaw mixture: (weight, half-width in degrees) of uniform ranges about facing the camera.
 YAW_MIXTURE = ((0.45, 30.0), (0.35, 90.0), (0.20, 180.0))
 OCCLUDERS = ("none", "table_edge", "chair_back", "other_arm", "other_person")
+OTHER_PERSON = OCCLUDERS.index("other_person")  # the kinds before it are the room's
 # Extra primitives appended to every body (unused ones shrink to nothing inside the pelvis).
 EXTRA_CAPSULES = ("occluder_capsule", "stool_leg")
 EXTRA_ELLIPSOIDS = ("nose", "hair", "skirt", "held_object", "seat", "chair_back",
@@ -226,11 +227,10 @@ def _place_occluders(rng, bodies: Body, config: WideConfig) -> np.ndarray:
     """In the camera frame, between the camera and the person: sets the occluder extras'
     geometry in place and returns (N,) OCCLUDERS indices."""
     n = len(bodies)
-    person = OCCLUDERS.index("other_person")  # the kinds before it are the room's
     kind = np.where(rng.random(n) < config.occluder_share if config.room else np.zeros(n, bool),
-                    rng.integers(1, person, n), 0)
+                    rng.integers(1, OTHER_PERSON, n), 0)
     if config.person_occluder_share > 0:
-        kind[rng.random(n) < config.person_occluder_share] = person
+        kind[rng.random(n) < config.person_occluder_share] = OTHER_PERSON
     root = bodies.joints[:, 0]
     shoulders = bodies.joints[:, SHOULDERS].mean(axis=1)
     cap = len(CAPSULE_PARTS) + EXTRA_CAPSULES.index("occluder_capsule")
@@ -238,7 +238,7 @@ def _place_occluders(rng, bodies: Body, config: WideConfig) -> np.ndarray:
     for i in np.flatnonzero(kind):
         name = OCCLUDERS[kind[i]]
         if name == "other_person":
-            _place_person_in_front(rng, bodies, i, cap, ell)
+            _place_person_in_front(rng, bodies, i, root[i], shoulders[i], cap, ell)
             continue
         gap = rng.uniform(0.15, 0.6)
         z = max(root[i, 2] - gap, 0.45)
@@ -264,12 +264,12 @@ def _place_occluders(rng, bodies: Body, config: WideConfig) -> np.ndarray:
     return kind.astype(np.uint8)
 
 
-def _place_person_in_front(rng, bodies: Body, i: int, cap: int, ell: int) -> None:
-    """Frame i's occluder extras as a person standing 0.3-1.5 m nearer, to one side: a torso
-    ellipsoid and a legs capsule whose inner edge falls between the person's middle and 0.3 m
-    out (at the person's depth, along the ray), so that up to about half of them is hidden."""
-    root = bodies.joints[i, 0]
-    shoulders = bodies.joints[i, SHOULDERS].mean(axis=0)
+def _place_person_in_front(rng, bodies: Body, i: int, root: np.ndarray, shoulders: np.ndarray,
+                           cap: int, ell: int) -> None:
+    """Frame i's occluder extras (given its mid-hip and shoulders' middle) as a person standing
+    0.3-1.5 m nearer, to one side: a torso ellipsoid and a legs capsule whose inner edge falls
+    between the person's middle and 0.3 m out (at the person's depth, along the ray), so that
+    up to about half of them is hidden."""
     z = max(root[2] - rng.uniform(0.3, 1.5), 0.45)
     side = rng.choice([-1.0, 1.0])
     edge = (root[0] + side * rng.uniform(-0.05, 0.3)) * z / root[2]
@@ -409,7 +409,7 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
         level = np.array([zoom_level(d, config.zoom_reference) for d in distance], int)
     # Occluders the isolation removes leave a gap where they hide the body.
     cut = (occluder > 0) & (rng.random(n) < config.cut_occluder_share)
-    cut |= occluder == OCCLUDERS.index("other_person")
+    cut |= occluder == OTHER_PERSON
     # Each zoom is its own camera: its frames are rendered, given a room and seen through
     # a sensor together (one group, in frame order, without zoom).
     groups = [np.flatnonzero(level == z) for z in np.unique(level)]
