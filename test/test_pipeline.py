@@ -12,12 +12,17 @@ from depth_pose_ros.runtime.person import (
     extract_person,
     label_surfaces,
 )
-from depth_pose_ros.runtime.pipeline import CameraError, PosePipeline, camera_from_intrinsics
+from depth_pose_ros.runtime.pipeline import (
+    CameraError,
+    PosePipeline,
+    camera_from_intrinsics,
+    recover_thin_parts,
+)
 from depth_pose_ros.runtime.reproject import VirtualView
 from depth_pose_ros.runtime.smoothing import OneEuroFilter
 from depth_pose_ros.synth.generate import sample_bodies_in_view
 from depth_pose_ros.synth.render import render_depth
-from depth_pose_ros.synth.scenes import DEMO_CAMERA, motion_bodies, render_room
+from depth_pose_ros.synth.scenes import DEMO_CAMERA, motion_bodies, people_scene, render_room
 
 REAL_DEPTH = Path(__file__).resolve().parents[2] / "shared" / "real-depth"
 ITOP_CAMERA = PinholeCamera(320, 240, 285.71, 285.71, 160.0, 120.0)
@@ -247,6 +252,56 @@ def test_a_model_trained_with_zoom_sees_each_person_zoomed_to_their_distance(shi
     # and the default model, which is the zoomed one, lands its joints near the truth
     errors = np.median(errors, axis=0)
     assert errors[[0, 1, 4]].max() < 0.10 and errors.max() < 0.25, errors
+
+
+def test_a_far_persons_thin_forearms_reach_the_network(shipped_estimator):
+    """bench-people's person 3 (3.8 m, frame 1350) with both arms raised: the forearms are
+    narrower than an overview pixel and fell between its samples, so the network saw the person
+    without them. The zoomed view's finer pixels bring them back: the hands are in the input,
+    and nothing the person's clean render lacks (the room, the floor) is; of the person, only
+    the feet, which the isolation leaves to the floor."""
+    from depth_pose_ros.runtime.reproject import zoom_level, zoom_scale
+
+    scene = people_scene(0, 3, 1800)
+    _, joints, _, _, alone = scene.frame(1350, each_alone=True)
+    pose = PosePipeline(shipped_estimator).process(to_millimetres(alone[2]), scene.camera)
+    zoom = float(zoom_scale(zoom_level(np.linalg.norm(pose.centre), 2.2)))
+    assert zoom > 1.5  # finer than the overview
+    camera = VIRTUAL.zoomed(zoom)
+    turned = scene.people[2].take([1350]).transformed(pose.view_rotation.T[None], np.zeros((1, 3)))
+    clean = render_depth(camera, turned)[0] > 0
+    seen = pose.network_input > 0
+    # the source's pixels and the clean render differ by a few along the outline
+    assert np.count_nonzero(seen & ~clean) <= 0.02 * np.count_nonzero(clean)
+    assert np.count_nonzero(clean & ~seen) <= 0.07 * np.count_nonzero(clean)  # the feet
+    for hand in camera.project(joints[2, [3, 6]] @ pose.view_rotation):
+        col, row = np.rint(hand).astype(int)
+        assert seen[row - 1:row + 2, col - 1:col + 2].any(), hand
+
+
+def test_thin_parts_join_a_person_as_small_touching_surfaces_do():
+    """recover_thin_parts: what touches the carried mask joins it, continuous in depth or not
+    (a hand pointed at the camera), while it adds at most a third of the person's size; a wall
+    met at the person's depth adds more and stays out, as do pixels not allowed (the others')."""
+    depth = np.zeros(VIRTUAL.shape, np.float32)
+    depth[10:40, 25:35] = 3.0  # the body, as the overview carried it (300 pixels)
+    carried = depth > 0
+    depth[20, 35:45] = 3.05  # a forearm the overview missed, continuous in depth
+    depth[30:32, 35:37] = 2.6  # a hand in front of the hip: a step, but touching
+    depth[45:50, 0:10] = 3.0  # something at their depth, not touching
+    arm = np.zeros_like(carried)
+    arm[20, 35:45] = arm[30:32, 35:37] = True
+    assert np.array_equal(recover_thin_parts(depth, carried, depth > 0, 0.12), carried | arm)
+    # Beside a wall at their depth (25 x 50 pixels, more than a third of them): it stays out;
+    # where the wall is someone else's but its first column, that column (50 pixels) joins.
+    wall = depth.copy()
+    wall[:, 35:] = 3.0
+    assert np.array_equal(recover_thin_parts(wall, carried, wall > 0, 0.12), carried)
+    allowed = wall > 0
+    allowed[:, 36:] = False
+    column = np.zeros_like(carried)
+    column[:, 35] = True
+    assert np.array_equal(recover_thin_parts(wall, carried, allowed, 0.12), carried | column)
 
 
 def test_a_part_cut_off_by_someone_in_front_still_belongs_to_the_person():

@@ -6,7 +6,8 @@
 2. For each person, the network's 60 x 50, 57 degree virtual camera turned about the optical
    centre to look at them (reproject.look_at), and for a model trained so, zoomed to their
    distance (reproject.zoom_level); their depth resampled into it, z along its axis, and their
-   overview mask carried over to its pixels.
+   overview mask carried over to its pixels, with the thin parts (forearms) that fell between
+   the coarser overview's pixels added back.
 3. DNN33 (PoseEstimator) on all of them in one batch; joints and pixels turned back into the
    source camera.
 One person (process) is the one-person case of the same path. No ROS imports: the node,
@@ -23,7 +24,12 @@ from depth_pose_ros.distortion import MODELS
 from depth_pose_ros.joints import JOINT_NAMES
 from depth_pose_ros.runtime.encoding import zoom_root_pixels
 from depth_pose_ros.runtime.estimator import PoseEstimator
-from depth_pose_ros.runtime.person import PersonExtractor, PersonFilter, grow_by_neighbours
+from depth_pose_ros.runtime.person import (
+    PersonExtractor,
+    PersonFilter,
+    grow_by_neighbours,
+    label_surfaces,
+)
 from depth_pose_ros.runtime.reproject import (
     VirtualView,
     look_at,
@@ -121,6 +127,36 @@ def nobody() -> PersonPose:
                       np.zeros(len(JOINT_NAMES), np.float32))
 
 
+def recover_thin_parts(depth: np.ndarray, carried: np.ndarray, allowed: np.ndarray,
+                       max_step: float) -> np.ndarray:
+    """A person's mask carried over from the overview (carried), with the surfaces of the
+    allowed pixels outside it (4-neighbours at most max_step apart) that touch it and are at
+    most a third of its size each.
+
+    A far person's view is zoomed, so its pixels are finer than the overview's: a forearm
+    narrower than an overview pixel falls between the overview's samples, is cut from the
+    person there, and would be missing from the network's input (bench-people's person at
+    3.8 m lost a quarter of their AP so). These are the overview's own rules for the small
+    surfaces that join a person (PersonExtractor.people): touching, at most a third of its size,
+    within reach in depth (the caller's allowed); a wall met at the person's depth is larger and
+    stays out.
+    """
+    candidates = allowed & ~carried
+    touch = grow_by_neighbours(carried)
+    if not (candidates & touch).any():
+        return carried
+    rows, cols = np.nonzero(candidates)  # labelling only their box: this runs per person
+    box = np.s_[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    labels = label_surfaces(depth[box], candidates[box], max_step)
+    on = labels >= 0
+    size = np.bincount(labels[on])
+    touching = np.bincount(labels[touch[box] & on], minlength=len(size)) > 0
+    join = touching & (size <= np.count_nonzero(carried) // 3)
+    recovered = carried.copy()
+    recovered[box] |= on & join[np.maximum(labels, 0)]
+    return recovered
+
+
 class PosePipeline:
     """Keeps the estimator and one overview per source camera (rebuilt when it changes)."""
 
@@ -169,11 +205,11 @@ class PosePipeline:
         points = self._overview_rays * depth[..., None]  # the overview is not turned
         centres = [points[mask].mean(axis=0) for mask in masks]
         views, inputs, zooms = [], [], []
-        for mask, centre in zip(masks, centres):
+        for k, centre in enumerate(centres):
             turned = self._towards(centre)
             zooms.append(turned.view.virtual.fx / self.estimator.camera.fx)
             seen = turned.view.sample(raw)
-            person = self._person_in(turned, seen, mask, depth[mask].min(), depth[mask].max())
+            person = self._person_in(turned, seen, depth, masks[k], masks[:k] + masks[k + 1:])
             inputs.append(np.where(person, seen, np.float32(0)))
             views.append(turned.view)
         joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
@@ -215,23 +251,37 @@ class PosePipeline:
             self._turned[key] = turned
         return turned
 
-    def _person_in(self, turned: TurnedView, depth: np.ndarray, overview_mask: np.ndarray,
-                   nearest: float, farthest: float) -> np.ndarray:
-        """The person's pixels in a turned view: those whose ray meets the person's overview
-        mask (grown by a pixel: the two grids differ by up to half a pixel) at a depth (source z)
-        within the span the person has there, above the floor. The overview decided what is a
-        person; this only carries its mask over at the turned camera's pixels."""
+    def _person_in(self, turned: TurnedView, depth: np.ndarray, overview_depth: np.ndarray,
+                   mask: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
+        """The person's pixels in a turned view (depth): their overview mask carried over
+        (_carried), and what the overview's coarser pixels missed of them (recover_thin_parts)
+        but the others' carried masks hold."""
         flt = self.person_filter
         rays = turned.view.rays
         source_z = rays[..., 2] * depth  # what the overview measured: z along the source's axis
-        step = flt.max_depth_step
-        person = (depth >= flt.min_depth) & (depth <= flt.max_depth) & \
-            (source_z >= nearest - step) & (source_z <= farthest + step)
+        usable = (depth >= flt.min_depth) & (depth <= flt.max_depth) & turned.on_overview
         floor = self._extractor.floor if flt.remove_floor else None
         if floor is not None:  # the overview's plane; a turned pixel's point is its ray times z
-            person &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
-        on_mask = grow_by_neighbours(overview_mask).ravel()[turned.overview_pixel]
-        return person & on_mask & turned.on_overview
+            usable &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
+        theirs = np.zeros_like(usable)
+        for other in others:
+            theirs |= self._carried(turned, usable, source_z, overview_depth, other)
+        mean = overview_depth[mask].mean()
+        within_reach = usable & ~theirs & (source_z >= mean - flt.max_reach) & \
+            (source_z <= mean + flt.max_behind)
+        return recover_thin_parts(depth, self._carried(turned, usable, source_z, overview_depth,
+                                                       mask), within_reach, flt.max_depth_step)
+
+    def _carried(self, turned: TurnedView, usable: np.ndarray, source_z: np.ndarray,
+                 overview_depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """An overview mask carried over to a turned view: the usable pixels whose ray meets
+        the mask (grown by a pixel: the two grids differ by up to half a pixel) at a depth
+        (source z) within the span the mask has there."""
+        step = self.person_filter.max_depth_step
+        depths = overview_depth[mask]
+        on_mask = grow_by_neighbours(mask).ravel()[turned.overview_pixel]
+        return usable & on_mask & (source_z >= depths.min() - step) & \
+            (source_z <= depths.max() + step)
 
     @staticmethod
     def _boxes(overview: VirtualView, masks: list[np.ndarray], source: PinholeCamera):
