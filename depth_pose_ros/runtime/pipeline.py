@@ -127,6 +127,23 @@ def nobody() -> PersonPose:
                       np.zeros(len(JOINT_NAMES), np.float32))
 
 
+@dataclass(frozen=True)
+class FoundInOverview:
+    """What a turned view needs of a person the overview found (built once a frame)."""
+
+    grown: np.ndarray  # (H * W,) their overview mask grown by a pixel: the grids of the
+    # overview and of a turned view differ by up to half a pixel
+    nearest: float  # their depths there, metres (source z)
+    farthest: float
+    mean: float
+
+    @classmethod
+    def of(cls, mask: np.ndarray, depth: np.ndarray) -> FoundInOverview:
+        depths = depth[mask]
+        return cls(grow_by_neighbours(mask).ravel(), float(depths.min()), float(depths.max()),
+                   float(depths.mean()))
+
+
 def recover_thin_parts(depth: np.ndarray, carried: np.ndarray, allowed: np.ndarray,
                        max_step: float) -> np.ndarray:
     """A person's mask carried over from the overview (carried), with the surfaces of the
@@ -204,12 +221,13 @@ class PosePipeline:
             return []
         points = self._overview_rays * depth[..., None]  # the overview is not turned
         centres = [points[mask].mean(axis=0) for mask in masks]
+        found = [FoundInOverview.of(mask, depth) for mask in masks]
         views, inputs, zooms = [], [], []
         for k, centre in enumerate(centres):
             turned = self._towards(centre)
             zooms.append(turned.view.virtual.fx / self.estimator.camera.fx)
             seen = turned.view.sample(raw)
-            person = self._person_in(turned, seen, depth, masks[k], masks[:k] + masks[k + 1:])
+            person = self._person_in(turned, seen, found[k], found[:k] + found[k + 1:])
             inputs.append(np.where(person, seen, np.float32(0)))
             views.append(turned.view)
         joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
@@ -251,8 +269,8 @@ class PosePipeline:
             self._turned[key] = turned
         return turned
 
-    def _person_in(self, turned: TurnedView, depth: np.ndarray, overview_depth: np.ndarray,
-                   mask: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
+    def _person_in(self, turned: TurnedView, depth: np.ndarray, person: FoundInOverview,
+                   others: list[FoundInOverview]) -> np.ndarray:
         """The person's pixels in a turned view (depth): their overview mask carried over
         (_carried), and what the overview's coarser pixels missed of them (recover_thin_parts)
         but the others' carried masks hold."""
@@ -265,23 +283,19 @@ class PosePipeline:
             usable &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
         theirs = np.zeros_like(usable)
         for other in others:
-            theirs |= self._carried(turned, usable, source_z, overview_depth, other)
-        mean = overview_depth[mask].mean()
-        within_reach = usable & ~theirs & (source_z >= mean - flt.max_reach) & \
-            (source_z <= mean + flt.max_behind)
-        return recover_thin_parts(depth, self._carried(turned, usable, source_z, overview_depth,
-                                                       mask), within_reach, flt.max_depth_step)
+            theirs |= self._carried(turned, usable, source_z, other)
+        within_reach = usable & ~theirs & (source_z >= person.mean - flt.max_reach) & \
+            (source_z <= person.mean + flt.max_behind)
+        return recover_thin_parts(depth, self._carried(turned, usable, source_z, person),
+                                  within_reach, flt.max_depth_step)
 
     def _carried(self, turned: TurnedView, usable: np.ndarray, source_z: np.ndarray,
-                 overview_depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
+                 person: FoundInOverview) -> np.ndarray:
         """An overview mask carried over to a turned view: the usable pixels whose ray meets
-        the mask (grown by a pixel: the two grids differ by up to half a pixel) at a depth
-        (source z) within the span the mask has there."""
+        the mask at a depth (source z) within the span the mask has there."""
         step = self.person_filter.max_depth_step
-        depths = overview_depth[mask]
-        on_mask = grow_by_neighbours(mask).ravel()[turned.overview_pixel]
-        return usable & on_mask & (source_z >= depths.min() - step) & \
-            (source_z <= depths.max() + step)
+        return usable & person.grown[turned.overview_pixel] & \
+            (source_z >= person.nearest - step) & (source_z <= person.farthest + step)
 
     @staticmethod
     def _boxes(overview: VirtualView, masks: list[np.ndarray], source: PinholeCamera):
