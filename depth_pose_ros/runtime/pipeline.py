@@ -135,13 +135,14 @@ class FoundInOverview:
     # overview and of a turned view differ by up to half a pixel
     nearest: float  # their depths there, metres (source z)
     farthest: float
-    mean: float
+    centre: np.ndarray  # (3,) the mean of their points: where the turned camera looks
 
     @classmethod
-    def of(cls, mask: np.ndarray, depth: np.ndarray) -> FoundInOverview:
-        depths = depth[mask]
-        return cls(grow_by_neighbours(mask).ravel(), float(depths.min()), float(depths.max()),
-                   float(depths.mean()))
+    def of(cls, mask: np.ndarray, points: np.ndarray) -> FoundInOverview:
+        """points: (H, W, 3) the overview's, source frame (z is the overview's depth)."""
+        mine = points[mask]
+        return cls(grow_by_neighbours(mask).ravel(), float(mine[:, 2].min()),
+                   float(mine[:, 2].max()), mine.mean(axis=0))
 
 
 def recover_thin_parts(depth: np.ndarray, carried: np.ndarray, allowed: np.ndarray,
@@ -220,15 +221,14 @@ class PosePipeline:
         if not masks:
             return []
         points = self._overview_rays * depth[..., None]  # the overview is not turned
-        centres = [points[mask].mean(axis=0) for mask in masks]
-        found = [FoundInOverview.of(mask, depth) for mask in masks]
+        found = [FoundInOverview.of(mask, points) for mask in masks]
         views, inputs, zooms = [], [], []
-        for k, centre in enumerate(centres):
-            turned = self._towards(centre)
+        for k, person in enumerate(found):
+            turned = self._towards(person.centre)
             zooms.append(turned.view.virtual.fx / self.estimator.camera.fx)
             seen = turned.view.sample(raw)
-            person = self._person_in(turned, seen, found[k], found[:k] + found[k + 1:])
-            inputs.append(np.where(person, seen, np.float32(0)))
+            kept = self._person_in(turned, seen, person, found[:k] + found[k + 1:])
+            inputs.append(np.where(kept, seen, np.float32(0)))
             views.append(turned.view)
         joints, pixels, confidence = self.estimator.estimate_batch_with_confidence(
             np.stack(inputs))
@@ -240,7 +240,7 @@ class PosePipeline:
         if confidence is None:
             confidence = in_view.astype(np.float32)
         return [PersonPose(True, JOINT_NAMES, joints[k], pixels[k], in_view[k], inputs[k],
-                           confidence[k], box, views[k].rotation, centres[k])
+                           confidence[k], box, views[k].rotation, found[k].centre)
                 for k, box in enumerate(self._boxes(overview, masks, source))]
 
     def _towards(self, point: np.ndarray) -> TurnedView:
@@ -284,8 +284,9 @@ class PosePipeline:
         theirs = np.zeros_like(usable)
         for other in others:
             theirs |= self._carried(turned, usable, source_z, other)
-        within_reach = usable & ~theirs & (source_z >= person.mean - flt.max_reach) & \
-            (source_z <= person.mean + flt.max_behind)
+        mean = person.centre[2]
+        within_reach = usable & ~theirs & (source_z >= mean - flt.max_reach) & \
+            (source_z <= mean + flt.max_behind)
         return recover_thin_parts(depth, self._carried(turned, usable, source_z, person),
                                   within_reach, flt.max_depth_step)
 
