@@ -44,6 +44,8 @@ def test_clear_errors(tmp_path):
     result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--world", "wide",
                  "--person-occluders", 1.5)
     assert result.returncode == 2 and "from 0 to 1" in result.stderr
+    result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--feet-cut", 0.5)
+    assert result.returncode == 2 and "--feet-cut needs --world wide" in result.stderr
 
 
 def test_training_on_too_little_data_says_which_option_to_change(tmp_path):

@@ -219,6 +219,32 @@ def test_a_person_in_front_hides_one_side_and_leaves_a_gap():
         assert max(np.mean(left), np.mean(right)) >= 0.75 if len(rows) else True
 
 
+def test_the_feet_cut_takes_only_what_lies_near_the_floor_as_the_nodes_floor_removal():
+    """The same people with and without the feet cut (its draw comes after the people): where
+    the feet are in the picture, most frames lose a few of their lowest pixels; nothing is
+    added, no joint moves, and the body above the shins is untouched."""
+    plain = WideConfig(postures=False, facing=False, bodies=False, framing=False, room=False,
+                       sensors=False, zoom_reference=2.2)
+    whole = generate_wide(np.random.default_rng(5), 30, plain)
+    cut = generate_wide(np.random.default_rng(5), 30, replace(plain, feet_cut_share=1.0))
+    np.testing.assert_array_equal(cut.joints3d, whole.joints3d)
+    assert not ((cut.depth > 0) & (whole.depth == 0)).any()
+    body = whole.depth > 0
+    lost = body & (cut.depth == 0)
+    feet_in_view = ~body[:, -1].any(axis=1)  # the rest reach the bottom border
+    assert lost.any(axis=(1, 2))[feet_in_view].mean() > 0.6
+    assert lost.sum() / body.sum() < 0.05
+    rows = np.arange(body.shape[1])[:, None]
+    for k in range(len(body)):
+        top, bottom = rows[body[k].any(axis=1)].min(), rows[body[k].any(axis=1)].max()
+        upper = rows < top + 0.7 * (bottom - top)  # the head to the thighs, in the picture
+        np.testing.assert_array_equal(cut.depth[k] * upper, whole.depth[k] * upper)
+        if lost[k].any():
+            assert np.nonzero(lost[k])[0].min() >= top + 0.8 * (bottom - top)
+    unused = generate_wide(np.random.default_rng(5), 30, replace(plain, feet_cut_share=0.0))
+    np.testing.assert_array_equal(unused.depth, whole.depth)
+
+
 def test_centred_view_looks_at_the_person_and_leaves_the_sensors_unseen_part_empty():
     """As the node's turned camera: the person's visible surface in the middle, whatever their
     place in the sensor's view; unturned (centred=False) they lie anywhere in it."""

@@ -29,6 +29,7 @@ import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
 from depth_pose_ros.joints import SHOULDERS
+from depth_pose_ros.runtime.person import PersonFilter
 from depth_pose_ros.runtime.reproject import VirtualView, look_at, zoom_level, zoom_scale
 from depth_pose_ros.synth.body import (
     CAPSULE_PARTS,
@@ -87,6 +88,10 @@ class WideConfig:
     # someone passing in front, to one side (the node removes them: always a gap); on its own
     # share, room or not; 0 draws nothing, so version 2's frames stay as they were
     person_occluder_share: float = 0.0
+    # the feet cut away as the node's floor removal cuts them (all within its tolerance of the
+    # floor, the floor remnant too); 0 draws nothing, so earlier frames stay as they were
+    feet_cut_share: float = 0.0
+    floor_tolerance: float = PersonFilter.floor_tolerance
 
     def weights(self) -> dict:
         """What meta.json records of the mix."""
@@ -94,7 +99,8 @@ class WideConfig:
                 "yaw_mixture_deg": [list(m) for m in YAW_MIXTURE] if self.facing else [[1.0, 25.0]],
                 "sensors": SENSOR_WEIGHTS if self.sensors else {"ideal": 1.0},
                 "occluders": OCCLUDERS,
-                "person_occluder_share": self.person_occluder_share}
+                "person_occluder_share": self.person_occluder_share,
+                "feet_cut_share": self.feet_cut_share}
 
 
 @dataclass(frozen=True)
@@ -363,6 +369,22 @@ def _room(rng, depth, bodies: Body, camera: PinholeCamera, config: WideConfig):
         _behind(depth[i], wall)
 
 
+def _cut_feet(depth, bodies: Body, camera: PinholeCamera, tolerance: float, frames) -> None:
+    """In the given frames, remove (in place) what lies within tolerance of the floor under the
+    lowest foot, as the node's floor removal does: the soles and ankles, and any floor remnant."""
+    rays = camera.pixel_rays().reshape(camera.shape + (3,))
+    foot_parts = [CAPSULE_PARTS.index("right_foot"), CAPSULE_PARTS.index("left_foot")]
+    feet = bodies.capsules[:, foot_parts].reshape(len(bodies), -1, 3)
+    # the pelvis's axes are the body's (y up) in the camera frame: its column 1 points up
+    up = bodies.ellipsoid_axes[:, ELLIPSOID_PARTS.index("pelvis"), :, 1]
+    for i in frames:
+        heights = feet[i] @ up[i]
+        # the sole: the lowest foot axis point less half the foot's radius (as scenes.render_room)
+        floor = heights.min() - 0.5 * bodies.capsule_radii[i, foot_parts].max()
+        height = (rays * depth[i][..., None]) @ up[i] - floor
+        depth[i][(depth[i] > 0) & (height <= tolerance)] = 0.0
+
+
 def _behind(depth, surface):
     """Composite surface (0 = absent) behind depth, in place."""
     fill = (surface > 0) & ((depth == 0) | (surface < depth))
@@ -410,6 +432,8 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
     # Occluders the isolation removes leave a gap where they hide the body.
     cut = (occluder > 0) & (rng.random(n) < config.cut_occluder_share)
     cut |= occluder == OTHER_PERSON
+    feet_cut = (rng.random(n) < config.feet_cut_share if config.feet_cut_share > 0
+                else np.zeros(n, bool))
     # Each zoom is its own camera: its frames are rendered, given a room and seen through
     # a sensor together (one group, in frame order, without zoom).
     groups = [np.flatnonzero(level == z) for z in np.unique(level)]
@@ -422,6 +446,8 @@ def generate_wide(rng: np.random.Generator, n: int, config: WideConfig = WideCon
         depth_src[cut[group][:, None, None] & np.isin(labels, occluder_labels)] = 0.0
         if config.room:
             _room(rng, depth_src, people, source, config)
+        _cut_feet(depth_src, people, source, config.floor_tolerance,
+                  np.flatnonzero(feet_cut[group]))
         rendered.append(depth_src)
     sensor = (rng.choice(len(SENSORS), n, p=np.array(list(SENSOR_WEIGHTS.values())))
               if config.sensors else np.zeros(n, int))

@@ -104,11 +104,12 @@ def cmd_synth(args) -> int:
 
     if args.zoom and (args.world != "wide" or not args.centred):
         raise DatasetError("--zoom needs --world wide, centred (a zoom follows a turned camera)")
-    if args.person_occluders and args.world != "wide":
-        raise DatasetError("--person-occluders needs --world wide")
+    for option in ("person_occluders", "feet_cut"):
+        if getattr(args, option) and args.world != "wide":
+            raise DatasetError(f"--{option.replace('_', '-')} needs --world wide")
     config = SceneConfig() if args.world == "paper" else WideConfig(
         **{part: getattr(args, part) for part in WIDE_PARTS}, zoom_reference=args.zoom,
-        person_occluder_share=args.person_occluders)
+        person_occluder_share=args.person_occluders, feet_cut_share=args.feet_cut)
     meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
                          progress=not args.quiet, shard=args.shard)
     seconds = meta["generation_seconds"]
@@ -148,6 +149,10 @@ def _synth_options(sub) -> None:
                        help="wide world: this share of frames has someone passing in front, to "
                        "one side, removed as the node removes them (a gap up to about half the "
                        "person; on with --no-room too; default 0, the frames of version 2)")
+    synth.add_argument("--feet-cut", type=_share, default=0.0, metavar="SHARE",
+                       help="wide world: this share of frames loses what lies within the node's "
+                       "floor tolerance (8 cm) of the floor, as the node's floor removal cuts "
+                       "the feet (on with --no-room too; default 0, the frames as before)")
     synth.set_defaults(handler=cmd_synth)
 
 
