@@ -62,3 +62,16 @@ def test_speed_times_the_runtime_with_and_without_mirror_averaging():
     assert "cores" in result["cpu"] and "bf16" in result["cpu"]
     for name in ("estimate_virtual", "estimate_virtual_one_pass", "estimate_batch_4"):
         assert result[name]["fps"] > 0 and result[name]["p50_us"] > 0
+
+
+def test_bench_people_tracked_steps_every_frame_and_scores_every_nth():
+    """--tracked: each frame goes through the node's step (with everyone, and the person
+    alone), scored every EVERY-th. One person: the two steps see the same frames and agree."""
+    from depth_pose_ros.tools.bench_people import report, run
+
+    result = run(people=1, seconds=1.0, every=5, progress=False, tracked=True)
+    scored = result["ap10_no_root"]["1"]
+    assert scored["frames"] == 6  # frames 0, 5, ..., 25 of 30
+    assert scored["together"] == scored["alone"] and 0.0 <= scored["together"] <= 1.0
+    assert result["frames_by_people_found"] == {"1": 60}  # 30 frames, stepped twice each
+    assert "through the node's step" in report(result)

@@ -11,6 +11,11 @@ pipeline's time per frame by the number of people it found. The same AP on the f
 the person is wholly visible (at least WHOLLY_VISIBLE) separates what the others' pixels cost
 the pipeline from what hiding part of a person costs the network. The MOT counts (ID switches,
 recall, precision) come from bag-eval on a bag of the same scene (BENCHMARKS.md).
+
+tracked: what a robot gets instead of single frames. Every frame goes through the node's step
+(frame_tracker.FrameTracker with the node's default parameters: IDs, One-Euro smoothing), once
+with everyone and once per person alone (a tracker of its own each); every `every`-th frame
+scores the tracks seen in it, matched to the people as bag-eval matches them.
 """
 from __future__ import annotations
 
@@ -21,41 +26,73 @@ import numpy as np
 from depth_pose_ros.depth_image import to_millimetres
 from depth_pose_ros.learn.metrics import average_precision, match_people, mean_without_root
 from depth_pose_ros.runtime.estimator import PoseEstimator
+from depth_pose_ros.runtime.frame_tracker import FrameTracker
+from depth_pose_ros.runtime.node_parameters import defaults
 from depth_pose_ros.runtime.pipeline import PosePipeline
+from depth_pose_ros.runtime.tracking import LOST
 from depth_pose_ros.synth.scenes import VISIBLE_TO_COUNT, people_scene
 
 WHOLLY_VISIBLE = 0.95
 
 
 def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
-        model_dir=None, progress: bool = True) -> dict:
+        model_dir=None, progress: bool = True, tracked: bool = False) -> dict:
     from tqdm import tqdm
 
     rate = 30.0
     scene = people_scene(seed, people, int(round(seconds * rate)), rate)
     pipeline = PosePipeline(PoseEstimator.load(model_dir), max_people=max(4, people))
+    if tracked:  # one step with everyone, one per person alone, sharing the pipeline
+        steps = [FrameTracker(pipeline) for _ in range(people + 1)]
+        for step in steps:
+            step.configure(defaults() | {"max_people": max(4, people)})
     together = {p + 1: [] for p in range(people)}  # true ID -> (7,) distances per counted frame
     alone = {p + 1: [] for p in range(people)}
     seen = {p + 1: [] for p in range(people)}  # and how visible the person was
     times: dict[int, list[float]] = {}
     miss = np.full(7, np.inf)
-    for k in tqdm(range(0, scene.frames, every), desc="bench-people", unit="frame",
-                  disable=not progress):
-        depth, joints3d, _, visible, each = scene.frame(k, each_alone=True)
+
+    def together_now(raw) -> list:  # (ID, (7, 3) joints) of the people seen with the others
         started = time.perf_counter()
-        found = pipeline.process_all(to_millimetres(depth), scene.camera)
-        times.setdefault(len(found), []).append(time.perf_counter() - started)
+        if tracked:
+            tracks, _ = steps[0].step(to_millimetres(raw), scene.camera, k / rate)
+            estimates = [(t.id, t.joints3d) for t in tracks if t.state != LOST]
+        else:
+            estimates = list(enumerate(pose.joints3d for pose in
+                                       pipeline.process_all(to_millimetres(raw), scene.camera)))
+        times.setdefault(len(estimates), []).append(time.perf_counter() - started)
+        return estimates
+
+    def alone_now(person: int, raw, truth: np.ndarray) -> np.ndarray:  # (7,) distances
+        started = time.perf_counter()
+        if tracked:
+            tracks, _ = steps[person].step(to_millimetres(raw), scene.camera, k / rate)
+            own = match_people([(t.id, t.joints3d) for t in tracks if t.state != LOST],
+                               [(person, True, truth)])
+            distance = own.pairs[0][2] if own.pairs else miss
+        else:
+            pose = pipeline.process(to_millimetres(raw), scene.camera)
+            distance = np.linalg.norm(pose.joints3d - truth, axis=1) if pose.detected else miss
+        times.setdefault(1, []).append(time.perf_counter() - started)
+        return distance
+
+    for k in tqdm(range(0, scene.frames, 1 if tracked else every), desc="bench-people",
+                  unit="frame", disable=not progress):
+        depth, joints3d, _, visible, each = scene.frame(k, each_alone=True)
         truth = [(p + 1, bool(visible[p] >= VISIBLE_TO_COUNT), joints3d[p]) for p in range(people)]
-        match = match_people([(i, pose.joints3d) for i, pose in enumerate(found)], truth)
+        match = match_people(together_now(depth), truth)
+        scored = k % every == 0  # tracked: every frame is stepped, every every-th scored
+        # a tracked person's own step sees each frame; otherwise only the counted are run
+        stepped = range(1, people + 1) if tracked else match.counted
+        by_person = {person: alone_now(person, each[person - 1], joints3d[person - 1])
+                     for person in stepped}
+        if not scored:
+            continue
         matched = {person: distance for person, _, distance in match.pairs}
         for person in match.counted:
             together[person].append(matched.get(person, miss))
             seen[person].append(visible[person - 1])
-            started = time.perf_counter()
-            pose = pipeline.process(to_millimetres(each[person - 1]), scene.camera)
-            times.setdefault(1, []).append(time.perf_counter() - started)
-            alone[person].append(np.linalg.norm(pose.joints3d - joints3d[person - 1], axis=1)
-                                 if pose.detected else miss)
+            alone[person].append(by_person[person])
 
     def ap(rows):
         return round(float(mean_without_root(average_precision(np.array(rows)))), 4) \
@@ -70,6 +107,7 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     wholly = {str(i): scores(i, WHOLLY_VISIBLE) for i in together}
     p50 = {str(n): round(1e3 * float(np.median(t)), 2) for n, t in sorted(times.items())}
     return {"people": people, "seconds": seconds, "every": every, "seed": seed,
+            "tracked": tracked,
             "camera": f"{scene.camera.width} x {scene.camera.height}",
             "ap10_no_root": per_person,
             "ap10_no_root_wholly_visible": wholly,
@@ -80,8 +118,10 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
 
 
 def report(result: dict) -> str:
-    lines = [f"{result['people']} people, {result['seconds']:g} s at 30 Hz, every "
-             f"{result['every']}th frame ({result['camera']}); AP@10cm of the six non-root joints "
+    how = (f"every frame through the node's step (IDs, smoothing), scored every "
+           f"{result['every']}th" if result.get("tracked") else f"every {result['every']}th frame")
+    lines = [f"{result['people']} people, {result['seconds']:g} s at 30 Hz, {how} "
+             f"({result['camera']}); AP@10cm of the six non-root joints "
              f"on the frames where the person is at least {VISIBLE_TO_COUNT:.0%} visible", "",
              "| person | frames | with the others | alone | difference |",
              "| --- | --- | --- | --- | --- |"]
@@ -102,7 +142,8 @@ def report(result: dict) -> str:
             lines.append(f"| {person} | {v['frames']} | {v['together']:.3f} | {v['alone']:.3f} "
                          f"| {v['together'] - v['alone']:+.3f} |")
     p50 = result["pipeline_ms_p50_by_people_found"]
-    lines += ["", "pipeline time per frame, p50 by people found: " + ", ".join(
+    what = "the node's step" if result.get("tracked") else "pipeline time"
+    lines += ["", f"{what} per frame, p50 by people found: " + ", ".join(
         f"{n}: {ms:.2f} ms ({result['frames_by_people_found'][n]} frames)"
         for n, ms in p50.items())]
     if "1" in p50 and str(result["people"]) in p50:

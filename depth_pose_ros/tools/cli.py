@@ -584,7 +584,7 @@ def cmd_bench_people(args) -> int:
     from depth_pose_ros.tools.bench_people import report, run
 
     result = run(people=args.people, seconds=args.seconds, every=args.every, seed=args.seed,
-                 model_dir=args.model, progress=not args.quiet)
+                 model_dir=args.model, progress=not args.quiet, tracked=args.tracked)
     print(report(result))
     _save_json(result, args.json)
     return 0
@@ -604,6 +604,10 @@ def _bench_people_options(sub) -> None:
                               help="run every EVERY-th frame (default 5)")
     bench_people.add_argument("--seed", type=_whole_number, default=0)
     bench_people.add_argument("--model", type=Path, help="default: the shipped model")
+    bench_people.add_argument("--tracked", action="store_true",
+                              help="what a robot gets: every frame through the node's step "
+                              "(IDs, smoothing), with everyone and per person alone; scored "
+                              "every EVERY-th (slower: every frame is rendered)")
     bench_people.add_argument("--json", type=Path)
     bench_people.add_argument("--quiet", action="store_true", help="no progress bar")
     bench_people.set_defaults(handler=cmd_bench_people)
