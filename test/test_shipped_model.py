@@ -126,13 +126,18 @@ def test_the_centred_wide_model_records_its_world_and_chain():
 def test_the_default_model_records_its_chain():
     model = default_model_dir()
     info = json.loads((model / "model.json").read_text())
-    # stage 10: the zoomed wide world (seed 6) and the paper's world as the node shows it (seed
-    # 7), both with people passing in front, from stage 9 (trained as models/dnn33-stage9; its
-    # record in stage9/), itself from stage 8 (record in stage8/), the default before it.
+    # stage 12: the zoomed wide world (seed 12) and the paper's world as the node shows it
+    # (seed 13), people passing in front and half the feet cut, from stage 10 (then
+    # models/dnn33; its record in stage10/), itself from stage 9 (trained as
+    # models/dnn33-stage9; record in stage9/), itself from stage 8 (record in stage8/).
     data = info["training"]["data"]
-    assert data["count"] == 160000 and data["zoom_reference"] == 2.2
-    assert [(d["count"], d["seed"]) for d in data["datasets"]] == [(120000, 6), (40000, 7)]
-    assert info["training"]["config"]["init_from"] == "models/dnn33-stage9"
+    assert data["count"] == 120000 and data["zoom_reference"] == 2.2
+    assert [(d["count"], d["seed"]) for d in data["datasets"]] == [(80000, 12), (40000, 13)]
+    assert info["training"]["config"]["init_from"] == "models/dnn33"
+    stage10 = json.loads((model / "stage10" / "model.json").read_text())
+    assert [(d["count"], d["seed"]) for d in stage10["training"]["data"]["datasets"]] == \
+        [(120000, 6), (40000, 7)]
+    assert stage10["training"]["config"]["init_from"] == "models/dnn33-stage9"
     stage9 = json.loads((model / "stage9" / "model.json").read_text())
     assert [d["seed"] for d in stage9["training"]["data"]["datasets"]] == [4, 5]
     assert stage9["training"]["config"]["init_from"] == "models/dnn33"
@@ -153,7 +158,7 @@ def test_the_default_model_records_its_chain():
 
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
-# turned to the person, as the node does), the default (stage 10) on version 2 zoomed to
+# turned to the person, as the node does), the default (stage 12) on version 2 zoomed to
 # each person.
 CARDS = [("dnn33-wide", "wide_all", {"centred": False}), ("dnn33-wide2", "wide2_all", {}),
          ("dnn33", "wide2_zoom_all", {"zoom_reference": 2.2})]
