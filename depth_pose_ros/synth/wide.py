@@ -343,9 +343,13 @@ def _room(rng, depth, bodies: Body, camera: PinholeCamera, config: WideConfig):
     feet = bodies.capsules[:, [CAPSULE_PARTS.index("right_foot"),
                                CAPSULE_PARTS.index("left_foot")]].reshape(n, -1, 3)
     pelvis = ELLIPSOID_PARTS.index("pelvis")
-    up = -bodies.ellipsoid_axes[:, pelvis, :, 1]  # the body's up in the camera frame (y down)
+    # NB: the pelvis's column 1 is the body's up, so this is its down, and `lowest` below is the
+    # foot point highest up (the same when both feet stand; a stepping leg's raised foot lifts
+    # the patch). Kept as it is: version 2's frames, the recorded test sets, depend on it; a
+    # generator version 3 should fix it (_cut_feet uses the body's up).
+    up = -bodies.ellipsoid_axes[:, pelvis, :, 1]
     for i in np.flatnonzero(rng.random(n) < config.floor_share):
-        lowest = feet[i][np.argmax(feet[i] @ -up[i])]  # the foot point farthest down
+        lowest = feet[i][np.argmax(feet[i] @ -up[i])]
         normal = up[i]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = (normal @ lowest) / (rays @ normal)
