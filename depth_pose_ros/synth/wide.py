@@ -54,6 +54,7 @@ SOURCE_SCALE = 3  # source pixels per virtual pixel along each axis (real sensor
 YAW_MIXTURE = ((0.45, 30.0), (0.35, 90.0), (0.20, 180.0))
 OCCLUDERS = ("none", "table_edge", "chair_back", "other_arm", "other_person")
 OTHER_PERSON = OCCLUDERS.index("other_person")  # the kinds before it are the room's
+FOOT_CAPSULES = [CAPSULE_PARTS.index("right_foot"), CAPSULE_PARTS.index("left_foot")]
 # Extra primitives appended to every body (unused ones shrink to nothing inside the pelvis).
 EXTRA_CAPSULES = ("occluder_capsule", "stool_leg")
 EXTRA_ELLIPSOIDS = ("nose", "hair", "skirt", "held_object", "seat", "chair_back",
@@ -140,6 +141,11 @@ def _widen_shapes(rng, shape, config: WideConfig):
     return replace(shape, torso_girth=girth, limb_girth=girth * rng.uniform(0.9, 1.1, len(shape)))
 
 
+def _foot_points(bodies: Body) -> np.ndarray:
+    """(N, 4, 3) both feet's capsule ends (heel and toe of each)."""
+    return bodies.capsules[:, FOOT_CAPSULES].reshape(len(bodies), -1, 3)
+
+
 def _unit_axes(n):
     return np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
 
@@ -214,9 +220,7 @@ def _dress(rng, bodies: Body, family: np.ndarray, config: WideConfig) -> Body:
         back = seated & (rng.random(n) < 0.6)
         back_c = root + np.stack([np.zeros(n), 0.28 * np.ones(n), -(pr[:, 2] + 0.07)], -1)
         put("chair_back", back_c, np.tile([0.21, 0.22, 0.025], (n, 1)), where=back)
-        feet = bodies.capsules[:, [CAPSULE_PARTS.index("right_foot"),
-                                   CAPSULE_PARTS.index("left_foot")]].reshape(n, -1, 3)
-        floor_y = feet[..., 1].min(axis=1)
+        floor_y = _foot_points(bodies)[..., 1].min(axis=1)
         leg = np.stack([seat_c, np.stack([seat_c[:, 0], floor_y, seat_c[:, 2]], -1)], axis=1)
         k = EXTRA_CAPSULES.index("stool_leg")
         caps[seated, k] = leg[seated]
@@ -340,8 +344,7 @@ def _room(rng, depth, bodies: Body, camera: PinholeCamera, config: WideConfig):
     a floor patch around the feet, and a fronto-parallel piece of wall beside the outline."""
     n = len(depth)
     rays = camera.pixel_rays().reshape(camera.shape + (3,))
-    feet = bodies.capsules[:, [CAPSULE_PARTS.index("right_foot"),
-                               CAPSULE_PARTS.index("left_foot")]].reshape(n, -1, 3)
+    feet = _foot_points(bodies)
     pelvis = ELLIPSOID_PARTS.index("pelvis")
     # NB: the pelvis's column 1 is the body's up, so this is its down, and `lowest` below is the
     # foot point highest up (the same when both feet stand; a stepping leg's raised foot lifts
@@ -377,14 +380,13 @@ def _cut_feet(depth, bodies: Body, camera: PinholeCamera, tolerance: float, fram
     """In the given frames, remove (in place) what lies within tolerance of the floor under the
     lowest foot, as the node's floor removal does: the soles and ankles, and any floor remnant."""
     rays = camera.pixel_rays().reshape(camera.shape + (3,))
-    foot_parts = [CAPSULE_PARTS.index("right_foot"), CAPSULE_PARTS.index("left_foot")]
-    feet = bodies.capsules[:, foot_parts].reshape(len(bodies), -1, 3)
+    feet = _foot_points(bodies)
     # the pelvis's axes are the body's (y up) in the camera frame: its column 1 points up
     up = bodies.ellipsoid_axes[:, ELLIPSOID_PARTS.index("pelvis"), :, 1]
     for i in frames:
         heights = feet[i] @ up[i]
         # the sole: the lowest foot axis point less half the foot's radius (as scenes.render_room)
-        floor = heights.min() - 0.5 * bodies.capsule_radii[i, foot_parts].max()
+        floor = heights.min() - 0.5 * bodies.capsule_radii[i, FOOT_CAPSULES].max()
         height = (rays * depth[i][..., None]) @ up[i] - floor
         depth[i][(depth[i] > 0) & (height <= tolerance)] = 0.0
 

@@ -43,20 +43,24 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     scene = people_scene(seed, people, int(round(seconds * rate)), rate)
     pipeline = PosePipeline(PoseEstimator.load(model_dir), max_people=max(4, people))
     if tracked:  # one step with everyone, one per person alone, sharing the pipeline
+        parameters = defaults() | {"max_people": max(4, people)}
         steps = [FrameTracker(pipeline) for _ in range(people + 1)]
         for step in steps:
-            step.configure(defaults() | {"max_people": max(4, people)})
+            step.configure(parameters)
     together = {p + 1: [] for p in range(people)}  # true ID -> (7,) distances per counted frame
     alone = {p + 1: [] for p in range(people)}
     seen = {p + 1: [] for p in range(people)}  # and how visible the person was
     times: dict[int, list[float]] = {}
     miss = np.full(7, np.inf)
 
+    def tracked_now(step: int, raw) -> list:  # (ID, (7, 3) joints) of the tracks seen now
+        tracks, _ = steps[step].step(to_millimetres(raw), scene.camera, k / rate)
+        return [(t.id, t.joints3d) for t in tracks if t.state != LOST]
+
     def together_now(raw) -> list:  # (ID, (7, 3) joints) of the people seen with the others
         started = time.perf_counter()
         if tracked:
-            tracks, _ = steps[0].step(to_millimetres(raw), scene.camera, k / rate)
-            estimates = [(t.id, t.joints3d) for t in tracks if t.state != LOST]
+            estimates = tracked_now(0, raw)
         else:
             estimates = list(enumerate(pose.joints3d for pose in
                                        pipeline.process_all(to_millimetres(raw), scene.camera)))
@@ -66,9 +70,7 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     def alone_now(person: int, raw, truth: np.ndarray) -> np.ndarray:  # (7,) distances
         started = time.perf_counter()
         if tracked:
-            tracks, _ = steps[person].step(to_millimetres(raw), scene.camera, k / rate)
-            own = match_people([(t.id, t.joints3d) for t in tracks if t.state != LOST],
-                               [(person, True, truth)])
+            own = match_people(tracked_now(person, raw), [(person, True, truth)])
             distance = own.pairs[0][2] if own.pairs else miss
         else:
             pose = pipeline.process(to_millimetres(raw), scene.camera)
