@@ -32,6 +32,8 @@ def test_models_as_described_in_the_paper():
         expected = (25 * 20 + 20) + (25 * 20 * n + n) + (n * 195 * 500 + 500) + (500 * 33 + 33)
         assert count_weights(build_model(f"dnn{n}")) == expected
     assert count_weights(build_model("dnn33")) == 3_251_586  # not the paper's stated 751k
+    # dnn33d: two 3x3 convolutions (33 -> 33) after DNN33's second pooling
+    assert count_weights(build_model("dnn33d")) == 3_251_586 + 2 * (33 * 33 * 9 + 33)
     assert count_weights(build_model("mlp")) == 3000 * 500 + 500 + 500 * 33 + 33
 
 
@@ -657,6 +659,37 @@ def test_sides_swapped_finds_a_back_taken_for_a_front():
     pred = truth.copy()
     pred[1, [1, 4]] = pred[1, [4, 1]]  # frame 1: right and left exchanged
     assert list(sides_swapped(pred, truth)) == [False, True]
+
+
+def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
+    """dnn33 -> dnn33d (Net2DeeperNet): the new convolutions start as the identity, so the deeper
+    start predicts exactly what DNN33 did; a training run starts from it and moves them; a
+    DNN of another width cannot be deepened."""
+    from depth_pose_ros.learn.checkpoints import load_initial
+    from depth_pose_ros.learn.train import TrainConfig, deepen_dnn, train
+
+    data, run, _, _, _ = tiny_run
+    shallow = build_model("dnn33").eval()
+    shallow.load_state_dict(load_initial(run)["model"])
+    deep = build_model("dnn33d").eval()
+    deep.load_state_dict(deepen_dnn(shallow.state_dict(), deep.state_dict(), "cannot"))
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 1, 50, 60)).astype(np.float32))
+    with torch.inference_mode():
+        before, after = shallow(x), deep(x)
+    assert before.abs().max() > 0.1
+    assert (after - before).abs().max() < 1e-5 * before.abs().max()
+    with pytest.raises(ValueError, match="cannot"):
+        deepen_dnn(build_model("dnn48w").state_dict(), deep.state_dict(), "cannot")
+    with pytest.raises(ValueError, match="cannot"):
+        deepen_dnn(build_model("mlp").state_dict(), deep.state_dict(), "cannot")
+    cfg = TrainConfig(arch="dnn33d", epochs=1, val_frames=60, batch_size=64, init_from=str(run))
+    train(cfg, data, tmp_path / "deepened", progress_bar=False)
+    saved = torch.load(tmp_path / "deepened" / "best.pt", weights_only=False)
+    assert saved["arch"] == "dnn33d" and saved["config"]["init_from"] == str(run)
+    refinement = saved["model"]["features.6.weight"]
+    identity = torch.zeros_like(refinement)
+    identity[range(33), range(33), 1, 1] = 1.0
+    assert not torch.equal(refinement, identity)  # trained, not left at the start
 
 
 def test_widening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):

@@ -2,8 +2,9 @@
 
 torch-free, so that the command line lists the names without loading torch. Each entry is
 (kind, size): "mlp"; "dnn" with its number of convolution filters per layer (the paper's DNN20,
-DNN33, DNN50; DNN48W, beyond the paper, has a 1000-wide hidden layer); "features" with a
-feature extractor and its head (F: FC33; S: its first layers, then FC500 + FC33), §7.
+DNN33, DNN50; beyond the paper, DNN48W has a 1000-wide hidden layer and DNN33D two more
+convolutions); "features" with a feature extractor and its head (F: FC33; S: its first layers,
+then FC500 + FC33), §7.
 """
 FEATURE_NETS = ("mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r")
 
@@ -15,5 +16,8 @@ ARCHITECTURES = {
     # beyond the paper: DNN33 widened for the wide world (issue 15), reachable from a trained
     # DNN33 by train.widen_dnn without changing what it predicts
     "dnn48w": ("dnn_wide", 48),
+    # beyond the paper: DNN33 deepened (two 3x3 convolutions after its own), reachable from a
+    # trained DNN33 by train.deepen_dnn without changing what it predicts
+    "dnn33d": ("dnn_deep", 33),
     **{f"{net}_{head}": (f"features_{head}", net) for net in FEATURE_NETS for head in "fs"},
 }

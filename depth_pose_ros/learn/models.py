@@ -15,6 +15,7 @@ from depth_pose_ros.joints import NUM_OUTPUTS_WITH_SCALES, NUM_TARGETS
 from depth_pose_ros.learn.architectures import ARCHITECTURES
 
 INPUT_SHAPE = (1, 50, 60)
+DEEP_REFINEMENTS = 2  # dnn33d's 3x3 convolutions after DNN33's layers
 
 
 class MLP(nn.Module):
@@ -32,15 +33,21 @@ class MLP(nn.Module):
 class DNN(nn.Module):
     """conv 5x5 x20 -> pool 2 -> conv 5x5 x`filters` -> pool 2 (ceil) -> FC 500 -> FC 33.
 
-    DNN20, DNN33 and DNN50 differ in `filters`, the second convolution's width.
+    DNN20, DNN33 and DNN50 differ in `filters`, the second convolution's width. Beyond the
+    paper, `refinements` 3x3 convolutions (filters -> filters, ReLU) follow the second pooling:
+    depth where it costs little time (a few thousand weights each; the time goes to FC 500).
     """
 
-    def __init__(self, filters: int = 33, hidden: int = 500, outputs: int = NUM_TARGETS):
+    def __init__(self, filters: int = 33, hidden: int = 500, outputs: int = NUM_TARGETS,
+                 refinements: int = 0):
         super().__init__()
+        refining = [layer for _ in range(refinements)
+                    for layer in (nn.Conv2d(filters, filters, 3, padding=1), nn.ReLU())]
         self.features = nn.Sequential(
             nn.Conv2d(1, 20, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # 20 x 25 x 30
             nn.Conv2d(20, filters, 5, padding=2), nn.ReLU(),
             nn.MaxPool2d(2, ceil_mode=True),  # filters x 13 x 15
+            *refining,
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(filters * 13 * 15, hidden), nn.ReLU(),
                                   nn.Linear(hidden, outputs))
@@ -190,6 +197,8 @@ def build_model(arch: str, error_scales: bool = False) -> nn.Module:
         return DNN(size, outputs=outputs)
     if kind == "dnn_wide":
         return DNN(size, hidden=1000, outputs=outputs)
+    if kind == "dnn_deep":
+        return DNN(size, outputs=outputs, refinements=DEEP_REFINEMENTS)
     if kind == "features_f":
         return Regressor(_FEATURES[size](), outputs=outputs)
     return Regressor(first_layers(_FEATURES[size]()), hidden=500, outputs=outputs)

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from depth_pose_ros.depth_image import to_metres
 from depth_pose_ros.joints import ERROR_SCALES, HANDS, NUM_TARGETS, to_targets
+from depth_pose_ros.learn.architectures import ARCHITECTURES
 from depth_pose_ros.learn.augment import (
     TEST_NOISE_SIGMA,
     TRAIN_NOISE_SIGMAS,
@@ -386,9 +387,14 @@ def _model_and_optimizer(cfg: TrainConfig, pre: Preprocessor, initial: dict | No
     if initial is not None:
         start = warm_start_from(initial, pre, cfg.error_scales)
         if initial["arch"] != cfg.arch:
-            start = widen_dnn(start, model.state_dict(), torch.Generator().manual_seed(cfg.seed),
-                              f"--init-from {cfg.init_from} is a {initial['arch']}, which cannot "
-                              f"be widened into a {cfg.arch}")
+            deeper = ARCHITECTURES[cfg.arch][0] == "dnn_deep"
+            cannot = (f"--init-from {cfg.init_from} is a {initial['arch']}, which cannot be "
+                      f"{'deepened' if deeper else 'widened'} into a {cfg.arch}")
+            if deeper:
+                start = deepen_dnn(start, model.state_dict(), cannot)
+            else:
+                start = widen_dnn(start, model.state_dict(),
+                                  torch.Generator().manual_seed(cfg.seed), cannot)
         model.load_state_dict(start)
     model.to(device)
     if cfg.recipe == "paper":
@@ -487,6 +493,26 @@ def widen_dnn(state: dict, target: dict, generator: torch.Generator, error: str)
         state[f"{reader}.weight"] = widened.reshape(read.shape[0], -1, *read.shape[2:])
     if any(state[k].shape != target[k].shape for k in state):
         raise ValueError(error)
+    return state
+
+
+def deepen_dnn(state: dict, target: dict, error: str) -> dict:
+    """A DNN's state dict deepened to `target` (the same DNN with refinement convolutions,
+    models.DNN) by Net2DeeperNet (Chen et al. 2016): each new 3x3 convolution starts as the
+    identity (its input is a ReLU's, so its own ReLU passes it unchanged) and the deeper network
+    predicts what the shallower one did. ValueError(error) when the rest differs."""
+    if not set(state) < set(target) or any(state[k].shape != target[k].shape for k in state):
+        raise ValueError(error)
+    state = {k: v.clone() for k, v in state.items()}
+    for key in sorted(set(target) - set(state)):
+        shape = target[key].shape
+        if key.endswith(".bias"):
+            state[key] = torch.zeros(shape)
+        elif len(shape) == 4 and shape[0] == shape[1] and shape[2:] == (3, 3):
+            state[key] = torch.zeros(shape)
+            state[key][range(shape[0]), range(shape[0]), 1, 1] = 1.0
+        else:
+            raise ValueError(error)
     return state
 
 
