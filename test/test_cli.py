@@ -1,4 +1,5 @@
 """The depth-pose console script, run as a user runs it."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,16 @@ def test_clear_errors(tmp_path):
     assert result.returncode == 2 and "from 0 to 1" in result.stderr
     result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--feet-cut", 0.5)
     assert result.returncode == 2 and "--feet-cut needs --world wide" in result.stderr
+    result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--generator-version", 2)
+    assert result.returncode == 2 and "--generator-version needs --world wide" in result.stderr
+    result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--world", "wide",
+                 "--generator-version", 1)
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+    # version 2's frames, for the datasets recorded before version 3, say so in meta.json
+    assert run("synth", "--count", 4, "--out", tmp_path / "v2", "--world", "wide",
+               "--generator-version", 2, "--quiet").returncode == 0
+    meta = json.loads((tmp_path / "v2" / "meta.json").read_text())
+    assert meta["generator_version"] == 2 and meta["scene"]["floor_under_feet"] is False
 
 
 def test_training_on_too_little_data_says_which_option_to_change(tmp_path):

@@ -12,11 +12,14 @@ from depth_pose_ros.synth.body import (
     ELBOW_MAX_FLEXION_DEG,
     SHOULDER_MAX_EXTENSION_DEG,
     _arm_collides,
+    build_bodies,
     sample_shapes,
     shoulder_positions,
 )
 from depth_pose_ros.synth.dataset import load_dataset, load_frame_labels
-from depth_pose_ros.synth.generate import write_dataset
+from depth_pose_ros.synth.generate import world_config, write_dataset
+from depth_pose_ros.synth.placement import body_to_camera
+from depth_pose_ros.synth.render import render_depth_culled
 from depth_pose_ros.synth.postures import (
     BEHIND_MAX_EXTENSION_DEG,
     FAMILIES,
@@ -31,7 +34,16 @@ from depth_pose_ros.synth.sensors import (
     outline,
     projector_shadow,
 )
-from depth_pose_ros.synth.wide import OTHER_PERSON, WideConfig, generate_wide, source_camera
+from depth_pose_ros.synth.wide import (
+    OTHER_PERSON,
+    WideConfig,
+    _body_up,
+    _floor_height,
+    _foot_points,
+    _room,
+    generate_wide,
+    source_camera,
+)
 
 # sha256 of the paper world's files for 700 frames, seed 3, written by the generator as it was
 # before the wide world existed (commit 657e6b1): `--world paper` must stay byte for byte.
@@ -243,6 +255,58 @@ def test_the_feet_cut_takes_only_what_lies_near_the_floor_as_the_nodes_floor_rem
             assert np.nonzero(lost[k])[0].min() >= top + 0.8 * (bottom - top)
     unused = generate_wide(np.random.default_rng(5), 30, replace(plain, feet_cut_share=0.0))
     np.testing.assert_array_equal(unused.depth, whole.depth)
+
+
+# sha256 of wide frames (60, seed 9, zoomed, people in front, feet cut) written by version 2,
+# before the floor moved to the soles (commit b557897): floor_under_feet False must keep them.
+WIDE_VERSION_2_SHA256 = ("fb0328daecf2568faeb43a788648701d8c887c23eb6be2ee91bcfa8f10f76776",
+                         "1119b0a4304665266db485b3b0c3ee288c1e9b917b6f461337776aeee09f3810")
+
+
+def test_the_floor_remnant_lies_at_the_soles_and_version_2_stays_as_it_was(tmp_path):
+    """Version 3 lays the floor patch at the soles of the lowest foot, also when the other foot
+    steps; version 2 laid it through the highest foot point, so a raised foot lifted it. With
+    floor_under_feet False (synth --generator-version 2) version 2's frames stay byte for byte."""
+    rng = np.random.default_rng(4)
+    n = 40
+    shape = sample_shapes(rng, n, (1.5, 2.0))
+    legs, thighs = sample_legs(rng, shape, np.zeros(n, bool))
+    arms = sample_family_arms(rng, shape, sample_actions(rng, np.zeros(n, int)), thighs)
+    upright = body_to_camera(rng, np.zeros(n), (0.0, 0.0), (0.0, 0.0))
+    bodies = build_bodies(rng, shape, arms, legs).transformed(upright, np.tile([0, 0.2, 3.5], (n, 1)))
+    camera = source_camera(PinholeCamera.virtual())
+    person = render_depth_culled(camera, bodies)
+    feet, up = _foot_points(bodies), _body_up(bodies)
+    np.testing.assert_allclose(up, np.tile([0, -1.0, 0], (n, 1)), atol=1e-9)  # y down: up is -y
+    highest = (feet @ up[:, :, None])[..., 0].max(axis=1)
+    assert np.ptp(feet @ up[:, :, None], axis=(1, 2)).max() > 0.05  # someone steps
+    v, u = np.indices(camera.shape)
+    for floor_under_feet in (True, False):
+        depth = person.copy()
+        config = WideConfig(floor_share=1.0, wall_share=0.0, floor_under_feet=floor_under_feet)
+        _room(np.random.default_rng(0), depth, bodies, camera, config)
+        for i in range(n):
+            floor = depth[i] != person[i]
+            assert floor.sum() > 50
+            heights = camera.back_project(u[floor], v[floor], depth[i][floor]) @ up[i]
+            sole = _floor_height(bodies, feet, up, i)
+            np.testing.assert_allclose(heights, sole if floor_under_feet else highest[i],
+                                       atol=2e-3)
+            assert highest[i] - sole > 0.01  # so the two versions' floors differ
+    frames = generate_wide(np.random.default_rng(9), 60, WideConfig(
+        zoom_reference=2.2, person_occluder_share=0.15, feet_cut_share=0.5, floor_under_feet=False))
+    assert (hashlib.sha256(frames.depth.tobytes()).hexdigest(),
+            hashlib.sha256(frames.joints3d.tobytes()).hexdigest()) == WIDE_VERSION_2_SHA256
+    # meta.json says which: version 2's frames are labelled version 2, and read back as such
+    for version, floor_under_feet in ((2, False), (3, True)):
+        out = tmp_path / f"v{version}"
+        write_dataset(out, 4, seed=1, config=WideConfig(floor_under_feet=floor_under_feet),
+                      progress=False)
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["generator_version"] == version
+        assert world_config(meta).floor_under_feet is floor_under_feet
+        del meta["scene"]["floor_under_feet"]  # as a version 2 dataset's meta.json has it
+        assert world_config(meta).floor_under_feet is (version == 3)
 
 
 def test_centred_view_looks_at_the_person_and_leaves_the_sensors_unseen_part_empty():

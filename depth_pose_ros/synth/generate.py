@@ -28,7 +28,8 @@ from depth_pose_ros.synth.sensors import SENSORS
 from depth_pose_ros.synth.wide import OCCLUDERS, SOURCE_SCALE, WideConfig, generate_wide
 
 GENERATOR_VERSION = 1  # the paper's world; its files must not change
-WIDE_GENERATOR_VERSION = 2  # 2: centred (the camera turned to the person, as the node does)
+# 2: centred (the camera turned to the person, as the node does); 3: the floor at the soles
+WIDE_GENERATOR_VERSION = 3
 # Per-frame labels of the wide world (frame_labels.npz), for evaluation by bins.
 FRAME_LABELS = {"family": np.uint8, "sensor": np.uint8, "occluder": np.uint8,
                 "yaw_deg": np.float32, "zoom": np.float32}
@@ -165,7 +166,7 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 1,
     out_of_view = hands_out_of_view(camera, pixels)
     meta = {
         "world": "wide" if wide else "paper",
-        "generator_version": WIDE_GENERATOR_VERSION if wide else GENERATOR_VERSION,
+        "generator_version": generator_version(config),
         "count": frames,
         "seed": seed,
         "chunk_frames": CHUNK,
@@ -198,12 +199,22 @@ def _store(result, first, arrays, labels) -> int:
     return len(chunk[0])
 
 
+def generator_version(config: SceneConfig | WideConfig) -> int:
+    """The version whose frames this configuration writes: version 3 only moved the floor
+    remnant, so without that (floor_under_feet False) the frames are version 2's."""
+    if isinstance(config, WideConfig):
+        return WIDE_GENERATOR_VERSION if config.floor_under_feet else 2
+    return GENERATOR_VERSION
+
+
 def world_config(meta: dict) -> SceneConfig | WideConfig:
     """The scene configuration a dataset was generated with, from its meta.json."""
     kind = WideConfig if meta.get("world") == "wide" else SceneConfig
     scene = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["scene"].items()}
     if kind is WideConfig and meta.get("generator_version", 1) < 2:
         scene.setdefault("centred", False)  # version 1 knew only the unturned view
+    if kind is WideConfig and meta.get("generator_version", 1) < 3:
+        scene.setdefault("floor_under_feet", False)  # versions 1 and 2 lifted it with a foot
     return kind(**scene)
 
 

@@ -73,7 +73,7 @@ class WideConfig:
     sensors: bool = True
     centred: bool = True
     # > 0: each person seen through a camera zoomed to their distance (reproject.zoom_level),
-    # as the node does for a model trained so; 0: the network's own camera (version 2)
+    # as the node does for a model trained so; 0: the network's own camera (as version 2 had it)
     zoom_reference: float = 0.0
     height_range: tuple[float, float] = (1.4, 2.0)
     girth_range: tuple[float, float] = (0.8, 1.6)
@@ -87,12 +87,15 @@ class WideConfig:
     occluder_share: float = 0.25
     cut_occluder_share: float = 0.5  # occluders the isolation removes (leaving a gap)
     # someone passing in front, to one side (the node removes them: always a gap); on its own
-    # share, room or not; 0 draws nothing, so version 2's frames stay as they were
+    # share, room or not; 0 draws nothing, so earlier frames stay as they were
     person_occluder_share: float = 0.0
     # the feet cut away as the node's floor removal cuts them (all within its tolerance of the
     # floor, the floor remnant too); 0 draws nothing, so earlier frames stay as they were
     feet_cut_share: float = 0.0
     floor_tolerance: float = PersonFilter.floor_tolerance
+    # the floor remnant lies at the soles under the lowest foot (version 3); False: through the
+    # highest foot's axis point, as version 2 drew it (a stepping foot lifted the floor)
+    floor_under_feet: bool = True
 
     def weights(self) -> dict:
         """What meta.json records of the mix."""
@@ -144,6 +147,17 @@ def _widen_shapes(rng, shape, config: WideConfig):
 def _foot_points(bodies: Body) -> np.ndarray:
     """(N, 4, 3) both feet's capsule ends (heel and toe of each)."""
     return bodies.capsules[:, FOOT_CAPSULES].reshape(len(bodies), -1, 3)
+
+
+def _body_up(bodies: Body) -> np.ndarray:
+    """(N, 3) the body's up in the camera frame (the pelvis's axes are the body's, y up)."""
+    return bodies.ellipsoid_axes[:, ELLIPSOID_PARTS.index("pelvis"), :, 1]
+
+
+def _floor_height(bodies: Body, feet: np.ndarray, up: np.ndarray, i: int) -> float:
+    """Where the floor is under person i, as a height along up: at the soles of the lowest
+    foot (its lowest axis point less half the foot's radius, as scenes.render_room stands them)."""
+    return (feet[i] @ up[i]).min() - 0.5 * bodies.capsule_radii[i, FOOT_CAPSULES].max()
 
 
 def _unit_axes(n):
@@ -345,17 +359,14 @@ def _room(rng, depth, bodies: Body, camera: PinholeCamera, config: WideConfig):
     n = len(depth)
     rays = camera.pixel_rays().reshape(camera.shape + (3,))
     feet = _foot_points(bodies)
-    pelvis = ELLIPSOID_PARTS.index("pelvis")
-    # NB: the pelvis's column 1 is the body's up, so this is its down, and `lowest` below is the
-    # foot point highest up (the same when both feet stand; a stepping leg's raised foot lifts
-    # the patch). Kept as it is: version 2's frames, the recorded test sets, depend on it; a
-    # generator version 3 should fix it (_cut_feet uses the body's up).
-    up = -bodies.ellipsoid_axes[:, pelvis, :, 1]
+    up = _body_up(bodies)
     for i in np.flatnonzero(rng.random(n) < config.floor_share):
-        lowest = feet[i][np.argmax(feet[i] @ -up[i])]
-        normal = up[i]
+        if config.floor_under_feet:
+            height = _floor_height(bodies, feet, up, i)
+        else:  # version 2: through the foot axis point highest up
+            height = (feet[i] @ up[i]).max()
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = (normal @ lowest) / (rays @ normal)
+            t = height / (rays @ up[i])
         point = rays * t[..., None]
         centre = feet[i].mean(axis=0)
         near = np.linalg.norm(point - centre, axis=-1) < rng.uniform(0.2, 0.6)
@@ -381,13 +392,9 @@ def _cut_feet(depth, bodies: Body, camera: PinholeCamera, tolerance: float, fram
     lowest foot, as the node's floor removal does: the soles and ankles, and any floor remnant."""
     rays = camera.pixel_rays().reshape(camera.shape + (3,))
     feet = _foot_points(bodies)
-    # the pelvis's axes are the body's (y up) in the camera frame: its column 1 points up
-    up = bodies.ellipsoid_axes[:, ELLIPSOID_PARTS.index("pelvis"), :, 1]
+    up = _body_up(bodies)
     for i in frames:
-        heights = feet[i] @ up[i]
-        # the sole: the lowest foot axis point less half the foot's radius (as scenes.render_room)
-        floor = heights.min() - 0.5 * bodies.capsule_radii[i, FOOT_CAPSULES].max()
-        height = (rays * depth[i][..., None]) @ up[i] - floor
+        height = (rays * depth[i][..., None]) @ up[i] - _floor_height(bodies, feet, up, i)
         depth[i][(depth[i] > 0) & (height <= tolerance)] = 0.0
 
 

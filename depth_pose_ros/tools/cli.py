@@ -99,17 +99,18 @@ WIDE_PARTS = {
 
 def cmd_synth(args) -> int:
     from depth_pose_ros.synth.dataset import DatasetError
-    from depth_pose_ros.synth.generate import SceneConfig, write_dataset
+    from depth_pose_ros.synth.generate import WIDE_GENERATOR_VERSION, SceneConfig, write_dataset
     from depth_pose_ros.synth.wide import WideConfig
 
     if args.zoom and (args.world != "wide" or not args.centred):
         raise DatasetError("--zoom needs --world wide, centred (a zoom follows a turned camera)")
-    for option in ("person_occluders", "feet_cut"):
+    for option in ("person_occluders", "feet_cut", "generator_version"):
         if getattr(args, option) and args.world != "wide":
             raise DatasetError(f"--{option.replace('_', '-')} needs --world wide")
     config = SceneConfig() if args.world == "paper" else WideConfig(
         **{part: getattr(args, part) for part in WIDE_PARTS}, zoom_reference=args.zoom,
-        person_occluder_share=args.person_occluders, feet_cut_share=args.feet_cut)
+        person_occluder_share=args.person_occluders, feet_cut_share=args.feet_cut,
+        floor_under_feet=(args.generator_version or WIDE_GENERATOR_VERSION) >= 3)
     meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
                          progress=not args.quiet, shard=args.shard)
     seconds = meta["generation_seconds"]
@@ -148,11 +149,15 @@ def _synth_options(sub) -> None:
     synth.add_argument("--person-occluders", type=_share, default=0.0, metavar="SHARE",
                        help="wide world: this share of frames has someone passing in front, to "
                        "one side, removed as the node removes them (a gap up to about half the "
-                       "person; on with --no-room too; default 0, the frames of version 2)")
+                       "person; on with --no-room too; default 0, the frames as before)")
     synth.add_argument("--feet-cut", type=_share, default=0.0, metavar="SHARE",
                        help="wide world: this share of frames loses what lies within the node's "
                        "floor tolerance (8 cm) of the floor, as the node's floor removal cuts "
                        "the feet (on with --no-room too; default 0, the frames as before)")
+    synth.add_argument("--generator-version", type=int, choices=(2, 3), default=None,
+                       help="wide world: 2 writes version 2's frames (every dataset recorded "
+                       "before session 21: the floor remnant went through the highest foot "
+                       "point); default 3, the floor at the soles under the lowest foot")
     synth.set_defaults(handler=cmd_synth)
 
 
