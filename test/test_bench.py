@@ -17,7 +17,7 @@ def test_weights_read_back_from_the_ir_reproduce_the_shipped_model(shipped_estim
 
     from depth_pose_ros.learn.checkpoints import torch_from_ir
 
-    model = torch_from_ir(shipped_estimator.model_dir, "dnn33",
+    model = torch_from_ir(shipped_estimator.model_dir, shipped_estimator.info["arch"],
                           bool(shipped_estimator.info.get("error_scales")))
     x = np.random.default_rng(0).normal(size=(4, 1, 50, 60)).astype(np.float32)
     with torch.inference_mode():

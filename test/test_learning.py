@@ -615,7 +615,7 @@ def test_warm_start_into_another_world_with_error_scales_and_their_round_trip(ti
         evaluate(paper_model, wide, tmp_path / "report", split="all")
     metrics = evaluate(model_dir, wide, tmp_path / "report", split="all", max_frames=64)
     # recorded apart from the unzoomed wide world's figures
-    assert record_in_model(model_dir, metrics) == "wide2_zoom_all"
+    assert record_in_model(model_dir, metrics) == "wide3_zoom_all"  # version 3 since session 21
     joints, _, confidence = estimator.estimate_batch_with_confidence(depth)
     np.testing.assert_allclose(confidence, expected, atol=1e-4)
     np.testing.assert_allclose(joints, pre.joints(outputs)[0], atol=1e-4)

@@ -1,6 +1,6 @@
-"""The shipped models: models/dnn33, the default (the wide world's DNN33 with confidence,
-zoomed to each person), and models/dnn33-paper, the paper's reproduction; each loads and does
-what its card says."""
+"""The shipped models: models/dnn33d, the default (the wide world's DNN33, deepened, with
+confidence, zoomed to each person), models/dnn33 (the same world's DNN33 as the paper lays it
+out) and models/dnn33-paper, the paper's reproduction; each loads and does what its card says."""
 import json
 
 import numpy as np
@@ -22,9 +22,10 @@ from depth_pose_ros.synth.wide import WideConfig, generate_wide
 
 def test_the_default_model_json_carries_what_the_runtime_and_the_card_need():
     info = json.loads((default_model_dir() / "model.json").read_text())
-    # DNN33 as the paper describes it, plus one error scale per joint (the confidence)
-    assert info["arch"] == "dnn33" and info["error_scales"] is True
-    assert info["weights"] == 3_251_586 + 500 * 7 + 7
+    # DNN33 with two 3x3 convolutions more (dnn33d), plus one error scale per joint (the
+    # confidence)
+    assert info["arch"] == "dnn33d" and info["error_scales"] is True
+    assert info["weights"] == 3_251_586 + 2 * (33 * 33 * 9 + 33) + 500 * 7 + 7
     assert info["joint_names"] == list(JOINT_NAMES)
     assert info["camera"]["width"] == 60 and info["camera"]["height"] == 50
     assert info["zoom_reference_m"] == 2.2  # what makes the node zoom to each person
@@ -124,8 +125,15 @@ def test_the_centred_wide_model_records_its_world_and_chain():
 
 
 def test_the_default_model_records_its_chain():
-    model = default_model_dir()
+    # stage 13: models/dnn33 (stage 12) deepened, on fresh frames (seeds 15 and 16)
+    info = json.loads((default_model_dir() / "model.json").read_text())
+    assert info["arch"] == "dnn33d"
+    data = info["training"]["data"]
+    assert [(d["count"], d["seed"]) for d in data["datasets"]] == [(80000, 15), (40000, 16)]
+    assert data["zoom_reference"] == 2.2 and info["training"]["config"]["init_from"] == "models/dnn33"
+    model = default_model_dir().parent / "dnn33"
     info = json.loads((model / "model.json").read_text())
+    assert info["arch"] == "dnn33"
     # stage 12: the zoomed wide world (seed 12) and the paper's world as the node shows it
     # (seed 13), people passing in front and half the feet cut, from stage 10 (then
     # models/dnn33; its record in stage10/), itself from stage 9 (trained as
@@ -158,10 +166,13 @@ def test_the_default_model_records_its_chain():
 
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
-# turned to the person, as the node does), the default (stage 12) on version 2 zoomed to
-# each person.
-CARDS = [("dnn33-wide", "wide_all", {"centred": False}), ("dnn33-wide2", "wide2_all", {}),
-         ("dnn33", "wide2_zoom_all", {"zoom_reference": 2.2})]
+# turned to the person, as the node does), stage 12 (models/dnn33) and the default (stage 13,
+# models/dnn33d) on version 2 zoomed to each person. Each card's figure is of version 2 (or 1).
+VERSION_2 = {"floor_under_feet": False}
+CARDS = [("dnn33-wide", "wide_all", {"centred": False, **VERSION_2}),
+         ("dnn33-wide2", "wide2_all", VERSION_2),
+         ("dnn33", "wide2_zoom_all", {"zoom_reference": 2.2, **VERSION_2}),
+         ("dnn33d", "wide2_zoom_all", {"zoom_reference": 2.2, **VERSION_2})]
 
 
 @pytest.mark.parametrize("name,key,world", CARDS)

@@ -5,7 +5,7 @@
 #   tools/real-frames.sh [MODEL_DIR] [OUT_DIR]     (defaults: the shipped model, docs/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-models/dnn33}
+model=${1:-models/dnn33d}
 out=${2:-docs}
 real=../shared/real-depth
 inputs=build/real-inputs

@@ -27,7 +27,7 @@ from depth_pose_ros.runtime.encoding import (
     mean_with_mirrored,
 )
 
-SHIPPED_MODEL = "dnn33"
+SHIPPED_MODEL = "dnn33d"  # DNN33 deepened (issue 15, session 21); models/dnn33 is DNN33 itself
 # Fastest first (BENCHMARKS.md). int8: the NNCF-quantised IR (model_int8.xml), its remaining
 # float layers in bf16.
 PRECISIONS = ("int8", "bf16", "f32")
@@ -79,7 +79,7 @@ class ModelError(RuntimeError):
 
 
 def default_model_dir() -> Path:
-    """The shipped model: models/dnn33 of a checkout, or share/depth_pose_ros/models/dnn33."""
+    """The shipped model: models/<SHIPPED_MODEL> of a checkout, or under share/depth_pose_ros."""
     checkout = Path(__file__).resolve().parents[2] / "models" / SHIPPED_MODEL
     if checkout.is_dir():
         return checkout

@@ -10,7 +10,7 @@ from depth_pose_ros.runtime.tracking import CHOICES
 # defaults; a test keeps them in step.
 PARAMETERS = {
     "model_path": ("", "model directory written by `depth-pose export`; empty: the default "
-                   "(models/dnn33; models/dnn33-paper is the paper reproduction)",
+                   "(models/dnn33d; models/dnn33-paper is the paper reproduction)",
                    {"read_only": True}),
     "precision": ("", f"inference precision: empty (the model's choice) or one of {PRECISIONS}",
                   {"read_only": True}),
