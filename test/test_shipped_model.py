@@ -125,12 +125,21 @@ def test_the_centred_wide_model_records_its_world_and_chain():
 
 
 def test_the_default_model_records_its_chain():
-    # stage 13: models/dnn33 (stage 12) deepened, on fresh frames (seeds 15 and 16)
+    # stage 14: stage 13 on fresh frames of wide world version 3 (seeds 17 and 18), from stage 13
+    # (then models/dnn33d; its record in stage13/), itself models/dnn33 (stage 12) deepened, on
+    # fresh version 2 frames (seeds 15 and 16)
     info = json.loads((default_model_dir() / "model.json").read_text())
     assert info["arch"] == "dnn33d"
     data = info["training"]["data"]
-    assert [(d["count"], d["seed"]) for d in data["datasets"]] == [(80000, 15), (40000, 16)]
-    assert data["zoom_reference"] == 2.2 and info["training"]["config"]["init_from"] == "models/dnn33"
+    assert [(d["count"], d["seed"], d["generator_version"]) for d in data["datasets"]] == \
+        [(80000, 17, 3), (40000, 18, 3)]
+    assert data["zoom_reference"] == 2.2
+    assert info["training"]["config"]["init_from"] == "models/dnn33d"
+    stage13 = json.loads((default_model_dir() / "stage13" / "model.json").read_text())
+    assert stage13["arch"] == "dnn33d"
+    assert [(d["count"], d["seed"]) for d in stage13["training"]["data"]["datasets"]] == \
+        [(80000, 15), (40000, 16)]
+    assert stage13["training"]["config"]["init_from"] == "models/dnn33"
     model = default_model_dir().parent / "dnn33"
     info = json.loads((model / "model.json").read_text())
     assert info["arch"] == "dnn33"
@@ -166,7 +175,7 @@ def test_the_default_model_records_its_chain():
 
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
-# turned to the person, as the node does), stage 12 (models/dnn33) and the default (stage 13,
+# turned to the person, as the node does), stage 12 (models/dnn33) and the default (stage 14,
 # models/dnn33d) on version 2 zoomed to each person. Each card's figure is of version 2 (or 1).
 VERSION_2 = {"floor_under_feet": False}
 CARDS = [("dnn33-wide", "wide_all", {"centred": False, **VERSION_2}),
