@@ -5,17 +5,18 @@
 #   tools/real-frames.sh [MODEL_DIR] [OUT_DIR]     (defaults: the shipped model, docs/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-models/dnn33d}
+# no MODEL_DIR: no --model, so `estimate` uses the shipped model itself
+model=(${1:+--model "$1"})
 out=${2:-docs}
 real=../shared/real-depth
 inputs=build/real-inputs
 mkdir -p "$out" "$inputs"
 for name in itop_000053 itop_009814 itop_02254; do  # ITOP: fx = fy = 285.71, centre (160, 120)
     .venv/bin/depth-pose estimate "$real/$name.npy" --fx 285.71 --cx 160 --cy 120 \
-        --model "$model" --out "$out/real-${name}.png" --save-inputs "$inputs/$name.npy" \
+        "${model[@]}" --out "$out/real-${name}.png" --save-inputs "$inputs/$name.npy" \
         || [ $? -eq 1 ]  # 1: nobody found
 done
 # CMU Panoptic Kinect v2 node 02 (the sample's config): three people, each found and drawn.
 .venv/bin/depth-pose estimate "$real/panoptic_kinect2_000005014.npy" --fx 364.85 --cx 249.18 \
-    --cy 202.52 --model "$model" --out "$out/real-panoptic.png" \
+    --cy 202.52 "${model[@]}" --out "$out/real-panoptic.png" \
     --save-inputs "$inputs/panoptic_kinect2_000005014.npy" || [ $? -eq 1 ]

@@ -3,14 +3,14 @@ and the node's own rules beyond them (check_parameters). pose_node turns the tab
 ParameterDescriptors; bag-eval and the benchmarks read its defaults without rclpy."""
 from __future__ import annotations
 
-from depth_pose_ros.runtime.estimator import PRECISIONS
+from depth_pose_ros.runtime.estimator import PRECISIONS, SHIPPED_MODEL
 from depth_pose_ros.runtime.tracking import CHOICES
 
 # name: (default, description, {read_only, range: (low, high)}). config/pose.yaml repeats the
 # defaults; a test keeps them in step.
 PARAMETERS = {
     "model_path": ("", "model directory written by `depth-pose export`; empty: the default "
-                   "(models/dnn33d; models/dnn33-paper is the paper reproduction)",
+                   f"(models/{SHIPPED_MODEL}; models/dnn33-paper is the paper reproduction)",
                    {"read_only": True}),
     "precision": ("", f"inference precision: empty (the model's choice) or one of {PRECISIONS}",
                   {"read_only": True}),
