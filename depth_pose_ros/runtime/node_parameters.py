@@ -4,7 +4,7 @@ ParameterDescriptors; bag-eval and the benchmarks read its defaults without rclp
 from __future__ import annotations
 
 from depth_pose_ros.runtime.estimator import PRECISIONS, SHIPPED_MODEL
-from depth_pose_ros.runtime.tracking import CHOICES
+from depth_pose_ros.runtime.tracking import CHOICES, SMOOTHING
 
 # name: (default, description, {read_only, range: (low, high)}). config/pose.yaml repeats the
 # defaults; a test keeps them in step.
@@ -46,8 +46,10 @@ PARAMETERS = {
                    {"range": (0, 16384)}),
     # On by default: `depth-pose bench-smoothing` measured less error and a third of the jitter.
     "smoothing": (True, "One-Euro filter on the joints over time (less jitter, some lag)", {}),
-    "smoothing_min_cutoff": (2.0, "One-Euro cutoff at rest, Hz", {"range": (0.01, 30.0)}),
-    "smoothing_beta": (1.0, "One-Euro speed coefficient, per m/s", {"range": (0.0, 100.0)}),
+    "smoothing_min_cutoff": (SMOOTHING[0], "One-Euro cutoff at rest, Hz",
+                             {"range": (0.01, 30.0)}),
+    "smoothing_beta": (SMOOTHING[1], "One-Euro speed coefficient: the cutoff rises this many Hz "
+                       "per m/s of a joint's speed", {"range": (0.0, 100.0)}),
     "publish_tf": (True, "publish one TF frame per joint on /tf", {}),
     "publish_markers": (True, "publish joint spheres and bones on body_markers", {}),
     "markers_max_rate": (30.0, "Hz; markers are for eyes (RViz), not every frame of a fast "

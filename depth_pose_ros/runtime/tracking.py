@@ -24,6 +24,10 @@ from depth_pose_ros.runtime.smoothing import OneEuroFilter
 
 NEW, TRACKED, LOST = "new", "tracked", "lost"  # a track's state in the frame just processed
 VELOCITY_GAIN = 0.2  # the share of each new step in the velocity's running average
+# One-Euro (min_cutoff Hz, beta per m/s): smooth at rest, quick when moving. Chosen by
+# bench-smoothing and bench-people --tracked (BENCHMARKS.md, session 23): against 2 Hz / 1 the
+# same jitter at rest, less error in motion, tracked AP +0.01.
+SMOOTHING = (1.0, 10.0)
 
 
 @dataclass
@@ -45,7 +49,7 @@ class Track:
 
 class PeopleTracker:
     def __init__(self, lost_timeout_s: float = 2.0, gate_m: float = 0.8, pose_weight: float = 0.2,
-                 smoothing: tuple[float, float] | None = (2.0, 1.0), gate_growth_m_s: float = 1.0,
+                 smoothing: tuple[float, float] | None = SMOOTHING, gate_growth_m_s: float = 1.0,
                  max_speed_m_s: float = 2.0):
         """smoothing: One-Euro (min_cutoff Hz, beta) per track, or None for raw joints.
         gate_growth_m_s: a track's gate widens by this much per second unseen: someone hidden

@@ -17,13 +17,15 @@ from depth_pose_ros.learn.augment import TEST_NOISE_SIGMA, add_depth_noise
 from depth_pose_ros.runtime.estimator import PoseEstimator
 from depth_pose_ros.runtime.frame_tracker import FrameTracker
 from depth_pose_ros.runtime.pipeline import PosePipeline
-from depth_pose_ros.runtime.tracking import PeopleTracker, track_pose
+from depth_pose_ros.runtime.tracking import SMOOTHING, PeopleTracker, track_pose
 from depth_pose_ros.synth.scenes import DEMO_CAMERA, demo_sequence
 
 RATE_HZ = 30.0
 SETTINGS = {"off": None, "one-euro 0.5 Hz, beta 0.5": (0.5, 0.5),
             "one-euro 1.0 Hz, beta 0.5": (1.0, 0.5),
-            "one-euro 2.0 Hz, beta 1.0 (node default)": (2.0, 1.0)}
+            "one-euro 2.0 Hz, beta 1.0 (node default until session 23)": (2.0, 1.0),
+            "one-euro 1.0 Hz, beta 5": (1.0, 5.0),
+            f"one-euro {SMOOTHING[0]:g} Hz, beta {SMOOTHING[1]:g} (node default)": SMOOTHING}
 
 
 def _published(pipeline, depth, seed: int, smoothing) -> np.ndarray:
