@@ -179,7 +179,7 @@ def test_the_default_model_records_its_chain():
 
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
-# turned to the person, as the node does), stage 12 (models/dnn33) and the default (stage 14,
+# turned to the person, as the node does), stage 12 (models/dnn33) and the default (stage 15,
 # models/dnn33d) on version 2 zoomed to each person. Each card's figure is of version 2 (or 1).
 VERSION_2 = {"floor_under_feet": False}
 CARDS = [("dnn33-wide", "wide_all", {"centred": False, **VERSION_2}),

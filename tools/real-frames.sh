@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # no MODEL_DIR: no --model, so `estimate` uses the shipped model itself
-model=(${1:+--model "$1"})
+model=()
+if [ -n "${1:-}" ]; then model=(--model "$1"); fi  # one word, whatever the path holds
 out=${2:-docs}
 real=../shared/real-depth
 inputs=build/real-inputs
