@@ -4,7 +4,8 @@ ParameterDescriptors; bag-eval and the benchmarks read its defaults without rclp
 from __future__ import annotations
 
 from depth_pose_ros.runtime.estimator import PRECISIONS, SHIPPED_MODEL
-from depth_pose_ros.runtime.tracking import CHOICES, SMOOTHING
+from depth_pose_ros.runtime.tracking import (CHOICES, GATE_GROWTH_M_S, GATE_M, LOST_TIMEOUT_S,
+                                             SMOOTHING)
 
 # name: (default, description, {read_only, range: (low, high)}). config/pose.yaml repeats the
 # defaults; a test keeps them in step.
@@ -22,11 +23,12 @@ PARAMETERS = {
     "frame_prefix": ("body_", "TF child frames are <frame_prefix><id>_<joint name>", {}),
     "max_people": (4, "at most this many people are estimated per frame, closest first (the "
                    "work grows with it)", {"range": (1, 16)}),
-    "lost_timeout": (2.0, "seconds a person unseen keeps their ID (and /bodies lists them as "
-                     "lost) before they are dropped for good", {"range": (0.0, 60.0)}),
-    "tracking_gate": (0.8, "metres: a person this far (their surface's centre, plus a fifth of "
-                      "the pose difference) from where a tracked one was expected starts a new "
-                      "ID; it widens by 1 m per second a track is unseen", {"range": (0.05, 5.0)}),
+    "lost_timeout": (LOST_TIMEOUT_S, "seconds a person unseen keeps their ID (and /bodies lists "
+                     "them as lost) before they are dropped for good", {"range": (0.0, 60.0)}),
+    "tracking_gate": (GATE_M, "metres: a person this far (their surface's centre, plus a fifth "
+                      "of the pose difference) from where a tracked one was expected starts a new "
+                      f"ID; it widens by {GATE_GROWTH_M_S:g} m per second a track is unseen",
+                      {"range": (0.05, 5.0)}),
     "body_joints_person": ("central", "who /body_joints carries: 'central', the tracked person "
                            "nearest the optical axis, or 'nearest', the one nearest the camera; "
                            "held while they stay in view", {}),
