@@ -45,16 +45,19 @@ def run(out: Path, duration: float = 10.0, rate: float = 30.0, seed: int = 0,
                 return 1
             rclpy.spin_once(camera, timeout_sec=0.1)
         print(f"demo: pose_node is up; streaming at {rate:g} Hz for {duration:g} s\n")
-        heard.stream_start = time.time()
-        camera.sent = 0
+        # The camera's loop runs on from where it is: restarting it would make the people
+        # the node already tracks jump back to their first places (and take new IDs).
+        heard.stream_start, camera_sent_before = time.time(), camera.sent
         start = time.monotonic()
         next_report = start + 1.0
         while time.monotonic() - start < duration:
             rclpy.spin_once(camera, timeout_sec=0.01)
             if time.monotonic() >= next_report:
                 next_report += 1.0
-                _report(camera, heard.received, time.monotonic() - start)
-        summary = _summary(camera, heard.received, time.monotonic() - start, heard.bodies)
+                _report(camera, camera.sent - camera_sent_before, heard.received,
+                        time.monotonic() - start)
+        summary = _summary(camera, camera.sent - camera_sent_before, heard.received,
+                           time.monotonic() - start, heard.bodies)
         _draw_last_frame(camera, heard, out / "overlay.png")
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"demo: wrote {out / 'summary.json'}")
@@ -81,8 +84,8 @@ def _render(seed: int, people: int):
 
 
 class _Audience:
-    """What the demo hears back from pose_node: /body_joints (with the time each arrived, from
-    stream_start on), /bodies and the network input, by header stamp."""
+    """What the demo hears back from pose_node: /body_joints (with the time each arrived) and
+    /bodies, both from stream_start on, and the network input, by header stamp."""
 
     def __init__(self, node):
         from rclpy.qos import qos_profile_sensor_data
@@ -94,14 +97,17 @@ class _Audience:
         self.bodies, self.network_inputs = {}, {}
         self.stream_start = float("inf")  # answers to frames sent before streaming do not count
         node.create_subscription(BodyJoints, "/body_joints", self._on_joints, 10)
-        node.create_subscription(Bodies, "/bodies",
-                                 lambda m: self.bodies.__setitem__(_key(m), m), 10)
+        node.create_subscription(Bodies, "/bodies", self._on_bodies, 10)
         node.create_subscription(Image, "/pose_node/network_input/image_rect",
                                  self._on_network_input, qos_profile_sensor_data)
 
     def _on_joints(self, msg) -> None:
         if _stamp(msg) >= self.stream_start:
             self.received.append((msg, time.time()))
+
+    def _on_bodies(self, msg) -> None:
+        if _stamp(msg) >= self.stream_start:
+            self.bodies[_key(msg)] = msg
 
     def _on_network_input(self, msg) -> None:
         from depth_pose_ros.depth_image import to_metres
@@ -168,13 +174,13 @@ def _latencies_ms(received):
     return np.array([(t - _stamp(m)) * 1e3 for m, t in received])
 
 
-def _report(camera, received, elapsed):
+def _report(camera, sent, received, elapsed):
     if not received:
-        print(f"t={elapsed:4.1f} s  sent {camera.sent}, nothing back yet")
+        print(f"t={elapsed:4.1f} s  sent {sent}, nothing back yet")
         return
     msg = received[-1][0]
     latency = _latencies_ms(received[-30:])
-    line = (f"t={elapsed:4.1f} s  in {camera.sent / elapsed:4.1f} Hz, out "
+    line = (f"t={elapsed:4.1f} s  in {sent / elapsed:4.1f} Hz, out "
             f"{len(received) / elapsed:4.1f} Hz, latency p50 {np.median(latency):5.1f} ms  ")
     if msg.person_detected:
         hand = msg.positions[list(msg.names).index("right_hand")]
@@ -186,14 +192,14 @@ def _report(camera, received, elapsed):
     print(line)
 
 
-def _summary(camera, received, elapsed, bodies) -> dict:
+def _summary(camera, sent, received, elapsed, bodies) -> dict:
     from depth_pose_ros.joints import JOINT_NAMES
 
     errors = _errors(camera, received)
     latency = _latencies_ms(received)
     counts = [sum(b.state != b.LOST for b in m.bodies) for m in bodies.values()]
     summary = {
-        "seconds": round(elapsed, 2), "frames_sent": camera.sent,
+        "seconds": round(elapsed, 2), "frames_sent": sent,
         "frames_answered": len(received),
         "frames_with_person": int(sum(m.person_detected for m, _ in received)),
         "people_per_frame": {str(n): counts.count(n) for n in sorted(set(counts))},
