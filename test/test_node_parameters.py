@@ -87,9 +87,9 @@ def test_start_up_and_run_time_give_the_same_reason(ros, node):
 
     from depth_pose_ros.ros.pose_node import PoseNode
     with pytest.raises(ParameterError) as start:
-        PoseNode(parameter_overrides=[Parameter("min_depth", value=5.0)])
-    runtime = node.set_parameters([Parameter("min_depth", value=5.0)])[0].reason
-    assert str(start.value) == runtime == "min_depth (5.0) must be < max_depth (4.5)"
+        PoseNode(parameter_overrides=[Parameter("min_depth", value=6.0)])
+    runtime = node.set_parameters([Parameter("min_depth", value=6.0)])[0].reason
+    assert str(start.value) == runtime == "min_depth (6.0) must be < max_depth (5.5)"
     # a range: rclpy's descriptor check, the same words both ways too
     with pytest.raises(ParameterError) as start:
         PoseNode(parameter_overrides=[Parameter("min_depth", value=12.0)])

@@ -301,7 +301,7 @@ def test_parameters_are_validated_when_set(running):
         harness.spin(10.0, until=future.done)
         return future.result().results[0]
 
-    assert set_param("min_depth", 5.0).reason == "min_depth (5.0) must be < max_depth (4.5)"
+    assert set_param("min_depth", 6.0).reason == "min_depth (6.0) must be < max_depth (5.5)"
     assert not set_param("min_depth", 100.0).successful  # outside the declared range
     assert not set_param("frame_prefix", "/person_").successful
     assert not set_param("model_path", "/elsewhere").successful  # read-only
@@ -479,7 +479,7 @@ def test_a_bad_start_up_parameter_ends_the_process_with_one_line(tmp_path):
     yaml = tmp_path / "bad.yaml"
     yaml.write_text("pose_node:\n  ros__parameters:\n    smoothing_beta: -1.0\n")
     for arguments, words in (
-            (["-p", "min_depth:=5.0"], "min_depth (5.0) must be < max_depth (4.5)"),
+            (["-p", "min_depth:=6.0"], "min_depth (6.0) must be < max_depth (5.5)"),
             (["-p", "frame_prefix:=/x y"], "frame_prefix must not start with '/'"),
             (["-p", "min_depth:=12.0"], "Parameter min_depth out of range"),
             (["--params-file", str(yaml)], "parameter smoothing_beta: Parameter smoothing_beta "

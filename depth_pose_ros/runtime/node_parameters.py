@@ -4,6 +4,7 @@ ParameterDescriptors; bag-eval and the benchmarks read its defaults without rclp
 from __future__ import annotations
 
 from depth_pose_ros.runtime.estimator import PRECISIONS, SHIPPED_MODEL
+from depth_pose_ros.runtime.person import PersonFilter
 from depth_pose_ros.runtime.tracking import (CHOICES, GATE_GROWTH_M_S, GATE_M, LOST_TIMEOUT_S,
                                              SMOOTHING)
 
@@ -35,9 +36,10 @@ PARAMETERS = {
     "hri.enabled": (False, "also publish ROS4HRI (REP-155): /humans/bodies/tracked, "
                     "/humans/bodies/<id>/skeleton2d and roi, TF body_<id> (needs hri_msgs)",
                     {"read_only": True}),
-    "min_depth": (0.5, "metres; nearer returns are ignored", {"range": (0.1, 10.0)}),
-    "max_depth": (4.5, "metres; farther returns are ignored (the network knows 0.5-4.5 m)",
-                  {"range": (0.2, 20.0)}),
+    "min_depth": (PersonFilter.min_depth, "metres; nearer returns are ignored",
+                  {"range": (0.1, 10.0)}),
+    "max_depth": (PersonFilter.max_depth, "metres; farther returns are ignored (the default "
+                  "model was trained on people up to 5 m away)", {"range": (0.2, 20.0)}),
     "remove_floor": (True, "find and remove the floor plane before isolating the person", {}),
     "roi_x_offset": (0, "region of interest in source pixels (as sensor_msgs/RegionOfInterest)",
                      {"range": (0, 16384)}),

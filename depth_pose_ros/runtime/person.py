@@ -28,7 +28,9 @@ class PersonFilter:
     """Settings of the person extraction; the node's parameters map onto these."""
 
     min_depth: float = 0.5  # m
-    max_depth: float = 4.5  # m
+    # m; the wide world's people stand up to 5 m away (their mid-hips), their backs a little
+    # farther: a cut at 4.5 m sliced a person walking there (BENCHMARKS.md, session 24)
+    max_depth: float = 5.5
     remove_floor: bool = True
     floor_tolerance: float = 0.08  # m from the fitted plane still counts as floor
     floor_max_tilt_deg: float = 25.0  # the floor's normal within this of the camera's "up"
