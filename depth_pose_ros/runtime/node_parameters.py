@@ -6,7 +6,7 @@ from __future__ import annotations
 from depth_pose_ros.runtime.estimator import PRECISIONS, SHIPPED_MODEL
 from depth_pose_ros.runtime.person import PersonFilter
 from depth_pose_ros.runtime.tracking import (CHOICES, GATE_GROWTH_M_S, GATE_M, LOST_TIMEOUT_S,
-                                             SMOOTHING)
+                                             POSE_WEIGHT, SMOOTHING)
 
 # name: (default, description, {read_only, range: (low, high)}). config/pose.yaml repeats the
 # defaults; a test keeps them in step.
@@ -26,9 +26,10 @@ PARAMETERS = {
                    "work grows with it)", {"range": (1, 16)}),
     "lost_timeout": (LOST_TIMEOUT_S, "seconds a person unseen keeps their ID (and /bodies lists "
                      "them as lost) before they are dropped for good", {"range": (0.0, 60.0)}),
-    "tracking_gate": (GATE_M, "metres: a person this far (their surface's centre, plus a fifth "
-                      "of the pose difference) from where a tracked one was expected starts a new "
-                      f"ID; it widens by {GATE_GROWTH_M_S:g} m per second a track is unseen",
+    "tracking_gate": (GATE_M, "metres: a person this far (their surface's centre, plus "
+                      f"{POSE_WEIGHT:g} times the pose difference) from where a tracked one was "
+                      f"expected starts a new ID; it widens by {GATE_GROWTH_M_S:g} m per second a "
+                      "track is unseen",
                       {"range": (0.05, 5.0)}),
     "body_joints_person": ("central", "who /body_joints carries: 'central', the tracked person "
                            "nearest the optical axis, or 'nearest', the one nearest the camera; "

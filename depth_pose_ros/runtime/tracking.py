@@ -28,10 +28,12 @@ VELOCITY_GAIN = 0.2  # the share of each new step in the velocity's running aver
 # bench-smoothing and bench-people --tracked (BENCHMARKS.md, session 23): against 2 Hz / 1 the
 # same jitter at rest, less error in motion, tracked AP +0.01.
 SMOOTHING = (1.0, 10.0)
-# Defaults the node's parameters (lost_timeout, tracking_gate) share; PeopleTracker says why.
+# Defaults the node's parameters (lost_timeout, tracking_gate and its description) share;
+# PeopleTracker says why.
 LOST_TIMEOUT_S = 2.0  # seconds an unseen person keeps their ID
 GATE_M = 0.8  # metres from the prediction beyond which a person starts a new ID
 GATE_GROWTH_M_S = 1.0  # the gate widens by this much per second a track is unseen
+POSE_WEIGHT = 0.2  # metres of matching cost per metre of mean joint difference from the mid-hip
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Track:
 
 class PeopleTracker:
     def __init__(self, lost_timeout_s: float = LOST_TIMEOUT_S, gate_m: float = GATE_M,
-                 pose_weight: float = 0.2, smoothing: tuple[float, float] | None = SMOOTHING,
+                 pose_weight: float = POSE_WEIGHT, smoothing: tuple[float, float] | None = SMOOTHING,
                  gate_growth_m_s: float = GATE_GROWTH_M_S, max_speed_m_s: float = 2.0):
         """smoothing: One-Euro (min_cutoff Hz, beta) per track, or None for raw joints.
         gate_growth_m_s: a track's gate widens by this much per second unseen: someone hidden
