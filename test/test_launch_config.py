@@ -125,5 +125,8 @@ def test_rviz_config_shows_the_depth_image_markers_and_tf():
     assert ("rviz_default_plugins/MarkerArray", "/body_markers") in shown
     assert ("rviz_default_plugins/Image", "/camera/depth/image_raw") in shown
     assert ("rviz_default_plugins/TF", None) in shown
+    depth = next(d for d in displays if d["Class"] == "rviz_default_plugins/Image")
+    # RViz's Min / Max Value are in the image's units: millimetres for 16UC1, metres for 32FC1
+    assert depth["Normalize Range"] is True
     assert config["Visualization Manager"]["Global Options"]["Fixed Frame"] == \
         "camera_depth_optical_frame"
