@@ -459,6 +459,7 @@ def test_diagnostics_report_rates_latency_and_bad_input(running):
         assert float(figures["input rate (Hz)"]) > 0 and float(figures["output rate (Hz)"]) > 0
         assert float(figures["latency p50 (ms)"]) > 0 and figures["people seen"] == "1"
         assert figures["dropped frames"] == "0" and figures["precision"] in ("bf16", "f32")
+        assert figures["arithmetic"] in ("bf16", "f32")
         assert ok.hardware_id == FRAME and "dnn33" in figures["model"]
 
         rgb = harness.image(good)

@@ -146,7 +146,7 @@ class PoseNode(LifecycleNode):
         self._step = FrameTracker(self._pipeline, self._tracker)
         self._apply_parameters()
         self.get_logger().info(
-            f"model {estimator.model_dir} ({estimator.precision}"
+            f"model {estimator.model_dir} ({estimator.describe_precision()}"
             f"{', mirror-averaged' if estimator.mirror_average else ''})")
         return TransitionCallbackReturn.SUCCESS
 
@@ -286,6 +286,7 @@ class PoseNode(LifecycleNode):
             f"{self.get_name()}: pose estimation", self._hardware_id,
             self._stats.summary(time.monotonic()),
             {"model": str(estimator.model_dir), "precision": estimator.precision,
+             "arithmetic": estimator.arithmetic,
              "mirror average": str(estimator.mirror_average).lower()}))
 
 

@@ -62,6 +62,16 @@ def static_request(core, model, shape: tuple[int, ...], config: dict):
     return request, buffer
 
 
+def describe_precision(precision: str, arithmetic: str) -> str:
+    """One of PRECISIONS and the float arithmetic OpenVINO runs it in (PoseEstimator.arithmetic)
+    -> 'bf16', or where this CPU runs it otherwise, 'bf16 run as f32 on this CPU' (int8: its
+    float layers)."""
+    if arithmetic == inference_hint(precision):
+        return precision
+    what = ", float layers" if precision == "int8" else " run"
+    return f"{precision}{what} as {arithmetic} on this CPU"
+
+
 def ir_path(model_dir: Path, precision: str) -> Path:
     """The IR (.xml) in a model directory that runs at one of PRECISIONS."""
     return Path(model_dir) / _IR_FILE[precision]
@@ -150,6 +160,9 @@ class PoseEstimator:
         self._static: dict[int, tuple] = {}
         try:  # a model that reads but does not compile or run (wrong shapes, a damaged file)
             self._compiled = self._core.compile_model(model, "CPU", config)
+            # The float arithmetic OpenVINO runs: a bf16 hint runs in f32 on a CPU without
+            # native bf16 (AVX2 only), up to 4x slower; said where the precision is reported.
+            self.arithmetic = self._compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
             self._request = self._compiled.create_infer_request()
             self.prepare(1)
             self.estimate_batch(np.zeros((STATIC_BATCH_MAX + 1,) + self.camera.shape,
@@ -165,6 +178,9 @@ class PoseEstimator:
             if n not in self._static:
                 shape = ((2 * n if self.mirror_average else n), 1, *self.camera.shape)
                 self._static[n] = static_request(self._core, self._model, shape, self._config)
+
+    def describe_precision(self) -> str:
+        return describe_precision(self.precision, self.arithmetic)
 
     @classmethod
     def load(cls, path: Path | str | None = None, **kwargs) -> PoseEstimator:

@@ -419,11 +419,13 @@ def _save_json(result: dict, path: Path | None) -> None:
 
 
 def cmd_speed(args) -> int:
+    from depth_pose_ros.runtime.estimator import describe_precision
     from depth_pose_ros.tools.speed import PEOPLE, measure
 
     result = measure(args.model, precision=args.precision, seconds=args.seconds)
     _save_json(result, args.json)
-    print(f"{result['model']} ({result['precision']}) on {result['cpu']}")
+    print(f"{result['model']} ({describe_precision(result['precision'], result['arithmetic'])}) "
+          f"on {result['cpu']}")
     for name in ("estimate_virtual", "estimate_virtual_one_pass", f"estimate_batch_{PEOPLE}"):
         r = result[name]
         print(f"{name:25s} {r['fps']:8.0f} calls/s  p50 {r['p50_us']:7.1f} us  "

@@ -78,5 +78,6 @@ def measure(model_dir, precision: str | None = None, seconds: float = 3.0, repea
                              (f"estimate_batch_{PEOPLE}", estimator.estimate_batch_with_confidence,
                               people)):
         results[name] = repeated(call, data, seconds, repeats)
-    return {"model": str(model_dir), "precision": estimator.precision, "cpu": cpu_description(),
+    return {"model": str(estimator.model_dir), "precision": estimator.precision,
+            "arithmetic": estimator.arithmetic, "cpu": cpu_description(),
             **results}
