@@ -88,3 +88,22 @@ def test_bench_people_tracked_steps_every_frame_and_scores_every_nth():
     assert scored["together"] == scored["alone"] and 0.0 <= scored["together"] <= 1.0
     assert result["frames_by_people_found"] == {"1": 60}  # 30 frames, stepped twice each
     assert "through the node's step" in report(result)
+
+
+def test_bench_people_one_pass_runs_the_estimator_without_mirror_averaging(monkeypatch):
+    """--one-pass: what the node's mirror_average:=false saves and costs, said in the report."""
+    from depth_pose_ros.tools import bench_people
+
+    built = []
+    load = bench_people.PoseEstimator.load
+
+    def recording_load(*args, **kwargs):
+        built.append(load(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(bench_people.PoseEstimator, "load", recording_load)
+    result = bench_people.run(people=1, seconds=0.5, every=5, progress=False,
+                              mirror_average=False)
+    assert [estimator.mirror_average for estimator in built] == [False]
+    assert result["mirror_average"] is False and result["ap10_no_root"]["1"]["frames"] == 3
+    assert "one pass (no mirror averaging)" in bench_people.report(result)

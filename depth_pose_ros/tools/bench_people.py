@@ -36,12 +36,14 @@ WHOLLY_VISIBLE = 0.95
 
 
 def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
-        model_dir=None, progress: bool = True, tracked: bool = False) -> dict:
+        model_dir=None, progress: bool = True, tracked: bool = False,
+        mirror_average: bool = True) -> dict:
     from tqdm import tqdm
 
     rate = 30.0
     scene = people_scene(seed, people, int(round(seconds * rate)), rate)
-    pipeline = PosePipeline(PoseEstimator.load(model_dir), max_people=max(4, people))
+    pipeline = PosePipeline(PoseEstimator.load(model_dir, mirror_average=mirror_average),
+                            max_people=max(4, people))
     if tracked:  # one step with everyone, one per person alone, sharing the pipeline
         parameters = defaults() | {"max_people": max(4, people)}
         steps = [FrameTracker(pipeline) for _ in range(people + 1)]
@@ -109,7 +111,7 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     wholly = {str(i): scores(i, WHOLLY_VISIBLE) for i in together}
     p50 = {str(n): round(1e3 * float(np.median(t)), 2) for n, t in sorted(times.items())}
     return {"people": people, "seconds": seconds, "every": every, "seed": seed,
-            "tracked": tracked,
+            "tracked": tracked, "mirror_average": mirror_average,
             "camera": f"{scene.camera.width} x {scene.camera.height}",
             "ap10_no_root": per_person,
             "ap10_no_root_wholly_visible": wholly,
@@ -122,6 +124,8 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
 def report(result: dict) -> str:
     how = (f"every frame through the node's step (IDs, smoothing), scored every "
            f"{result['every']}th" if result.get("tracked") else f"every {result['every']}th frame")
+    if not result.get("mirror_average", True):
+        how += ", one pass (no mirror averaging)"
     lines = [f"{result['people']} people, {result['seconds']:g} s at 30 Hz, {how} "
              f"({result['camera']}); AP@10cm of the six non-root joints "
              f"on the frames where the person is at least {VISIBLE_TO_COUNT:.0%} visible", "",

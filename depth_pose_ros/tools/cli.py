@@ -591,7 +591,8 @@ def cmd_bench_people(args) -> int:
     from depth_pose_ros.tools.bench_people import report, run
 
     result = run(people=args.people, seconds=args.seconds, every=args.every, seed=args.seed,
-                 model_dir=args.model, progress=not args.quiet, tracked=args.tracked)
+                 model_dir=args.model, progress=not args.quiet, tracked=args.tracked,
+                 mirror_average=not args.one_pass)
     print(report(result))
     _save_json(result, args.json)
     return 0
@@ -615,6 +616,9 @@ def _bench_people_options(sub) -> None:
                               help="what a robot gets: every frame through the node's step "
                               "(IDs, smoothing), with everyone and per person alone; scored "
                               "every EVERY-th (slower: every frame is rendered)")
+    bench_people.add_argument("--one-pass", action="store_true",
+                              help="no mirror averaging (the node's mirror_average:=false): "
+                              "what it saves and costs")
     bench_people.add_argument("--json", type=Path)
     bench_people.add_argument("--quiet", action="store_true", help="no progress bar")
     bench_people.set_defaults(handler=cmd_bench_people)
