@@ -99,6 +99,46 @@ def test_surfaces_split_at_depth_jumps():
     assert (labels[1:4, 1:4] == labels[1, 1]).all() and labels[0, 0] != labels[1, 1]
 
 
+def _flood_fill_labels(depth, valid, max_step):
+    """The definition, pixel by pixel: breadth-first from each unlabelled valid pixel in
+    row-major order, so surfaces are numbered by their smallest pixel index."""
+    from collections import deque
+    h, w = depth.shape
+    labels = np.full((h, w), -1)
+    count = 0
+    for start in zip(*np.nonzero(valid)):
+        if labels[start] >= 0:
+            continue
+        labels[start], queue = count, deque([start])
+        while queue:
+            r, c = queue.popleft()
+            for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+                if 0 <= rr < h and 0 <= cc < w and valid[rr, cc] and labels[rr, cc] < 0 \
+                        and abs(depth[rr, cc] - depth[r, c]) <= max_step:
+                    labels[rr, cc] = count
+                    queue.append((rr, cc))
+        count += 1
+    return labels
+
+
+def test_surfaces_are_the_connected_pieces_of_the_definition():
+    """Random depth with holes, and a serpentine (one surface that winds back and forth, where
+    joining takes many rounds): the same labels as a flood fill."""
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        depth = np.round(rng.uniform(2.0, 2.5, (23, 31)), 1)  # steps of 0.1 m: joins or not
+        valid = rng.random(depth.shape) > 0.2
+        np.testing.assert_array_equal(label_surfaces(depth, valid, 0.1),
+                                      _flood_fill_labels(depth, valid, 0.1))
+    serpentine = np.zeros((21, 21), bool)  # one surface, 241 pixels long, turning 10 times
+    serpentine[::2] = True
+    serpentine[1::4, -1] = serpentine[3::4, 0] = True
+    depth = np.where(serpentine, 3.0, 0.0)
+    labels = label_surfaces(depth, serpentine, 0.1)
+    np.testing.assert_array_equal(labels, _flood_fill_labels(depth, serpentine, 0.1))
+    assert labels.max() == 0
+
+
 def _person_iou(person_depth, mask):
     person = person_depth > 0
     return np.count_nonzero(mask & person) / np.count_nonzero(mask | person)

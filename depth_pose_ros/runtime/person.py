@@ -117,35 +117,35 @@ def label_surfaces(depth: np.ndarray, valid: np.ndarray, max_step: float) -> np.
     """(H, W) -> (H, W) surface labels 0, 1, ... (-1 off the valid pixels): 4-neighbours whose
     depths differ by at most max_step belong to one surface.
 
-    Minimum-label propagation along runs: the connected pixels of a row (or of a column) are
-    one contiguous stretch of the row-major (column-major) order, so one reduceat gives each run
-    its smallest label. Alternating rows and columns until nothing changes takes a few passes
-    for body-like shapes; it is several times faster here than union-find with ufunc.at.
+    Union-find on the joins between neighbours: each round hooks the root with the larger index
+    of every join under the smaller (np.minimum.at), then points every pixel straight at its
+    root. A surface's root ends as its smallest pixel index. Measured on the node's frames
+    (session 25, numpy 2): twice as fast as propagating the smallest label along row and
+    column runs, with the same labels.
     """
     h, w = depth.shape
     right = valid[:, :-1] & valid[:, 1:] & (np.abs(depth[:, 1:] - depth[:, :-1]) <= max_step)
     down = valid[:-1] & valid[1:] & (np.abs(depth[1:] - depth[:-1]) <= max_step)
-    # A run starts at every pixel not connected to the one before it in that order.
-    row_starts = np.flatnonzero(np.concatenate([np.ones((h, 1), bool), ~right], axis=1))
-    col_starts = np.flatnonzero(np.concatenate([np.ones((w, 1), bool), ~down.T], axis=1))
-    row_lengths = np.diff(np.append(row_starts, h * w))
-    col_lengths = np.diff(np.append(col_starts, h * w))
-    label = np.arange(h * w, dtype=np.int32)
-    while True:
-        label = np.repeat(np.minimum.reduceat(label, row_starts), row_lengths)
-        by_column = label.reshape(h, w).T.ravel()
-        by_column = np.repeat(np.minimum.reduceat(by_column, col_starts), col_lengths)
-        updated = by_column.reshape(w, h).T.ravel()
-        updated = updated[updated]  # a label is a pixel of the surface: jump to its label
-        if np.array_equal(updated, label):
-            break
-        label = updated
+    index = np.arange(h * w).reshape(h, w)
+    low = np.concatenate([index[:, :-1][right], index[:-1][down]])  # each join's two pixels,
+    high = np.concatenate([index[:, 1:][right], index[1:][down]])  # the smaller index first
+    root = np.arange(h * w)
+    while low.size:
+        np.minimum.at(root, high, low)
+        while True:  # pointer jumping until every pixel points at a root
+            jumped = root[root]
+            if np.array_equal(jumped, root):
+                break
+            root = jumped
+        low, high = root[low], root[high]
+        apart = low != high  # joins whose two surfaces are still two
+        low, high = np.minimum(low[apart], high[apart]), np.maximum(low[apart], high[apart])
     # Number the surfaces 0, 1, ... by their smallest pixel index (a lookup, not a sort).
     on = valid.ravel()
     is_root = np.zeros(h * w, bool)
-    is_root[label[on]] = True
+    is_root[root[on]] = True
     number = np.cumsum(is_root, dtype=np.int32) - 1
-    return np.where(on, number[label], -1).reshape(h, w)
+    return np.where(on, number[root], -1).reshape(h, w)
 
 
 # (to, from) index pairs that bring each pixel's left, right, upper and lower neighbour to it,

@@ -8,6 +8,7 @@ distortion when its CameraInfo has one, and recomputes z along the turned camera
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -121,8 +122,8 @@ def zoom_level(distance: float, reference: float | None) -> int:
     """The zoom step for a person `distance` metres away (0 without a reference: no zoom)."""
     if not reference:
         return 0
-    level = round(np.log(distance / reference) / np.log(ZOOM_STEP))
-    return int(np.clip(level, *ZOOM_LEVELS))
+    level = round(math.log(distance / reference) / math.log(ZOOM_STEP))
+    return min(max(level, ZOOM_LEVELS[0]), ZOOM_LEVELS[1])  # np.clip: 70 µs on a scalar
 
 
 def zoom_scale(level):
