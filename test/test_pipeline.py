@@ -18,7 +18,7 @@ from depth_pose_ros.runtime.pipeline import (
     camera_from_intrinsics,
     recover_thin_parts,
 )
-from depth_pose_ros.runtime.reproject import VirtualView
+from depth_pose_ros.runtime.reproject import VirtualView, overview_camera
 from depth_pose_ros.runtime.smoothing import OneEuroFilter
 from depth_pose_ros.synth.generate import sample_bodies_in_view
 from depth_pose_ros.synth.render import render_depth
@@ -186,6 +186,23 @@ def test_real_frames_the_person_not_the_pillar_walls_or_floor(name):
     assert cols.min() >= 15 and cols.max() <= 45  # the pillar fills columns 0-10
     assert rows.max() - rows.min() >= 25  # head to feet, not a fragment
     assert (depth[mask] < 3.5).all()  # nothing of the walls behind
+
+
+@pytest.mark.skipif(not REAL_DEPTH.is_dir(), reason="needs ../shared/real-depth beside the repo")
+def test_the_panoptic_room_has_three_people_not_the_wall_seen_between_two():
+    """Kinect v2, three people (about 2.0, 2.4 and 3.3 m away; ../shared/real-depth/README.md).
+    Between the side-on one and the one behind, the studio's wall at 5.1 m shows as a strip cut
+    off by an arm above and the floor below: person-sized, at the depth of the wall around them,
+    and not a person (found as one with max_depth 5.5 m before session 25)."""
+    raw = np.load(REAL_DEPTH / "panoptic_kinect2_000005014.npy")
+    source = PinholeCamera(512, 424, 364.85, 364.85, 249.18, 202.52)
+    view = VirtualView(source, overview_camera(source, VIRTUAL))
+    depth = view.sample(raw)
+    masks = PersonExtractor(view.virtual, PersonFilter(), view.observed).people(depth, 4)
+    assert PersonFilter().max_depth > 5.1  # the wall is within reach
+    distances = sorted(float(np.median(depth[mask])) for mask in masks)
+    assert len(masks) == 3, distances
+    np.testing.assert_allclose(distances, [2.0, 2.4, 3.3], atol=0.25)
 
 
 def test_camera_info_must_describe_a_camera():

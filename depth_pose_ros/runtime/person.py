@@ -8,7 +8,8 @@ the person, walls around, the floor touching the feet), so:
 4. keep surfaces shaped like a standing person: at least min_pixels, between min_height and
    max_height metres tall, at most max_width wide, and not running out of the image at the top or
    the sides (walls, pillars and door frames do; the training renders always show the head and
-   the body, only arms may leave the image, and legs at the bottom);
+   the body, only arms may leave the image, and legs at the bottom), and not a piece of the
+   room seen between nearer things (at the depth of a wall that shows around them);
 5. of those, the closest (the paper's rule), with the parts of the same body that a forearm
    across it cut off (the head and chest above it, the legs below: any size, stacked on it at
    its depth), and the small surfaces that touch it and lie in front of it or just behind (a
@@ -252,6 +253,27 @@ class PersonExtractor:
                 hit[besides] = False
             return np.flatnonzero(hit)
 
+        room = border > flt.max_border_pixels  # running out of the image: walls, not people
+
+        def part_of_the_room(body, mean_depth):
+            """Seen between nearer things at the depth of a wall that shows around them: a strip
+            of the wall between two people (cut off by an arm above and the floor below, it is
+            person-sized and off the image's edges), not a person."""
+            near = touching(body)
+            in_front = near[distance[near] < mean_depth - flt.max_depth_step]
+            if not in_front.size:
+                return False
+            lookup = np.zeros(len(counts) + 1, bool)  # by label (-1: the last entry)
+            lookup[body] = True
+            rows = np.flatnonzero(lookup[labels].any(axis=1))
+            lookup[in_front] = True
+            group = lookup[labels]
+            ring = grow_by_neighbours(group) & ~group  # around it and what is in front of it,
+            ring[:rows[0]] = ring[rows[-1] + 1:] = False  # level with it
+            wall = ring & (labels >= 0) & room[labels]
+            return bool(wall.any()) and \
+                abs(float(np.median(depth[wall])) - mean_depth) <= 2 * flt.max_depth_step
+
         def around(body, mean_depth, x_low, x_high):
             """The surfaces touching the body, and those touching it only across a surface in
             front of it (the part of an arm beyond another person who walks in front, the chest
@@ -304,6 +326,8 @@ class PersonExtractor:
                     member[body[1:]] = False
                     low, high = k_low, k_high
             if (high - low)[1] < flt.min_height:
+                continue
+            if part_of_the_room(np.flatnonzero(member[:-1]), depth_k):
                 continue
             # Small surfaces touching it, in front of it or just behind (see PersonFilter),
             # and not a person themselves or already joined to a closer one.
