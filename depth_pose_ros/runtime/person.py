@@ -255,17 +255,21 @@ class PersonExtractor:
 
         room = border > flt.max_border_pixels  # running out of the image: walls, not people
 
-        def part_of_the_room(body, mean_depth):
+        def in_front_of(body, mean_depth):
+            """The surfaces touching the body, and those of them nearer than it."""
+            near = touching(body)
+            return near, near[distance[near] < mean_depth - flt.max_depth_step]
+
+        def part_of_the_room(member, mean_depth):
             """Seen between nearer things at the depth of a wall that shows around them: a strip
             of the wall between two people (cut off by an arm above and the floor below, it is
-            person-sized and off the image's edges), not a person."""
-            near = touching(body)
-            in_front = near[distance[near] < mean_depth - flt.max_depth_step]
+            person-sized and off the image's edges), not a person. member: the body's surfaces
+            as a lookup by label."""
+            _, in_front = in_front_of(np.flatnonzero(member[:-1]), mean_depth)
             if not in_front.size:
                 return False
-            lookup = np.zeros(len(counts) + 1, bool)  # by label (-1: the last entry)
-            lookup[body] = True
-            rows = np.flatnonzero(lookup[labels].any(axis=1))
+            rows = np.flatnonzero(member[labels].any(axis=1))
+            lookup = member.copy()
             lookup[in_front] = True
             group = lookup[labels]
             ring = grow_by_neighbours(group) & ~group  # around it and what is in front of it,
@@ -278,8 +282,7 @@ class PersonExtractor:
             """The surfaces touching the body, and those touching it only across a surface in
             front of it (the part of an arm beyond another person who walks in front, the chest
             above a forearm held across the waist), within max_hidden_gap sideways."""
-            near = touching(body)
-            in_front = near[distance[near] < mean_depth - flt.max_depth_step]
+            near, in_front = in_front_of(body, mean_depth)
             if not in_front.size:
                 return near
             beyond = touching(in_front, np.concatenate([near, body]))
@@ -327,7 +330,7 @@ class PersonExtractor:
                     low, high = k_low, k_high
             if (high - low)[1] < flt.min_height:
                 continue
-            if part_of_the_room(np.flatnonzero(member[:-1]), depth_k):
+            if part_of_the_room(member, depth_k):
                 continue
             # Small surfaces touching it, in front of it or just behind (see PersonFilter),
             # and not a person themselves or already joined to a closer one.
