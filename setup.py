@@ -18,8 +18,9 @@ setup(
     install_requires=["numpy>=1.24", "openvino>=2024.0"],
     extras_require={
         "tracking": ["scipy"],
-        "train": ["torch==2.13.0", "matplotlib", "tqdm"],
-        "eval": ["matplotlib", "tqdm", "rosbags", "onnxruntime", "onnx", "scipy", "motmetrics"],
+        "train": ["torch==2.13.0", "matplotlib", "tqdm", "threadpoolctl"],
+        "eval": ["matplotlib", "tqdm", "rosbags", "onnxruntime", "onnx", "scipy", "motmetrics",
+                 "threadpoolctl"],
         "test": ["pytest"],
     },
     entry_points={"console_scripts": ["depth-pose = depth_pose_ros.tools.cli:main",

@@ -38,3 +38,22 @@ def paper_estimator():
     """The paper's reproduction (models/dnn33-paper): no zoom, for the pipeline's plain path."""
     from depth_pose_ros.runtime.estimator import PoseEstimator, default_model_dir
     return PoseEstimator.load(default_model_dir().parent / "dnn33-paper")
+
+
+@pytest.fixture
+def blas_threads_in(monkeypatch):
+    """record(owner, name) -> a list that gets, on each call of owner.name, the set of thread
+    counts of the BLAS libraries loaded at that moment (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    def record(owner, name: str) -> list:
+        seen, original = [], getattr(owner, name)
+
+        def recording(*args, **kwargs):
+            seen.append({lib["num_threads"] for lib in threadpool_info()
+                         if lib["user_api"] == "blas"})
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, recording)
+        return seen
+    return record

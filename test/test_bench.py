@@ -90,6 +90,16 @@ def test_bench_people_tracked_steps_every_frame_and_scores_every_nth():
     assert "through the node's step" in report(result)
 
 
+def test_bench_people_times_the_pipeline_with_one_blas_thread(blas_threads_in):
+    """The scene's renderer runs between the timed calls: its BLAS threads must not be left
+    spinning on the cores the network then needs (the 4-person frame timed 1.4x slower)."""
+    from depth_pose_ros.tools import bench_people
+
+    threads = blas_threads_in(bench_people.PosePipeline, "process_all")
+    bench_people.run(people=1, seconds=0.2, every=5, progress=False)
+    assert threads and all(t == {1} for t in threads)
+
+
 def test_bench_people_one_pass_runs_the_estimator_without_mirror_averaging(monkeypatch):
     """--one-pass: what the node's mirror_average:=false saves and costs, said in the report."""
     from depth_pose_ros.tools import bench_people

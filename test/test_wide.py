@@ -364,3 +364,13 @@ def test_zoom_gives_far_people_the_pixels_near_ones_have():
     # the people's sizes in pixels spread less than without zoom
     spread = [np.std(np.log(b[distance > 1.5])) for b in body]
     assert spread[1] < 0.7 * spread[0]
+
+
+def test_each_chunk_renders_on_one_blas_thread(tmp_path, blas_threads_in):
+    """The wide world's renders are products OpenBLAS would spread over every core, where its
+    idle threads then spin against synth's other workers (two workers were slower than one)."""
+    from depth_pose_ros.synth import generate
+
+    threads = blas_threads_in(generate, "generate_wide")
+    write_dataset(tmp_path, 4, seed=1, config=WideConfig(), progress=False)
+    assert threads == [{1}]

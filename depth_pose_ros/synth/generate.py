@@ -98,12 +98,19 @@ def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
 
 
 def _generate_chunk(args):
+    from threadpoolctl import threadpool_limits
+
     seed, index, count, config = args
-    if isinstance(config, WideConfig):
-        scenes = generate_wide(chunk_rng(seed, index), count, config)
-        labels = {name: getattr(scenes, name) for name in FRAME_LABELS}
-    else:
-        scenes, labels = generate(chunk_rng(seed, index), count, config=config), {}
+    # One BLAS thread per process: the wide world's renders at the sensors' resolution are
+    # products large enough for OpenBLAS to spread over every core, no faster so, and its idle
+    # threads then spin, taking the cores from the other workers (two workers on two cores made
+    # fewer frames a second than one). The frames are the same to the byte.
+    with threadpool_limits(limits=1, user_api="blas"):
+        if isinstance(config, WideConfig):
+            scenes = generate_wide(chunk_rng(seed, index), count, config)
+            labels = {name: getattr(scenes, name) for name in FRAME_LABELS}
+        else:
+            scenes, labels = generate(chunk_rng(seed, index), count, config=config), {}
     depth_mm = to_millimetres(scenes.depth)
     return index, depth_mm, scenes.joints3d, scenes.pixels, labels
 
