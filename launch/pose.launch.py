@@ -26,6 +26,7 @@ PARAMETER_ARGUMENTS = {
     "min_depth": (float, "metres"),
     "max_depth": (float, "metres"),
     "remove_floor": (bool, "remove the floor plane before isolating the person"),
+    "remove_walls": (bool, "remove the walls before isolating the person"),
     "smoothing": (bool, "One-Euro filter on the joints"),
     "publish_network_input": (bool, "publish the 60 x 50 network input"),
     "managed": (bool, "a lifecycle manager configures and activates the node"),

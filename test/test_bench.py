@@ -117,3 +117,29 @@ def test_bench_people_one_pass_runs_the_estimator_without_mirror_averaging(monke
     assert [estimator.mirror_average for estimator in built] == [False]
     assert result["mirror_average"] is False and result["ap10_no_root"]["1"]["frames"] == 3
     assert "one pass (no mirror averaging)" in bench_people.report(result)
+
+
+def test_bench_people_wall_and_keep_walls_reach_the_scene_and_the_pipeline(tmp_path, capsys,
+                                                                          monkeypatch):
+    """--wall M moves the scene's back wall; --keep-walls is the node's remove_walls:=false."""
+    import json
+
+    from depth_pose_ros.tools import bench_people
+    from depth_pose_ros.tools.cli import main
+
+    out = tmp_path / "people.json"
+    assert main(["bench-people", "--people", "1", "--seconds", "0.2", "--wall", "3.3",
+                 "--keep-walls", "--quiet", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["wall_m"] == 3.3 and result["remove_walls"] is False
+    assert "the back wall at 3.3 m (walls not removed)" in capsys.readouterr().out
+    pipelines = []
+    original = bench_people.PosePipeline.__init__
+
+    def recording_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        pipelines.append(self)
+
+    monkeypatch.setattr(bench_people.PosePipeline, "__init__", recording_init)
+    bench_people.run(people=1, seconds=0.2, progress=False, wall=3.3)
+    assert [p.person_filter.remove_walls for p in pipelines] == [True]

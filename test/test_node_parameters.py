@@ -19,6 +19,7 @@ BAD = {
     "min_depth": 12.0,
     "max_depth": 0.4,  # below min_depth (0.5)
     "remove_floor": 1,
+    "remove_walls": "no",
     "roi_x_offset": -5,
     "roi_y_offset": 20000,
     "roi_width": -1,

@@ -53,7 +53,8 @@ class FrameTracker:
         """Apply pose_node's per-frame parameters (names and meaning: node_parameters)."""
         roi = (p["roi_x_offset"], p["roi_y_offset"], p["roi_width"], p["roi_height"])
         self.pipeline.configure(PersonFilter(min_depth=p["min_depth"], max_depth=p["max_depth"],
-                                             remove_floor=p["remove_floor"]),
+                                             remove_floor=p["remove_floor"],
+                                             remove_walls=p["remove_walls"]),
                                 roi if any(roi) else None, p["max_people"])
         self.tracker.lost_timeout_s, self.tracker.gate_m = p["lost_timeout"], p["tracking_gate"]
         self.tracker.set_smoothing((p["smoothing_min_cutoff"], p["smoothing_beta"])

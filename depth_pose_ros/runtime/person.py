@@ -5,6 +5,10 @@ the person, walls around, the floor touching the feet), so:
 1. keep depths inside [min_depth, max_depth];
 2. remove the floor: the roughly horizontal plane with the most points (RANSAC on the lower half);
 3. split the rest into surfaces: 4-neighbours whose depths differ by at most max_depth_step;
+   remove the walls and what shows behind them (a recess, a doorway): in each large surface
+   that runs out of the image, the plane that holds most of it, when that plane itself runs out
+   of the image and spans a room's width; then split again (a person whose back is near a wall
+   is one surface with it until the wall goes);
 4. keep surfaces shaped like a standing person: at least min_pixels, between min_height and
    max_height metres tall, at most max_width wide, and not running out of the image at the top or
    the sides (walls, pillars and door frames do; the training renders always show the head and
@@ -55,11 +59,41 @@ class PersonFilter:
     # they are not mostly enclosed by something nearer (the room seen between arms and legs)
     max_split_offset: float = 0.3
     max_border_pixels: int = 10  # on the top, left or right edge: more is a wall, not an arm
+    remove_walls: bool = True
+    wall_tolerance: float = 0.08  # m from a wall's plane still counts as wall
+    # m: a wall's points span at least this much (a person cut by the image's edge is no wall)
+    wall_min_extent: float = 2.4
+    max_walls: int = 3  # the largest surfaces running out of the image searched for a wall
 
     def __post_init__(self):
         if not 0 < self.min_depth < self.max_depth:
             raise ValueError(f"need 0 < min_depth < max_depth, got {self.min_depth}, "
                              f"{self.max_depth}")
+
+
+def _plane_hypotheses(points: np.ndarray, valid: np.ndarray, starts: np.ndarray,
+                      hypotheses: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Planes n.p + d = 0 through triples of nearby valid pixels, each triple's first pixel
+    drawn from starts ((N, 2) row, column): unit normals (K, 3) with their sign undecided, and
+    offsets (K,)."""
+    rows, cols = valid.shape
+    first = starts[rng.integers(0, len(starts), hypotheses)]
+    others = np.clip(first[:, None] + rng.integers((-3, -8), (4, 9), (hypotheses, 2, 2)),
+                     0, (rows - 1, cols - 1))
+    pixels = np.concatenate([first[:, None], others], axis=1)  # (K, 3, 2) row, column
+    triples = points[pixels[..., 0], pixels[..., 1]]  # (K, 3, 3)
+    normals = np.cross(triples[:, 1] - triples[:, 0], triples[:, 2] - triples[:, 0])
+    length = np.linalg.norm(normals, axis=1)
+    ok = valid[others[..., 0], others[..., 1]].all(axis=1) & (length > 1e-9)
+    normals = normals[ok] / length[ok, None]
+    return normals, -np.einsum("kj,kj->k", normals, triples[ok][:, 0])
+
+
+def _spread_over_an_area(on_plane: np.ndarray, flt: PersonFilter) -> bool:
+    """A plane's points (N, 3) cover an area, not a band (the RMS spread across its narrower
+    direction is at least floor_min_spread)."""
+    spread = np.linalg.svd(on_plane - on_plane.mean(axis=0), compute_uv=False)
+    return spread[1] / np.sqrt(len(on_plane)) >= flt.floor_min_spread
 
 
 def find_floor(points: np.ndarray, valid: np.ndarray, flt: PersonFilter,
@@ -74,22 +108,14 @@ def find_floor(points: np.ndarray, valid: np.ndarray, flt: PersonFilter,
     Such a strip fixes the tilt about the x axis poorly, so of the planes holding nearly the
     most points the most level one wins (cameras that look at people are mounted near level).
     """
-    rows, cols = valid.shape
+    rows = valid.shape[0]
     bottom = np.argwhere(valid[rows * 2 // 3:]) + (rows * 2 // 3, 0)
     if len(bottom) < 3:
         return None
     rng = np.random.default_rng(seed)  # fixed: the same frame always gives the same floor
-    first = bottom[rng.integers(0, len(bottom), hypotheses)]
-    others = np.clip(first[:, None] + rng.integers((-3, -8), (4, 9), (hypotheses, 2, 2)),
-                     0, (rows - 1, cols - 1))
-    pixels = np.concatenate([first[:, None], others], axis=1)  # (K, 3, 2) row, column
-    triples = points[pixels[..., 0], pixels[..., 1]]  # (K, 3, 3)
-    normals = np.cross(triples[:, 1] - triples[:, 0], triples[:, 2] - triples[:, 0])
-    length = np.linalg.norm(normals, axis=1)
-    ok = valid[others[..., 0], others[..., 1]].all(axis=1) & (length > 1e-9)
-    normals = normals[ok] / length[ok, None]
-    normals *= -np.sign(normals[:, 1:2] + 1e-12)  # point up (-y in the optical frame)
-    offsets = -np.einsum("kj,kj->k", normals, triples[ok][:, 0])
+    normals, offsets = _plane_hypotheses(points, valid, bottom, hypotheses, rng)
+    up = -np.sign(normals[:, 1:2] + 1e-12)  # point up (-y in the optical frame)
+    normals, offsets = normals * up, offsets * up[:, 0]
     keep = ((-normals[:, 1] >= np.cos(np.radians(flt.floor_max_tilt_deg)))
             & (offsets >= flt.floor_min_distance))
     normals, offsets = normals[keep], offsets[keep]
@@ -108,10 +134,35 @@ def find_floor(points: np.ndarray, valid: np.ndarray, flt: PersonFilter,
     on_plane = candidates[np.abs(candidates @ normals[best] + offsets[best]) <= flt.floor_tolerance]
     if len(on_plane) < flt.min_pixels:
         return None
-    spread = np.linalg.svd(on_plane - on_plane.mean(axis=0), compute_uv=False)
-    if spread[1] / np.sqrt(len(on_plane)) < flt.floor_min_spread:
+    if not _spread_over_an_area(on_plane, flt):
         return None
     return normals[best], float(offsets[best])
+
+
+def find_wall(points: np.ndarray, surface: np.ndarray, edges: np.ndarray, flt: PersonFilter,
+              hypotheses: int = 128, seed: int = 0) -> tuple[np.ndarray, float] | None:
+    """RANSAC for a wall in one surface that runs out of the image (whatever stands close to
+    the wall is part of that surface: a person with their back to it). The plane n.p + d = 0
+    holding most of the surface's points, when those points are at least min_pixels, touch the
+    image's edges (edges) on more than max_border_pixels, span wall_min_extent and cover an
+    area; else None. The normal points at the camera (d > 0)."""
+    mine = points[surface]
+    if np.ptp(mine, axis=0).max() < flt.wall_min_extent:
+        return None  # no plane in it can span more
+    rng = np.random.default_rng(seed)  # fixed: the same frame always gives the same walls
+    normals, offsets = _plane_hypotheses(points, surface, np.argwhere(surface), hypotheses, rng)
+    if len(normals) == 0:
+        return None
+    near = np.abs(mine[::4] @ normals.T + offsets) <= flt.wall_tolerance  # every 4th: to rank
+    best = int(np.argmax(near.sum(axis=0)))
+    on = surface & (np.abs(points @ normals[best] + offsets[best]) <= flt.wall_tolerance)
+    on_plane = points[on]
+    if len(on_plane) < flt.min_pixels or np.count_nonzero(on & edges) <= flt.max_border_pixels \
+            or np.ptp(on_plane, axis=0).max() < flt.wall_min_extent \
+            or not _spread_over_an_area(on_plane, flt):
+        return None
+    sign = 1.0 if offsets[best] >= 0 else -1.0
+    return normals[best] * sign, float(offsets[best] * sign)
 
 
 def label_surfaces(depth: np.ndarray, valid: np.ndarray, max_step: float) -> np.ndarray:
@@ -178,11 +229,21 @@ def _floor_still_fits(height: np.ndarray, valid: np.ndarray, flt: PersonFilter) 
     return on >= flt.min_pixels and below <= max(2, 0.01 * np.count_nonzero(valid))
 
 
+# A wall found in an earlier frame is kept while it holds at least this share of the points it
+# held then (people walking in front of it hide part of it).
+WALL_STILL_FITS = 0.5
+# Frames between two searches for walls while none is known: a curved or cluttered room has
+# none to find, and the search costs as much as the rest of the isolation.
+WALL_SEARCH_EVERY = 10
+
+
 class PersonExtractor:
     """Finds the person's pixels frame after frame in one camera's virtual view.
 
-    Keeps the floor plane while it still fits the new frame: a camera on a robot or a tripod
-    keeps its floor, and the RANSAC then runs only when the view changes.
+    Keeps the floor plane while it still fits the new frame, and the walls while each still
+    holds WALL_STILL_FITS of its points: a camera on a robot or a tripod keeps its room, and
+    the RANSACs then run only when the view changes (and without a wall, every
+    WALL_SEARCH_EVERY frames).
     """
 
     def __init__(self, camera: PinholeCamera, flt: PersonFilter = PersonFilter(),
@@ -193,6 +254,9 @@ class PersonExtractor:
         self._edges = _edges(np.ones(camera.shape, bool) if observed is None else observed)
         self._pixel_grid = camera.back_project_image(np.ones(camera.shape))  # (H, W, 3) at z = 1
         self.floor: tuple[np.ndarray, float] | None = None
+        self.walls: list[tuple[np.ndarray, float]] = []  # as (n, d) planes
+        self._wall_support: list[int] = []  # their points when found
+        self._wall_search_in = 0  # frames until the next search while no wall is known
 
     def __call__(self, depth: np.ndarray) -> np.ndarray:
         """(H, W) metres -> boolean mask of the person's pixels (all False when none is found):
@@ -205,6 +269,43 @@ class PersonExtractor:
         """Surface k's lowest and highest x, y (metres)."""
         xy = xyz[label == k, :2]
         return xy.min(axis=0), xy.max(axis=0)
+
+    def _walls(self, points: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """The walls (find_wall) in the largest surfaces running out of the image."""
+        flt = self.filter
+        on = labels >= 0
+        counts = np.bincount(labels[on])
+        border = np.bincount(labels[on], weights=self._edges[on], minlength=len(counts))
+        room = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
+        walls = []
+        for k in room[np.argsort(-counts[room], kind="stable")][:flt.max_walls]:
+            wall = find_wall(points, labels == k, self._edges, flt)
+            if wall is not None:
+                walls.append(wall)
+        return walls
+
+    def _without_walls(self, depth: np.ndarray, points: np.ndarray,
+                       valid: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """valid without the walls and what shows behind them (a recess, a doorway), and the
+        surfaces' labels when a search made them and found no wall (else None: split again).
+        The walls are the last frame's while they still fit, else searched for (_walls)."""
+        flt = self.filter
+        in_front = [points @ n + d for n, d in self.walls]  # m towards the camera
+        self._wall_search_in -= 1
+        labels = None
+        if any(np.count_nonzero(valid & (np.abs(f) <= flt.wall_tolerance)) < WALL_STILL_FITS * s
+               for f, s in zip(in_front, self._wall_support)) or \
+                (not self.walls and self._wall_search_in <= 0):
+            self._wall_search_in = WALL_SEARCH_EVERY
+            labels = label_surfaces(depth, valid, flt.max_depth_step)
+            self.walls = self._walls(points, labels)
+            in_front = [points @ n + d for n, d in self.walls]
+            self._wall_support = [np.count_nonzero(valid & (np.abs(f) <= flt.wall_tolerance))
+                                  for f in in_front]
+        for f in in_front:
+            valid = valid & (f > flt.wall_tolerance)
+            labels = None
+        return valid, labels
 
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
         """(H, W) metres -> boolean masks of every person-like surface, closest first, at most
@@ -220,7 +321,13 @@ class PersonExtractor:
                 height = None if self.floor is None else points @ self.floor[0] + self.floor[1]
             if height is not None:
                 valid &= height > flt.floor_tolerance  # the plane and anything below it
-        labels = label_surfaces(depth, valid, flt.max_depth_step)
+        labels = None
+        if flt.remove_walls:
+            valid, labels = self._without_walls(depth, points, valid)
+        else:
+            self.walls = []
+        if labels is None:
+            labels = label_surfaces(depth, valid, flt.max_depth_step)
         # Every surface's size, edge contact and mean depth at once; extents for the large ones.
         on = labels.ravel() >= 0
         label = labels.ravel()[on]

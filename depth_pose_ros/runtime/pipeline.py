@@ -279,8 +279,13 @@ class PosePipeline:
         source_z = rays[..., 2] * depth  # what the overview measured: z along the source's axis
         usable = (depth >= flt.min_depth) & (depth <= flt.max_depth) & turned.on_overview
         floor = self._extractor.floor if flt.remove_floor else None
-        if floor is not None:  # the overview's plane; a turned pixel's point is its ray times z
-            usable &= (rays * depth[..., None]) @ floor[0] + floor[1] > flt.floor_tolerance
+        walls = self._extractor.walls  # empty unless flt.remove_walls
+        if floor is not None or walls:  # the overview's planes; a turned pixel's point is its
+            points = rays * depth[..., None]  # ray times z
+            if floor is not None:
+                usable &= points @ floor[0] + floor[1] > flt.floor_tolerance
+            for normal, offset in walls:
+                usable &= points @ normal + offset > flt.wall_tolerance
         theirs = np.zeros_like(usable)
         for other in others:
             theirs |= self._carried(turned, usable, source_z, other)

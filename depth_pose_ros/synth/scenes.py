@@ -116,6 +116,10 @@ class PeopleScene:
     def frames(self) -> int:
         return len(self.people[0])
 
+    def room(self) -> np.ndarray:
+        """The empty room's depth (H, W) float32 metres: the floor and the back wall."""
+        return _room(self.camera, self.floor_y, self.wall_distance)
+
     def frame(self, k: int, each_alone: bool = False):
         """Frame k -> (depth (H, W) float32 metres, joints3d (P, 7, 3), pixels (P, 7, 2),
         visible (P,)): each person's share of their pixels that the camera sees (inside the
@@ -123,7 +127,7 @@ class PeopleScene:
         in the same room."""
         bodies = [person.take([k]) for person in self.people]
         alone = [render_depth_culled(self.camera, b)[0] for b in bodies]
-        room = _room(self.camera, self.floor_y, self.wall_distance)
+        room = self.room()
         depth = room
         for person in alone:
             depth = np.where((person > 0) & (person < depth), person, depth)

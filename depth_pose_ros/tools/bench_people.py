@@ -19,6 +19,7 @@ scores the tracks seen in it, matched to the people as bag-eval matches them.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -28,6 +29,7 @@ from depth_pose_ros.learn.metrics import average_precision, match_people, mean_w
 from depth_pose_ros.runtime.estimator import PoseEstimator
 from depth_pose_ros.runtime.frame_tracker import FrameTracker
 from depth_pose_ros.runtime.node_parameters import defaults
+from depth_pose_ros.runtime.person import PersonFilter
 from depth_pose_ros.runtime.pipeline import PosePipeline
 from depth_pose_ros.runtime.tracking import LOST
 from depth_pose_ros.synth.scenes import VISIBLE_TO_COUNT, people_scene
@@ -37,16 +39,21 @@ WHOLLY_VISIBLE = 0.95
 
 def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
         model_dir=None, progress: bool = True, tracked: bool = False,
-        mirror_average: bool = True) -> dict:
+        mirror_average: bool = True, wall: float | None = None,
+        remove_walls: bool = True) -> dict:
+    """wall: the back wall's distance, metres (default the scene's, beyond max_depth);
+    remove_walls: as the node's parameter."""
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
     rate = 30.0
     scene = people_scene(seed, people, int(round(seconds * rate)), rate)
+    if wall is not None:
+        scene = dataclasses.replace(scene, wall_distance=wall)
     pipeline = PosePipeline(PoseEstimator.load(model_dir, mirror_average=mirror_average),
-                            max_people=max(4, people))
+                            PersonFilter(remove_walls=remove_walls), max_people=max(4, people))
     if tracked:  # one step with everyone, one per person alone, sharing the pipeline
-        parameters = defaults() | {"max_people": max(4, people)}
+        parameters = defaults() | {"max_people": max(4, people), "remove_walls": remove_walls}
         steps = [FrameTracker(pipeline) for _ in range(people + 1)]
         for step in steps:
             step.configure(parameters)
@@ -119,6 +126,7 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     p50 = {str(n): round(1e3 * float(np.median(t)), 2) for n, t in sorted(times.items())}
     return {"people": people, "seconds": seconds, "every": every, "seed": seed,
             "tracked": tracked, "mirror_average": mirror_average,
+            "wall_m": scene.wall_distance, "remove_walls": remove_walls,
             "camera": f"{scene.camera.width} x {scene.camera.height}",
             "ap10_no_root": per_person,
             "ap10_no_root_wholly_visible": wholly,
@@ -133,6 +141,9 @@ def report(result: dict) -> str:
            f"{result['every']}th" if result.get("tracked") else f"every {result['every']}th frame")
     if not result.get("mirror_average", True):
         how += ", one pass (no mirror averaging)"
+    if "wall_m" in result:
+        how += f", the back wall at {result['wall_m']:g} m" + \
+            ("" if result["remove_walls"] else " (walls not removed)")
     lines = [f"{result['people']} people, {result['seconds']:g} s at 30 Hz, {how} "
              f"({result['camera']}); AP@10cm of the six non-root joints "
              f"on the frames where the person is at least {VISIBLE_TO_COUNT:.0%} visible", "",

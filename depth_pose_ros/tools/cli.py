@@ -592,7 +592,8 @@ def cmd_bench_people(args) -> int:
 
     result = run(people=args.people, seconds=args.seconds, every=args.every, seed=args.seed,
                  model_dir=args.model, progress=not args.quiet, tracked=args.tracked,
-                 mirror_average=not args.one_pass)
+                 mirror_average=not args.one_pass, wall=args.wall,
+                 remove_walls=not args.keep_walls)
     print(report(result))
     _save_json(result, args.json)
     return 0
@@ -619,6 +620,11 @@ def _bench_people_options(sub) -> None:
     bench_people.add_argument("--one-pass", action="store_true",
                               help="no mirror averaging (the node's mirror_average:=false): "
                               "what it saves and costs")
+    bench_people.add_argument("--wall", type=_positive, metavar="M",
+                              help="the back wall this many metres away (default 6, beyond "
+                              "max_depth; 3.35: the second person's back about 12 cm from it)")
+    bench_people.add_argument("--keep-walls", action="store_true",
+                              help="do not remove the walls (the node's remove_walls:=false)")
     bench_people.add_argument("--json", type=Path)
     bench_people.add_argument("--quiet", action="store_true", help="no progress bar")
     bench_people.set_defaults(handler=cmd_bench_people)
