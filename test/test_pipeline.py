@@ -11,8 +11,9 @@ from depth_pose_ros.runtime.person import (
     PersonExtractor,
     PersonFilter,
     extract_person,
-    find_wall,
+    find_walls,
     label_surfaces,
+    off_the_walls,
 )
 from depth_pose_ros.runtime.pipeline import (
     CameraError,
@@ -210,15 +211,54 @@ def test_a_wall_is_kept_while_it_fits_and_found_again_when_it_moves(back_to_the_
     assert extractor.walls[0][1] == pytest.approx(4.0, abs=0.02)
 
 
+UP = np.array([0.0, -1.0, 0.0])  # a level camera's up in its optical frame
+EVERYWHERE = np.ones(VIRTUAL.shape, bool)  # every pixel counted as on the image's edge
+
+
+def _walls_in(depth: np.ndarray) -> list:
+    return find_walls(VIRTUAL.back_project_image(depth), depth > 0, EVERYWHERE, UP,
+                      PersonFilter())
+
+
 def test_a_person_cut_by_the_image_edge_is_no_wall():
     """A surface running out of the image but narrower than wall_min_extent (a person close
     to the camera, cut at the top) is not removed as a wall."""
-    depth = np.full(VIRTUAL.shape, 1.0, np.float32)  # a flat front 1 m away filling the view:
-    assert find_wall(VIRTUAL.back_project_image(depth), depth > 0,  # about 1.1 m wide
-                     np.ones(VIRTUAL.shape, bool), PersonFilter()) is None
-    far = depth * 4  # the same seen 4 m away: 4.3 m wide, a wall
-    assert find_wall(VIRTUAL.back_project_image(far), far > 0, np.ones(VIRTUAL.shape, bool),
-                     PersonFilter()) is not None
+    front = np.full(VIRTUAL.shape, 1.0, np.float32)  # a flat front 1 m away filling the view:
+    assert _walls_in(front) == []  # about 1.1 m wide
+    (normal, offset), = _walls_in(front * 4)  # the same seen 4 m away: 4.3 m wide, a wall
+    np.testing.assert_allclose(normal, [0, 0, -1], atol=1e-6)
+    assert offset == pytest.approx(4.0)
+
+
+def test_a_table_top_is_no_wall_and_a_wall_is_found_around_a_larger_recess():
+    rays = VIRTUAL.back_project_image(np.ones(VIRTUAL.shape))
+    # A level plane 0.3 m below the camera, seen in the lower half: a table top 2 m and more
+    # across (what lies below it must not be removed as if behind a wall).
+    table = np.where(rays[..., 1] > 0.05, 0.3 / np.maximum(rays[..., 1], 1e-6), 0)
+    table = np.where(table < 5, table, 0).astype(np.float32)
+    assert (table > 0).sum() > 500 and _walls_in(table) == []
+    # A wall at 4 m framing a recess at 4.6 m that holds more of the surface than the wall:
+    # the first round takes the recess (it touches no edge), the second the wall.
+    wall = np.full(VIRTUAL.shape, 4.0, np.float32)
+    wall[6:, 8:-8] = 4.6
+    edges = np.zeros(VIRTUAL.shape, bool)
+    edges[0], edges[:, 0], edges[:, -1] = True, True, True
+    assert np.count_nonzero(wall == 4.6) > np.count_nonzero(wall == 4.0)
+    (normal, offset), = find_walls(VIRTUAL.back_project_image(wall), wall > 0, edges, UP,
+                                   PersonFilter())
+    assert offset == pytest.approx(4.0)
+
+
+def test_a_wall_takes_its_recesses_but_not_a_person_seen_beyond_an_opening():
+    """Removed with a wall at 4 m: its own points (within wall_tolerance) and what lies up to
+    wall_depth behind it (a recess, a door's reveal); kept: what stands in front of it, and
+    what is seen farther beyond it (a person in the next room, through a door)."""
+    wall = (np.array([0.0, 0.0, -1.0]), 4.0)
+    z = np.array([3.7, 3.95, 4.05, 4.3, 4.45, 5.0])
+    points = np.stack([np.zeros_like(z), np.zeros_like(z), z], axis=-1)
+    assert off_the_walls(points, [wall], PersonFilter()).tolist() == \
+        [True, False, False, False, False, True]
+    assert off_the_walls(points, [], PersonFilter()).all()
 
 
 def test_a_closer_pillar_is_not_taken_for_the_person(bodies):

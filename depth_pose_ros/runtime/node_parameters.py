@@ -42,8 +42,8 @@ PARAMETERS = {
     "max_depth": (PersonFilter.max_depth, "metres; farther returns are ignored (the default "
                   "model was trained on people up to 5 m away)", {"range": (0.2, 20.0)}),
     "remove_floor": (True, "find and remove the floor plane before isolating the person", {}),
-    "remove_walls": (True, "find and remove the walls (large planes running out of the image) "
-                     "and what shows behind them before isolating the person: someone standing "
+    "remove_walls": (True, "find and remove the walls (large upright planes running out of the "
+                     "image) and their recesses before isolating the person: someone standing "
                      "with their back near a wall is one surface with it until then", {}),
     "roi_x_offset": (0, "region of interest in source pixels (as sensor_msgs/RegionOfInterest)",
                      {"range": (0, 16384)}),

@@ -5,10 +5,10 @@ the person, walls around, the floor touching the feet), so:
 1. keep depths inside [min_depth, max_depth];
 2. remove the floor: the roughly horizontal plane with the most points (RANSAC on the lower half);
 3. split the rest into surfaces: 4-neighbours whose depths differ by at most max_depth_step;
-   remove the walls and what shows behind them (a recess, a doorway): in each large surface
-   that runs out of the image, the plane that holds most of it, when that plane itself runs out
-   of the image and spans a room's width; then split again (a person whose back is near a wall
-   is one surface with it until the wall goes);
+   remove the walls with what lies just behind them (a recess, a door's reveal): in the large
+   surfaces that run out of the image, the upright planes that hold most of them, when such a
+   plane itself runs out of the image and spans a room's width; then split again (a person
+   whose back is near a wall is one surface with it until the wall goes);
 4. keep surfaces shaped like a standing person: at least min_pixels, between min_height and
    max_height metres tall, at most max_width wide, and not running out of the image at the top or
    the sides (walls, pillars and door frames do; the training renders always show the head and
@@ -61,9 +61,15 @@ class PersonFilter:
     max_border_pixels: int = 10  # on the top, left or right edge: more is a wall, not an arm
     remove_walls: bool = True
     wall_tolerance: float = 0.08  # m from a wall's plane still counts as wall
+    # m behind a wall's plane that still counts as the wall: its recesses, door and window
+    # reveals (the ITOP room's back wall has one 0.1-0.45 m deep); a person seen farther
+    # beyond an opening stays
+    wall_depth: float = 0.5
     # m: a wall's points span at least this much (a person cut by the image's edge is no wall)
     wall_min_extent: float = 2.4
-    max_walls: int = 3  # the largest surfaces running out of the image searched for a wall
+    wall_max_tilt_deg: float = 30.0  # a wall's normal within this of level (a table is no wall)
+    # walls at most, in the largest surfaces running out of the image (as many rounds in each)
+    max_walls: int = 3
 
     def __post_init__(self):
         if not 0 < self.min_depth < self.max_depth:
@@ -139,30 +145,52 @@ def find_floor(points: np.ndarray, valid: np.ndarray, flt: PersonFilter,
     return normals[best], float(offsets[best])
 
 
-def find_wall(points: np.ndarray, surface: np.ndarray, edges: np.ndarray, flt: PersonFilter,
-              hypotheses: int = 128, seed: int = 0) -> tuple[np.ndarray, float] | None:
-    """RANSAC for a wall in one surface that runs out of the image (whatever stands close to
-    the wall is part of that surface: a person with their back to it). The plane n.p + d = 0
-    holding most of the surface's points, when those points are at least min_pixels, touch the
-    image's edges (edges) on more than max_border_pixels, span wall_min_extent and cover an
-    area; else None. The normal points at the camera (d > 0)."""
-    mine = points[surface]
-    if np.ptp(mine, axis=0).max() < flt.wall_min_extent:
-        return None  # no plane in it can span more
+def find_walls(points: np.ndarray, surface: np.ndarray, edges: np.ndarray, up: np.ndarray,
+               flt: PersonFilter, hypotheses: int = 128, seed: int = 0
+               ) -> list[tuple[np.ndarray, float]]:
+    """RANSAC, round after round, for the walls in one surface that runs out of the image
+    (whatever stands close to a wall is part of that surface, a person with their back to it;
+    a room's walls and recesses meet in it). Each round takes the upright plane n.p + d = 0 (n
+    within wall_max_tilt_deg of level; up: the floor's normal, or the camera's up) that holds
+    most of the surface's points left, and takes those points out. The plane is a wall when
+    they are at least min_pixels, touch the image's edges (edges) on more than
+    max_border_pixels, span wall_min_extent and cover an area. At most max_walls rounds; the
+    normals point at the camera (d > 0)."""
     rng = np.random.default_rng(seed)  # fixed: the same frame always gives the same walls
-    normals, offsets = _plane_hypotheses(points, surface, np.argwhere(surface), hypotheses, rng)
-    if len(normals) == 0:
-        return None
-    near = np.abs(mine[::4] @ normals.T + offsets) <= flt.wall_tolerance  # every 4th: to rank
-    best = int(np.argmax(near.sum(axis=0)))
-    on = surface & (np.abs(points @ normals[best] + offsets[best]) <= flt.wall_tolerance)
-    on_plane = points[on]
-    if len(on_plane) < flt.min_pixels or np.count_nonzero(on & edges) <= flt.max_border_pixels \
-            or np.ptp(on_plane, axis=0).max() < flt.wall_min_extent \
-            or not _spread_over_an_area(on_plane, flt):
-        return None
-    sign = 1.0 if offsets[best] >= 0 else -1.0
-    return normals[best] * sign, float(offsets[best] * sign)
+    most_tilt = np.sin(np.radians(flt.wall_max_tilt_deg))
+    walls, left = [], surface.copy()
+    for _ in range(flt.max_walls):
+        mine = points[left]
+        if len(mine) < flt.min_pixels or np.ptp(mine, axis=0).max() < flt.wall_min_extent:
+            break  # no plane in what is left can hold or span enough
+        normals, offsets = _plane_hypotheses(points, left, np.argwhere(left), hypotheses, rng)
+        upright = np.abs(normals @ up) <= most_tilt
+        if not upright.any():
+            break
+        normals, offsets = normals[upright], offsets[upright]
+        near = np.abs(mine[::4] @ normals.T + offsets) <= flt.wall_tolerance  # every 4th: to rank
+        best = int(np.argmax(near.sum(axis=0)))
+        on = left & (np.abs(points @ normals[best] + offsets[best]) <= flt.wall_tolerance)
+        on_plane = points[on]
+        if len(on_plane) >= flt.min_pixels and \
+                np.count_nonzero(on & edges) > flt.max_border_pixels and \
+                np.ptp(on_plane, axis=0).max() >= flt.wall_min_extent and \
+                _spread_over_an_area(on_plane, flt):
+            sign = 1.0 if offsets[best] >= 0 else -1.0
+            walls.append((normals[best] * sign, float(offsets[best] * sign)))
+        left &= ~on
+    return walls
+
+
+def off_the_walls(points: np.ndarray, walls: list[tuple[np.ndarray, float]],
+                  flt: PersonFilter) -> np.ndarray:
+    """(..., 3) points -> (...) bool: not on any of the walls (n, d) nor within wall_depth
+    behind one."""
+    off = np.ones(points.shape[:-1], bool)
+    for normal, offset in walls:
+        in_front = points @ normal + offset  # m towards the camera
+        off &= (in_front > flt.wall_tolerance) | (in_front < -flt.wall_depth)
+    return off
 
 
 def label_surfaces(depth: np.ndarray, valid: np.ndarray, max_step: float) -> np.ndarray:
@@ -271,40 +299,40 @@ class PersonExtractor:
         return xy.min(axis=0), xy.max(axis=0)
 
     def _walls(self, points: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarray, float]]:
-        """The walls (find_wall) in the largest surfaces running out of the image."""
+        """The walls (find_walls) in the largest surfaces running out of the image."""
         flt = self.filter
         on = labels >= 0
         counts = np.bincount(labels[on])
         border = np.bincount(labels[on], weights=self._edges[on], minlength=len(counts))
         room = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
+        up = self.floor[0] if self.floor is not None else np.array([0.0, -1.0, 0.0])
         walls = []
         for k in room[np.argsort(-counts[room], kind="stable")][:flt.max_walls]:
-            wall = find_wall(points, labels == k, self._edges, flt)
-            if wall is not None:
-                walls.append(wall)
-        return walls
+            walls += find_walls(points, labels == k, self._edges, up, flt)
+        return walls[:flt.max_walls]
 
     def _without_walls(self, depth: np.ndarray, points: np.ndarray,
                        valid: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """valid without the walls and what shows behind them (a recess, a doorway), and the
-        surfaces' labels when a search made them and found no wall (else None: split again).
-        The walls are the last frame's while they still fit, else searched for (_walls)."""
+        """valid without the walls (off_the_walls), and the surfaces' labels when a search made
+        them and found no wall (else None: split again). The walls are the last frame's while
+        each still holds WALL_STILL_FITS of its points, else searched for (_walls)."""
         flt = self.filter
-        in_front = [points @ n + d for n, d in self.walls]  # m towards the camera
+
+        def support(wall):
+            return np.count_nonzero(valid & (np.abs(points @ wall[0] + wall[1])
+                                             <= flt.wall_tolerance))
+
         self._wall_search_in -= 1
         labels = None
-        if any(np.count_nonzero(valid & (np.abs(f) <= flt.wall_tolerance)) < WALL_STILL_FITS * s
-               for f, s in zip(in_front, self._wall_support)) or \
+        if any(support(wall) < WALL_STILL_FITS * held
+               for wall, held in zip(self.walls, self._wall_support)) or \
                 (not self.walls and self._wall_search_in <= 0):
             self._wall_search_in = WALL_SEARCH_EVERY
             labels = label_surfaces(depth, valid, flt.max_depth_step)
             self.walls = self._walls(points, labels)
-            in_front = [points @ n + d for n, d in self.walls]
-            self._wall_support = [np.count_nonzero(valid & (np.abs(f) <= flt.wall_tolerance))
-                                  for f in in_front]
-        for f in in_front:
-            valid = valid & (f > flt.wall_tolerance)
-            labels = None
+            self._wall_support = [support(wall) for wall in self.walls]
+        if self.walls:
+            return valid & off_the_walls(points, self.walls, flt), None
         return valid, labels
 
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:

@@ -29,6 +29,7 @@ from depth_pose_ros.runtime.person import (
     PersonFilter,
     grow_by_neighbours,
     label_surfaces,
+    off_the_walls,
 )
 from depth_pose_ros.runtime.reproject import (
     VirtualView,
@@ -284,8 +285,8 @@ class PosePipeline:
             points = rays * depth[..., None]  # ray times z
             if floor is not None:
                 usable &= points @ floor[0] + floor[1] > flt.floor_tolerance
-            for normal, offset in walls:
-                usable &= points @ normal + offset > flt.wall_tolerance
+            if walls:
+                usable &= off_the_walls(points, walls, flt)
         theirs = np.zeros_like(usable)
         for other in others:
             theirs |= self._carried(turned, usable, source_z, other)
