@@ -2,7 +2,8 @@
 the node's pipeline without ROS.
 
 On a synth.people_scene (N people walking to and fro at 30 Hz, crossing and hiding one another;
-640 x 480), every `every`-th frame is run twice: as it is, every person found in one call
+640 x 480; its back wall out of reach, or `wall` metres away: the second person's mid-hip is at
+about 3.1 m, so 3.35 puts their back about 12 cm from it), every `every`-th frame is run twice: as it is, every person found in one call
 (PosePipeline.process_all, as the node does), and once per person with that person alone in
 the same room (PosePipeline.process, the one-person case). Reports, per person and over the
 frames where they are at least synth.VISIBLE_TO_COUNT visible, AP@10cm of the six non-root
