@@ -350,10 +350,8 @@ class PersonExtractor:
             if height is not None:
                 valid &= height > flt.floor_tolerance  # the plane and anything below it
         labels = None
-        if flt.remove_walls:
+        if flt.remove_walls:  # (else self.walls stays empty: the filter is fixed per extractor)
             valid, labels = self._without_walls(depth, points, valid)
-        else:
-            self.walls = []
         if labels is None:
             labels = label_surfaces(depth, valid, flt.max_depth_step)
         # Every surface's size, edge contact and mean depth at once; extents for the large ones.
