@@ -142,4 +142,36 @@ def test_bench_people_wall_and_keep_walls_reach_the_scene_and_the_pipeline(tmp_p
 
     monkeypatch.setattr(bench_people.PosePipeline, "__init__", recording_init)
     bench_people.run(people=1, seconds=0.2, progress=False, wall=3.3)
-    assert [p.person_filter.remove_walls for p in pipelines] == [True]
+    assert [p.person_filter.remove_walls for p in pipelines] == [True, True]  # both, alone
+
+
+def test_bench_people_approach_follows_the_walker_with_a_pipeline_per_sequence(monkeypatch):
+    """--approach: person 1 walks up to the camera (the others as without it), and a table
+    by their distance follows them. Everyone together and each person alone have a pipeline
+    of their own: a pipeline remembers the last frame's people, as the node's does."""
+    from depth_pose_ros.synth.scenes import APPROACH_NEAREST_M, people_scene
+    from depth_pose_ros.tools import bench_people
+
+    walking, across = (people_scene(0, 2, 600, approach=approach) for approach in (True, False))
+    distance = walking.people[0].joints[:, 0, 2]
+    assert distance.min() == pytest.approx(APPROACH_NEAREST_M, abs=0.01) and distance.max() > 2
+    np.testing.assert_allclose(walking.people[0].joints[:, 0, 0], 0.0, atol=1e-9)  # on the axis
+    np.testing.assert_array_equal(walking.people[1].joints, across.people[1].joints)
+
+    processed = {}  # frames by pipeline
+    process_all = bench_people.PosePipeline.process_all  # (process, the one-person case, too)
+
+    def counted(self, *args, **kwargs):
+        processed[id(self)] = processed.get(id(self), 0) + 1
+        return process_all(self, *args, **kwargs)
+
+    monkeypatch.setattr(bench_people.PosePipeline, "process_all", counted)
+    result = bench_people.run(people=2, seconds=1.0, every=5, progress=False, approach=True)
+    assert sorted(processed.values()) == [6, 6, 6]  # together, 1 alone, 2 alone
+    rows = result["approach"]
+    assert sum(row["frames"] for row in rows) == 6
+    assert [row["from_m"] for row in rows] == list(bench_people.APPROACH_BINS_M[:-1])
+    for row in rows:
+        for key in ("found_together", "found_alone", "ap10_in_view_together"):
+            assert row[key] is None or 0.0 <= row[key] <= 1.0
+    assert "person 1 walking up to the camera" in bench_people.report(result)

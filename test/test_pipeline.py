@@ -272,6 +272,78 @@ def test_a_closer_pillar_is_not_taken_for_the_person(bodies):
     assert too_far.sum() == 0
 
 
+def _walked_to(body, x: float, z: float, camera_height: float = 1.2):
+    """One person (a one-frame Body) moved so that their mid-hip is at x, z and their soles
+    camera_height below a level camera, as a robot's camera sees people."""
+    root, soles = body.joints[0, 0], body.capsules[0, ..., 1].max()
+    return body.transformed(np.eye(3)[None],
+                            np.array([[x - root[0], camera_height - soles, z - root[2]]]))
+
+
+@pytest.fixture(scope="module")
+def walker():
+    return motion_bodies(np.random.default_rng(0), 2, 1).take([0])
+
+
+def test_a_person_who_walks_up_to_the_camera_stays_found_when_the_image_cuts_them(walker):
+    """Close to a robot's camera a person runs out of the image at the top and shows less than
+    min_height: they continue the person of the frames before, so they are neither a wall nor
+    too small. Without frames before (a fresh extractor) they are not known."""
+    extractor = PersonExtractor(VIRTUAL)
+    for z in np.arange(2.0, 0.85, -0.05):  # 1.5 m/s at 30 Hz
+        person = _walked_to(walker, 0.0, z)
+        depth = render_room(VIRTUAL, person)[0]
+        masks = extractor.people(depth)
+        assert len(masks) == 1, f"{len(masks)} people at {z:.2f} m"
+        assert _person_iou(render_depth(VIRTUAL, person)[0], masks[0]) > 0.9
+    assert (masks[0][0] & (depth[0] > 0)).sum() > 10  # cut by the image's top
+    assert extract_person(depth, VIRTUAL).sum() == 0
+
+
+def test_a_wall_split_in_two_by_someone_close_is_one_wall(walker):
+    depth = render_room(VIRTUAL, _walked_to(walker, 0.0, 0.9))[0]  # the back wall at 4 m
+    extractor = PersonExtractor(VIRTUAL)
+    extractor.people(depth)
+    assert label_surfaces(depth, depth > 3.9, 0.12).max() >= 1  # the wall is two surfaces or more
+    (normal, offset), = extractor.walls  # found once (max_walls has room for others)
+    assert offset == pytest.approx(4.0, abs=0.02)
+
+
+def test_a_person_leaving_at_the_side_is_kept_while_mostly_in_view(walker):
+    extractor = PersonExtractor(VIRTUAL)
+    for x in np.arange(0.0, 1.6, 0.05):
+        person = _walked_to(walker, x, 2.5)
+        depth, alone = render_room(VIRTUAL, person)[0], render_depth(VIRTUAL, person)[0]
+        masks = extractor.people(depth)
+        if np.count_nonzero(alone[:, -1]) > PersonFilter().max_border_pixels:
+            break  # running out of the image at the side
+        assert len(masks) == 1
+    assert x < 1.5, "never reached the side"
+    assert len(masks) == 1 and _person_iou(alone, masks[0]) > 0.9
+    assert extract_person(depth, VIRTUAL).sum() == 0
+
+
+def test_what_a_person_touched_at_the_edge_does_not_stay_a_person():
+    """A person runs out of the image at the top, touches a smaller thing there (one surface
+    with it), and steps away: they go on, the thing is left to the room. Both ways round: the
+    surface lies mostly where the person was, and holds most of them."""
+    def frame(left, box=False):
+        depth = np.zeros(VIRTUAL.shape, np.float32)
+        depth[5 if left == 20 else 0:46, left:left + 13] = 2.0  # 1.45 m tall, 0.45 m wide
+        if box:  # running out of the image by more than max_border_pixels
+            depth[:26, 34:46] = 2.0
+        return depth
+
+    extractor = PersonExtractor(VIRTUAL)
+    assert len(extractor.people(frame(20))) == 1  # whole in view: found
+    (mask,) = extractor.people(frame(21))  # the top edge cuts them: the same person
+    assert mask[0].sum() == 13
+    (mask,) = extractor.people(frame(21, box=True))  # touching the box: one surface
+    assert mask[:, 34:46].any()
+    (mask,) = extractor.people(frame(19, box=True))  # stepped away from it
+    assert not mask[:, 34:46].any() and mask[:46, 19:32].all()
+
+
 @pytest.mark.skipif(not REAL_DEPTH.is_dir(), reason="needs ../shared/real-depth beside the repo")
 @pytest.mark.parametrize("name", ["itop_000053", "itop_009814", "itop_02254"])
 def test_real_frames_the_person_not_the_pillar_walls_or_floor(name):

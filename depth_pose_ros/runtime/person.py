@@ -11,9 +11,11 @@ the person, walls around, the floor touching the feet), so:
    whose back is near a wall is one surface with it until the wall goes);
 4. keep surfaces shaped like a standing person: at least min_pixels, between min_height and
    max_height metres tall, at most max_width wide, and not running out of the image at the top or
-   the sides (walls, pillars and door frames do; the training renders always show the head and
-   the body, only arms may leave the image, and legs at the bottom), and not a piece of the
-   room seen between nearer things (at the depth of a wall that shows around them);
+   the sides (walls, pillars and door frames do; legs may leave it at the bottom), and not a
+   piece of the room seen between nearer things (at the depth of a wall that shows around
+   them). A surface that continues a person of the last frame (most of it lies where they
+   were, and it holds most of them) may run out of the image and be shorter: someone who
+   walked up to the camera until the image cuts their head, or who is leaving at a side;
 5. of those, the closest (the paper's rule), with the parts of the same body that a forearm
    across it cut off (the head and chest above it, the legs below: any size, stacked on it at
    its depth), and the small surfaces that touch it and lie in front of it or just behind (a
@@ -235,10 +237,11 @@ FROM_NEIGHBOURS = ((np.s_[..., 1:], np.s_[..., :-1]), (np.s_[..., :-1], np.s_[..
 
 
 def grow_by_neighbours(mask: np.ndarray) -> np.ndarray:
-    """Boolean masks ((H, W) or (N, H, W)) grown by their 4-neighbours."""
+    """Boolean masks ((H, W) or (N, H, W)) grown by their 4-neighbours; on a map of labels,
+    each pixel takes the largest of its own and its neighbours'."""
     grown = mask.copy()
     for to, source in FROM_NEIGHBOURS:
-        grown[to] |= mask[source]
+        np.maximum(grown[to], mask[source], out=grown[to])
     return grown
 
 
@@ -263,6 +266,10 @@ WALL_STILL_FITS = 0.5
 # Frames between two searches for walls while none is known: a curved or cluttered room has
 # none to find, and the search costs as much as the rest of the isolation.
 WALL_SEARCH_EVERY = 10
+# A surface continues a person of the last frame when at least this share of it lies where
+# they were (grown by PERSON_MOVES_PIXELS) and it holds at least this share of them.
+CONTINUES_A_PERSON = 0.5
+PERSON_MOVES_PIXELS = 2  # between two frames, in the overview (1.1 m/s at 1 m and 30 Hz)
 
 
 class PersonExtractor:
@@ -271,7 +278,8 @@ class PersonExtractor:
     Keeps the floor plane while it still fits the new frame, and the walls while each still
     holds WALL_STILL_FITS of its points: a camera on a robot or a tripod keeps its room, and
     the RANSACs then run only when the view changes (and without a wall, every
-    WALL_SEARCH_EVERY frames).
+    WALL_SEARCH_EVERY frames). Keeps the last frame's people too (see people): feed it the
+    frames of one camera in order.
     """
 
     def __init__(self, camera: PinholeCamera, flt: PersonFilter = PersonFilter(),
@@ -285,6 +293,9 @@ class PersonExtractor:
         self.walls: list[tuple[np.ndarray, float]] = []  # as (n, d) planes
         self._wall_support: list[int] = []  # their points when found
         self._wall_search_in = 0  # frames until the next search while no wall is known
+        # the last frame's people: a map of who was where (k + 1 for the k-th, 0 for nobody),
+        # grown by PERSON_MOVES_PIXELS, and their sizes (pixels)
+        self._people_before = (np.zeros(camera.shape, np.int8), np.zeros(0, int))
 
     def __call__(self, depth: np.ndarray) -> np.ndarray:
         """(H, W) metres -> boolean mask of the person's pixels (all False when none is found):
@@ -308,7 +319,10 @@ class PersonExtractor:
         up = self.floor[0] if self.floor is not None else np.array([0.0, -1.0, 0.0])
         walls = []
         for k in room[np.argsort(-counts[room], kind="stable")][:flt.max_walls]:
-            walls += find_walls(points, labels == k, self._edges, up, flt)
+            # not again a wall found in a surface before (someone standing close to the
+            # camera, from the image's top to its bottom, splits the wall behind them in two)
+            surface = (labels == k) & off_the_walls(points, walls, flt)
+            walls += find_walls(points, surface, self._edges, up, flt)
         return walls[:flt.max_walls]
 
     def _without_walls(self, depth: np.ndarray, points: np.ndarray,
@@ -335,10 +349,36 @@ class PersonExtractor:
             return valid & off_the_walls(points, self.walls, flt), None
         return valid, labels
 
+    def _continuing(self, label: np.ndarray, on: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Which surfaces (label: each on pixel's) continue a person of the last frame
+        (CONTINUES_A_PERSON): the same person come close enough to run out of the image at the
+        top, or leaving it at a side. Both ways round, so that a thing a person touched does
+        not stay a person when they step away from it."""
+        where, sizes = self._people_before
+        if not len(sizes):
+            return np.zeros(len(counts), bool)
+        # (surface, person) pixel counts in one bincount; column 0: where nobody was
+        inside = np.bincount(label * (len(sizes) + 1) + where.ravel()[on],
+                             minlength=len(counts) * (len(sizes) + 1)).reshape(len(counts), -1)
+        return ((inside[:, 1:] >= CONTINUES_A_PERSON * counts[:, None])
+                & (inside[:, 1:] >= CONTINUES_A_PERSON * sizes)).any(axis=1)
+
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
         """(H, W) metres -> boolean masks of every person-like surface, closest first, at most
         limit of them, each with the rest of its body and the small surfaces that touch it
-        (see PersonFilter)."""
+        (see PersonFilter). A surface running out of the image (more than max_border_pixels
+        on its edges) is the room, unless it continues a person of the last frame
+        (_continuing)."""
+        masks = self._people(depth, limit)
+        where = np.zeros(depth.shape, np.int8)
+        for k, mask in enumerate(masks):  # (masks never share a pixel)
+            where[mask] = k + 1
+        for _ in range(PERSON_MOVES_PIXELS):  # (where two meet, the farther one's)
+            where = grow_by_neighbours(where)
+        self._people_before = (where, np.array([np.count_nonzero(m) for m in masks], int))
+        return masks
+
+    def _people(self, depth: np.ndarray, limit: int | None) -> list[np.ndarray]:
         flt = self.filter
         valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
         points = self._pixel_grid * depth[..., None]
@@ -362,6 +402,8 @@ class PersonExtractor:
         xyz = points.reshape(-1, 3)[on]
         counts = np.bincount(label)
         border = np.bincount(label, weights=self._edges.ravel()[on], minlength=len(counts))
+        continuing = self._continuing(label, on, counts)
+        border[continuing] = 0
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
         across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         candidates = np.flatnonzero((counts >= flt.min_pixels)
@@ -461,8 +503,8 @@ class PersonExtractor:
                 else:
                     member[body[1:]] = False
                     low, high = k_low, k_high
-            if (high - low)[1] < flt.min_height:
-                continue
+            if (high - low)[1] < flt.min_height and not continuing[k]:
+                continue  # (a person come close shows less than min_height)
             if part_of_the_room(member, depth_k):
                 continue
             # Small surfaces touching it, in front of it or just behind (see PersonFilter),

@@ -198,12 +198,18 @@ def _room(camera: PinholeCamera, floor_y: float, wall_distance: float) -> np.nda
     return np.minimum(floor_z, wall_distance).astype(np.float32)
 
 
+APPROACH_NEAREST_M = 0.8  # people_scene(approach=True): the first person's nearest mid-hip
+
+
 def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float = 30.0,
                  camera: PinholeCamera = DEMO_CAMERA, camera_height: float = 1.0,
-                 period_s: float | None = None) -> PeopleScene:
+                 period_s: float | None = None, approach: bool = False) -> PeopleScene:
     """people walking to and fro in lanes 0.7 m apart in depth (from 2.4 m), each along a
     sine of 8 to 12 s (or period_s, for a seamless loop of that length), paths and phases drawn
-    so that they cross and hide one another and reach the image's sides."""
+    so that they cross and hide one another and reach the image's sides. approach: the first
+    person walks up to the camera instead, on the optical axis, their mid-hip from their lane
+    to APPROACH_NEAREST_M and back (near a robot the image cuts their head and legs); the
+    others walk as they would."""
     rng = np.random.default_rng(seed)
     t = np.arange(frames) / rate
     half_fov = (camera.width / 2) / camera.fx  # tan of half the horizontal field of view
@@ -222,10 +228,15 @@ def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float 
         period = period_s or rng.uniform(8.0, 12.0)
         # Turning back 0.45 m inside the image's side: a person cut by the border a little,
         # never leaving the view (a tracker cannot know someone who comes back from outside).
-        x = (half_fov * z - 0.45) * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+        phase = 2 * np.pi * t / period + rng.uniform(0, 2 * np.pi)
+        x = (half_fov * z - 0.45) * np.sin(phase)
+        z = np.full(frames, z)
+        if approach and p == 0:
+            x = np.zeros(frames)
+            z = APPROACH_NEAREST_M + (z - APPROACH_NEAREST_M) * 0.5 * (1 + np.cos(phase))
         lowest = (body.capsules[..., 1].max(axis=(1, 2)) + 0.5 * body.capsule_radii.max(axis=1)
                   - body.joints[:, 0, 1])  # the soles below the mid-hip
-        root = np.stack([x, np.full(frames, camera_height) - lowest.max(), np.full(frames, z)], -1)
+        root = np.stack([x, np.full(frames, camera_height) - lowest.max(), z], -1)
         walkers.append(body.transformed(np.broadcast_to(np.eye(3), (frames, 3, 3)),
                                         root - body.joints[:, 0]))
     return PeopleScene(camera, walkers, camera_height)

@@ -17,6 +17,12 @@ tracked: what a robot gets instead of single frames. Every frame goes through th
 (frame_tracker.FrameTracker with the node's default parameters: IDs, One-Euro smoothing), once
 with everyone and once per person alone (a tracker of its own each); every `every`-th frame
 scores the tracks seen in it, matched to the people as bag-eval matches them.
+
+approach: the first person walks up to the camera instead (synth.people_scene): near it the
+image cuts their head and legs, so they are less than VISIBLE_TO_COUNT visible and left out of
+the table above. A second table follows them by their mid-hip's distance: the share of frames
+they are found in (matched, whatever their visibility) and AP@10cm of their non-root joints
+that are in the image, with the others and alone.
 """
 from __future__ import annotations
 
@@ -26,41 +32,51 @@ import time
 import numpy as np
 
 from depth_pose_ros.depth_image import to_millimetres
-from depth_pose_ros.learn.metrics import average_precision, match_people, mean_without_root
+from depth_pose_ros.learn.metrics import (
+    AP_THRESHOLD_M,
+    average_precision,
+    match_people,
+    mean_without_root,
+)
 from depth_pose_ros.runtime.estimator import PoseEstimator
 from depth_pose_ros.runtime.frame_tracker import FrameTracker
 from depth_pose_ros.runtime.node_parameters import defaults
 from depth_pose_ros.runtime.person import PersonFilter
 from depth_pose_ros.runtime.pipeline import PosePipeline
 from depth_pose_ros.runtime.tracking import LOST
-from depth_pose_ros.synth.scenes import VISIBLE_TO_COUNT, people_scene
+from depth_pose_ros.synth.scenes import APPROACH_NEAREST_M, VISIBLE_TO_COUNT, people_scene
 
 WHOLLY_VISIBLE = 0.95
+APPROACH_BINS_M = (APPROACH_NEAREST_M, 1.0, 1.4, 2.0, np.inf)  # the walker's mid-hip distance
 
 
 def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
         model_dir=None, progress: bool = True, tracked: bool = False,
         mirror_average: bool = True, wall: float | None = None,
-        remove_walls: bool = True) -> dict:
+        remove_walls: bool = True, approach: bool = False) -> dict:
     """wall: the back wall's distance, metres (default the scene's, beyond max_depth);
-    remove_walls: as the node's parameter."""
+    remove_walls: as the node's parameter; approach: see the module's text."""
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
     rate = 30.0
-    scene = people_scene(seed, people, int(round(seconds * rate)), rate)
+    scene = people_scene(seed, people, int(round(seconds * rate)), rate, approach=approach)
     if wall is not None:
         scene = dataclasses.replace(scene, wall_distance=wall)
-    pipeline = PosePipeline(PoseEstimator.load(model_dir, mirror_average=mirror_average),
-                            PersonFilter(remove_walls=remove_walls), max_people=max(4, people))
-    if tracked:  # one step with everyone, one per person alone, sharing the pipeline
+    estimator = PoseEstimator.load(model_dir, mirror_average=mirror_average)
+    # A pipeline each for everyone and for each person alone, sharing the estimator: a pipeline
+    # remembers the last frame's people (and the room), as the node's does.
+    pipelines = [PosePipeline(estimator, PersonFilter(remove_walls=remove_walls),
+                              max_people=max(4, people)) for _ in range(people + 1)]
+    if tracked:  # one step with everyone, one per person alone
         parameters = defaults() | {"max_people": max(4, people), "remove_walls": remove_walls}
-        steps = [FrameTracker(pipeline) for _ in range(people + 1)]
+        steps = [FrameTracker(pipeline) for pipeline in pipelines]
         for step in steps:
             step.configure(parameters)
     together = {p + 1: [] for p in range(people)}  # true ID -> (7,) distances per counted frame
     alone = {p + 1: [] for p in range(people)}
     seen = {p + 1: [] for p in range(people)}  # and how visible the person was
+    walker = []  # approach: (mid-hip distance, (7,) in the image, (7,) together, (7,) alone)
     times: dict[int, list[float]] = {}
     miss = np.full(7, np.inf)
 
@@ -74,7 +90,8 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
             estimates = tracked_now(0, raw)
         else:
             estimates = list(enumerate(pose.joints3d for pose in
-                                       pipeline.process_all(to_millimetres(raw), scene.camera)))
+                                       pipelines[0].process_all(to_millimetres(raw),
+                                                                scene.camera)))
         times.setdefault(len(estimates), []).append(time.perf_counter() - started)
         return estimates
 
@@ -84,7 +101,7 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
             own = match_people(tracked_now(person, raw), [(person, True, truth)])
             distance = own.pairs[0][2] if own.pairs else miss
         else:
-            pose = pipeline.process(to_millimetres(raw), scene.camera)
+            pose = pipelines[person].process(to_millimetres(raw), scene.camera)
             distance = np.linalg.norm(pose.joints3d - truth, axis=1) if pose.detected else miss
         times.setdefault(1, []).append(time.perf_counter() - started)
         return distance
@@ -96,17 +113,25 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     with threadpool_limits(limits=1, user_api="blas"):
         for k in tqdm(range(0, scene.frames, 1 if tracked else every), desc="bench-people",
                       unit="frame", disable=not progress):
-            depth, joints3d, _, visible, each = scene.frame(k, each_alone=True)
+            depth, joints3d, pixels, visible, each = scene.frame(k, each_alone=True)
             truth = [(p + 1, bool(visible[p] >= VISIBLE_TO_COUNT), joints3d[p])
                      for p in range(people)]
-            match = match_people(together_now(depth), truth)
+            estimates = together_now(depth)
+            match = match_people(estimates, truth)
             scored = k % every == 0  # tracked: every frame is stepped, every every-th scored
             # a tracked person's own step sees each frame; otherwise only the counted are run
-            stepped = range(1, people + 1) if tracked else match.counted
+            # (and the walker, on every frame, as a node would see them)
+            stepped = range(1, people + 1) if tracked else \
+                sorted(set(match.counted) | ({1} if approach else set()))
             by_person = {person: alone_now(person, each[person - 1], joints3d[person - 1])
                          for person in stepped}
             if not scored:
                 continue
+            if approach:  # everyone counts here, so that the walker is matched when near
+                everyone = match_people(estimates, [(p, True, j) for p, _, j in truth])
+                found = {person: distance for person, _, distance in everyone.pairs}
+                walker.append((float(joints3d[0, 0, 2]), scene.camera.in_view(pixels[0]),
+                               found.get(1, miss), by_person[1]))
             matched = {person: distance for person, _, distance in match.pairs}
             for person in match.counted:
                 together[person].append(matched.get(person, miss))
@@ -125,7 +150,8 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     per_person = {str(i): scores(i, 0.0) for i in together}
     wholly = {str(i): scores(i, WHOLLY_VISIBLE) for i in together}
     p50 = {str(n): round(1e3 * float(np.median(t)), 2) for n, t in sorted(times.items())}
-    return {"people": people, "seconds": seconds, "every": every, "seed": seed,
+    extra = {"approach": _by_distance(walker)} if approach else {}
+    return extra | {"people": people, "seconds": seconds, "every": every, "seed": seed,
             "tracked": tracked, "mirror_average": mirror_average,
             "wall_m": scene.wall_distance, "remove_walls": remove_walls,
             "camera": f"{scene.camera.width} x {scene.camera.height}",
@@ -135,6 +161,24 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
                                  "alone": ap(sum(alone.values(), []))},
             "pipeline_ms_p50_by_people_found": p50,
             "frames_by_people_found": {str(n): len(t) for n, t in sorted(times.items())}}
+
+
+def _by_distance(walker: list) -> list[dict]:
+    """The walker's frames in APPROACH_BINS_M by mid-hip distance: how often found, and
+    AP@10cm of the non-root joints in the image, with the others and alone."""
+    rows = []
+    for near, far in zip(APPROACH_BINS_M[:-1], APPROACH_BINS_M[1:]):
+        frames = [w for w in walker if near <= w[0] < far]
+        row = {"from_m": near, "to_m": None if np.isinf(far) else far, "frames": len(frames)}
+        for k, way in ((2, "together"), (3, "alone")):
+            if not frames:
+                row[f"found_{way}"] = row[f"ap10_in_view_{way}"] = None
+                continue
+            row[f"found_{way}"] = round(float(np.mean([np.isfinite(f[k][0]) for f in frames])), 4)
+            within = [f[k][j] < AP_THRESHOLD_M for f in frames for j in range(1, 7) if f[1][j]]
+            row[f"ap10_in_view_{way}"] = round(float(np.mean(within)), 4) if within else None
+        rows.append(row)
+    return rows
 
 
 def report(result: dict) -> str:
@@ -174,4 +218,17 @@ def report(result: dict) -> str:
     if "1" in p50 and str(result["people"]) in p50:
         lines.append(f"{result['people']} people / 1 person: "
                      f"{p50[str(result['people'])] / p50['1']:.2f}x")
+    if "approach" in result:
+        lines += ["", "person 1 walking up to the camera, by their mid-hip's distance: the share "
+                  "of frames they are found in, and AP@10cm of their non-root joints in the "
+                  "image", "", "| distance | frames | found with the others | alone | "
+                  "AP@10cm in the image, with the others | alone |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for row in result["approach"]:
+            span = (f"{row['from_m']:g}-{row['to_m']:g} m" if row["to_m"] is not None
+                    else f"{row['from_m']:g} m and farther")
+            cells = [f"{v:.3f}" if v is not None else "-" for v in
+                     (row["found_together"], row["found_alone"], row["ap10_in_view_together"],
+                      row["ap10_in_view_alone"])]
+            lines.append(f"| {span} | {row['frames']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

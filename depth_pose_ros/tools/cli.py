@@ -593,7 +593,7 @@ def cmd_bench_people(args) -> int:
     result = run(people=args.people, seconds=args.seconds, every=args.every, seed=args.seed,
                  model_dir=args.model, progress=not args.quiet, tracked=args.tracked,
                  mirror_average=not args.one_pass, wall=args.wall,
-                 remove_walls=not args.keep_walls)
+                 remove_walls=not args.keep_walls, approach=args.approach)
     print(report(result))
     _save_json(result, args.json)
     return 0
@@ -625,6 +625,9 @@ def _bench_people_options(sub) -> None:
                               "max_depth; 3.35: the second person's back about 12 cm from it)")
     bench_people.add_argument("--keep-walls", action="store_true",
                               help="do not remove the walls (the node's remove_walls:=false)")
+    bench_people.add_argument("--approach", action="store_true",
+                              help="person 1 walks up to the camera (mid-hip to 0.8 m) and back; "
+                              "a table by their distance: found, and AP of their joints in view")
     bench_people.add_argument("--json", type=Path)
     bench_people.add_argument("--quiet", action="store_true", help="no progress bar")
     bench_people.set_defaults(handler=cmd_bench_people)
