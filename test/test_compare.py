@@ -17,7 +17,8 @@ def test_compare_networks_and_forest(tmp_path):
     out = tmp_path / "compare"
     command = [str(DEPTH_POSE), "compare", "--data", str(data), "--budget", "0.02", "--out",
                str(out), "--runs", "dnn33,squeezenet_s,forest", "--eval-frames", "80",
-               "--forest-frames", "60", "--val-frames", "50", "--quiet"]
+               "--forest-frames", "60", "--val-frames", "50", "--speed-seconds", "0.2",
+               "--quiet"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {r["run"]: r for r in json.loads((out / "comparison.json").read_text())["rows"]}

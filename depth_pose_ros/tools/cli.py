@@ -282,7 +282,8 @@ def cmd_compare(args) -> int:
 
     rows = compare(args.data, args.budget, args.out, specs=tuple(args.runs.split(",")),
                    eval_frames=args.eval_frames, forest_frames=args.forest_frames,
-                   progress=not args.quiet, val_frames=args.val_frames, threads=args.threads)
+                   progress=not args.quiet, val_frames=args.val_frames, threads=args.threads,
+                   speed_seconds=args.speed_seconds)
     print(table(rows))
     print(f"wrote {args.out}/comparison.md, comparison.png, comparison.json")
     return 0
@@ -307,6 +308,9 @@ def _compare_options(sub) -> None:
                           help="the training split's last N frames validate (default 4000)")
     comparer.add_argument("--threads", type=_positive_int, default=2,
                           help="training threads for every run (default 2)")
+    comparer.add_argument("--speed-seconds", type=_positive, default=3.0,
+                          help="seconds each batch-1 timing takes, its three repeats together "
+                          "(default 3)")
     comparer.add_argument("--quiet", action="store_true", help="no progress bars")
     comparer.set_defaults(handler=cmd_compare)
 

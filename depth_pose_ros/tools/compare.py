@@ -125,7 +125,9 @@ def chart(rows: list[dict], path: Path) -> None:
 
 def compare(data: Path, budget: float, out: Path, specs=SECTION7 + (FOREST,),
             eval_frames: int | None = None, forest_frames: int = 3000,
-            progress: bool = True, val_frames: int = 4000, threads: int = 2) -> list[dict]:
+            progress: bool = True, val_frames: int = 4000, threads: int = 2,
+            speed_seconds: float = 3.0) -> list[dict]:
+    """speed_seconds: how long each batch-1 timing takes, its three repeats together."""
     from depth_pose_ros.tools.speed import measure
 
     out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +140,8 @@ def compare(data: Path, budget: float, out: Path, specs=SECTION7 + (FOREST,),
                 run_network(spec, data, run, budget, eval_frames, progress, val_frames, threads)
     for spec, run in zip(specs, runs):
         if spec != FOREST and not (run / "speed.json").is_file():
-            (run / "speed.json").write_text(json.dumps(measure(run / "model"), indent=1) + "\n")
+            speed = measure(run / "model", seconds=speed_seconds)
+            (run / "speed.json").write_text(json.dumps(speed, indent=1) + "\n")
     rows = [row(run) for run in runs]
     (out / "comparison.json").write_text(json.dumps(
         {"data": str(data), "budget_min": budget, "training_threads": threads,
