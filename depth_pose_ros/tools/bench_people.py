@@ -32,12 +32,7 @@ import time
 import numpy as np
 
 from depth_pose_ros.depth_image import to_millimetres
-from depth_pose_ros.learn.metrics import (
-    AP_THRESHOLD_M,
-    average_precision,
-    match_people,
-    mean_without_root,
-)
+from depth_pose_ros.learn.metrics import average_precision, match_people, mean_without_root
 from depth_pose_ros.runtime.estimator import PoseEstimator
 from depth_pose_ros.runtime.frame_tracker import FrameTracker
 from depth_pose_ros.runtime.node_parameters import defaults
@@ -166,17 +161,18 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
 def _by_distance(walker: list) -> list[dict]:
     """The walker's frames in APPROACH_BINS_M by mid-hip distance: how often found, and
     AP@10cm of the non-root joints in the image, with the others and alone."""
+    distance, in_image, *ways = (np.array(part) for part in zip(*walker))
     rows = []
     for near, far in zip(APPROACH_BINS_M[:-1], APPROACH_BINS_M[1:]):
-        frames = [w for w in walker if near <= w[0] < far]
-        row = {"from_m": near, "to_m": None if np.isinf(far) else far, "frames": len(frames)}
-        for k, way in ((2, "together"), (3, "alone")):
-            if not frames:
-                row[f"found_{way}"] = row[f"ap10_in_view_{way}"] = None
-                continue
-            row[f"found_{way}"] = round(float(np.mean([np.isfinite(f[k][0]) for f in frames])), 4)
-            within = [f[k][j] < AP_THRESHOLD_M for f in frames for j in range(1, 7) if f[1][j]]
-            row[f"ap10_in_view_{way}"] = round(float(np.mean(within)), 4) if within else None
+        frames = (distance >= near) & (distance < far)
+        row = {"from_m": near, "to_m": None if np.isinf(far) else far,
+               "frames": int(frames.sum())}
+        seen = in_image[frames, 1:]
+        for way, errors in zip(("together", "alone"), ways):
+            found = np.isfinite(errors[frames, 0])
+            row[f"found_{way}"] = round(float(found.mean()), 4) if frames.any() else None
+            row[f"ap10_in_view_{way}"] = (round(float(average_precision(
+                errors[frames, 1:][seen])), 4) if seen.any() else None)
         rows.append(row)
     return rows
 
