@@ -86,6 +86,7 @@ def test_bench_people_tracked_steps_every_frame_and_scores_every_nth():
     scored = result["ap10_no_root"]["1"]
     assert scored["frames"] == 6  # frames 0, 5, ..., 25 of 30
     assert scored["together"] == scored["alone"] and 0.0 <= scored["together"] <= 1.0
+    assert scored["found_together"] == scored["found_alone"] == 1.0  # in view throughout
     assert result["frames_by_people_found"] == {"1": 60}  # 30 frames, stepped twice each
     assert "through the node's step" in report(result)
 
@@ -175,3 +176,22 @@ def test_bench_people_approach_follows_the_walker_with_a_pipeline_per_sequence(m
         for key in ("found_together", "found_alone", "ap10_in_view_together"):
             assert row[key] is None or 0.0 <= row[key] <= 1.0
     assert "person 1 walking up to the camera" in bench_people.report(result)
+
+
+def test_bench_people_leave_walks_everyone_out_of_the_image_and_back():
+    """--leave: people come into view at the image's sides; the tables say how often each is
+    found on the frames where they are mostly visible."""
+    from depth_pose_ros.synth.scenes import LEAVE_BEYOND_M, people_scene
+    from depth_pose_ros.tools import bench_people
+
+    for leave in (False, True):
+        scene = people_scene(0, 2, 600, leave=leave)
+        half_width = scene.camera.width / 2 / scene.camera.fx  # tan of half the field of view
+        root = np.stack([person.joints[:, 0] for person in scene.people])
+        beyond = np.abs(root[..., 0]) - half_width * root[..., 2]  # outside the image's side
+        assert beyond.max() == pytest.approx(LEAVE_BEYOND_M if leave else -0.45, abs=0.02)
+    result = bench_people.run(people=1, seconds=1.0, every=5, progress=False, leave=True)
+    assert result["leave"] is True
+    scored = result["ap10_no_root"]["1"]
+    assert 0.0 <= scored["found_together"] <= 1.0 and 0.0 <= scored["found_alone"] <= 1.0
+    assert "walking out of the image at its sides" in bench_people.report(result)

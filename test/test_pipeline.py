@@ -320,7 +320,43 @@ def test_a_person_leaving_at_the_side_is_kept_while_mostly_in_view(walker):
         assert len(masks) == 1
     assert x < 1.5, "never reached the side"
     assert len(masks) == 1 and _person_iou(alone, masks[0]) > 0.9
+    # without frames before: a stranger cut by the side (their hand held up runs out there
+    # above their head, so no head is in view)
     assert extract_person(depth, VIRTUAL).sum() == 0
+
+
+def test_a_person_coming_in_at_a_side_is_found_once_their_head_is_in_view():
+    """Without frames before (someone who walks into the view at its side): cut by the side
+    by more than max_border_pixels, their head in view, arms down."""
+    person = _walked_to(people_scene(1, 1, 90).people[0].take([30]), -1.2, 2.5)
+    depth, alone = render_room(VIRTUAL, person)[0], render_depth(VIRTUAL, person)[0]
+    assert np.count_nonzero(alone[:, 0]) > PersonFilter().max_border_pixels
+    (mask,) = PersonExtractor(VIRTUAL).people(depth)
+    assert _person_iou(alone, mask) > 0.95
+
+
+def test_only_a_head_in_view_makes_a_surface_cut_by_a_side_a_person():
+    """A shape cut by the image's right side, 2.5 m away, on a floor 1.2 m below the camera:
+    a person when its top is a head (off the image's edges, at most HEAD_MAX_WIDTH_M wide) at
+    least HEAD_ABOVE_FLOOR_M above the floor."""
+    room = render_room(VIRTUAL, _walked_to(people_scene(1, 1, 1).people[0], -9.0, 2.5))[0]
+
+    def row(height):  # the image row 2.5 m away at this height above the floor
+        return int(round(VIRTUAL.cy + VIRTUAL.fy * (1.2 - height) / 2.5))
+
+    def shape(top, head=(52, 57)):
+        depth = room.copy()
+        depth[row(top):row(top - 0.28), head[0]:head[1]] = 2.5
+        depth[row(top - 0.28):row(top - 1.2), 48:] = 2.5
+        return depth
+
+    def found(depth):
+        return [mask[row(1.0), -1] for mask in PersonExtractor(VIRTUAL).people(depth)]
+
+    assert found(shape(1.7)) == [True]
+    assert found(shape(1.7, head=(48, 60))) == []  # its top runs out too (a cabinet, a post)
+    assert found(shape(1.7, head=(40, 52))) == []  # wider than a head (a shelf)
+    assert found(shape(1.1)) == []  # low (a chair's back)
 
 
 def test_what_a_person_touched_at_the_edge_does_not_stay_a_person():

@@ -15,7 +15,9 @@ the person, walls around, the floor touching the feet), so:
    piece of the room seen between nearer things (at the depth of a wall that shows around
    them). A surface that continues a person of the last frame (most of it lies where they
    were, and it holds most of them) may run out of the image and be shorter: someone who
-   walked up to the camera until the image cuts their head, or who is leaving at a side;
+   walked up to the camera until the image cuts their head, or who is leaving at a side. One
+   that runs out at a side only, with a head in view (a narrow top, off the image's edges, at
+   a person's height above the floor), may too: someone coming in at that side;
 5. of those, the closest (the paper's rule), with the parts of the same body that a forearm
    across it cut off (the head and chest above it, the legs below: any size, stacked on it at
    its depth), and the small surfaces that touch it and lie in front of it or just behind (a
@@ -245,11 +247,14 @@ def grow_by_neighbours(mask: np.ndarray) -> np.ndarray:
     return grown
 
 
-def _edges(observed: np.ndarray) -> np.ndarray:
-    """Observed pixels on the top, left or right edge of the observed area."""
+def _edges(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Observed pixels on the top, left or right edge of the observed area; and those on its
+    top edge."""
     inner = np.zeros_like(observed)
     inner[1:, 1:-1] = observed[:-1, 1:-1] & observed[1:, :-2] & observed[1:, 2:]
-    return observed & ~inner
+    below_the_top = np.zeros_like(observed)
+    below_the_top[1:] = observed[:-1]
+    return observed & ~inner, observed & ~below_the_top
 
 
 def _floor_still_fits(height: np.ndarray, valid: np.ndarray, flt: PersonFilter) -> bool:
@@ -270,6 +275,14 @@ WALL_SEARCH_EVERY = 10
 # they were (grown by PERSON_MOVES_PIXELS) and it holds at least this share of them.
 CONTINUES_A_PERSON = 0.5
 PERSON_MOVES_PIXELS = 2  # between two frames, in the overview (1.1 m/s at 1 m and 30 Hz)
+# A person coming in at a side of the image, cut there but not at the top, shows their head
+# (_comes_in_at_a_side): the top HEAD_BAND_M of them off the image's edges (so narrower than
+# what runs out at the side below it: a cabinet, a post or a wall is as wide at its top), at
+# most HEAD_MAX_WIDTH_M wide (no table top or shelf) and at least HEAD_ABOVE_FLOOR_M above the
+# floor (seated people too; no chair's back).
+HEAD_BAND_M = 0.25
+HEAD_MAX_WIDTH_M = 0.35
+HEAD_ABOVE_FLOOR_M = 1.2
 
 
 class PersonExtractor:
@@ -287,7 +300,8 @@ class PersonExtractor:
         """observed: the virtual pixels that look into the source image (default all); its
         edges are the image's edges."""
         self.camera, self.filter = camera, flt
-        self._edges = _edges(np.ones(camera.shape, bool) if observed is None else observed)
+        self._edges, self._top_edge = _edges(np.ones(camera.shape, bool) if observed is None
+                                             else observed)
         self._pixel_grid = camera.back_project_image(np.ones(camera.shape))  # (H, W, 3) at z = 1
         self.floor: tuple[np.ndarray, float] | None = None
         self.walls: list[tuple[np.ndarray, float]] = []  # as (n, d) planes
@@ -363,6 +377,20 @@ class PersonExtractor:
         return ((inside[:, 1:] >= CONTINUES_A_PERSON * counts[:, None])
                 & (inside[:, 1:] >= CONTINUES_A_PERSON * sizes)).any(axis=1)
 
+    def _comes_in_at_a_side(self, xyz: np.ndarray, label: np.ndarray, on_edge: np.ndarray,
+                            k: int) -> bool:
+        """Surface k (xyz, label, on_edge: each on pixel's), running out of the image at a side
+        but not at its top, is a person come in at that side: their head in view (see
+        HEAD_BAND_M)."""
+        mine = label == k
+        up, camera_height = (self.floor[0], self.floor[1]) if self.floor is not None else \
+            (np.array([0.0, -1.0, 0.0]), np.inf)  # (no floor: the camera's up, any height)
+        height = xyz[mine] @ up
+        head = height >= height.max() - HEAD_BAND_M
+        return not on_edge[mine][head].any() and \
+            np.ptp(xyz[mine][head, 0]) <= HEAD_MAX_WIDTH_M and \
+            height.max() + camera_height >= HEAD_ABOVE_FLOOR_M
+
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
         """(H, W) metres -> boolean masks of every person-like surface, closest first, at most
         limit of them, each with the rest of its body and the small surfaces that touch it
@@ -401,9 +429,15 @@ class PersonExtractor:
             return []
         xyz = points.reshape(-1, 3)[on]
         counts = np.bincount(label)
-        border = np.bincount(label, weights=self._edges.ravel()[on], minlength=len(counts))
+        on_edge = self._edges.ravel()[on]
+        border = np.bincount(label, weights=on_edge, minlength=len(counts))
         continuing = self._continuing(label, on, counts)
         border[continuing] = 0
+        top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
+        for k in np.flatnonzero((border > flt.max_border_pixels) & (top == 0)
+                                & (counts >= flt.min_pixels)):
+            if self._comes_in_at_a_side(xyz, label, on_edge, k):
+                border[k] = 0  # (as a person continuing from the last frame)
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
         across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         candidates = np.flatnonzero((counts >= flt.min_pixels)

@@ -199,17 +199,20 @@ def _room(camera: PinholeCamera, floor_y: float, wall_distance: float) -> np.nda
 
 
 APPROACH_NEAREST_M = 0.8  # people_scene(approach=True): the first person's nearest mid-hip
+LEAVE_BEYOND_M = 0.6  # people_scene(leave=True): the mid-hip's farthest beyond the image's side
 
 
 def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float = 30.0,
                  camera: PinholeCamera = DEMO_CAMERA, camera_height: float = 1.0,
-                 period_s: float | None = None, approach: bool = False) -> PeopleScene:
+                 period_s: float | None = None, approach: bool = False,
+                 leave: bool = False) -> PeopleScene:
     """people walking to and fro in lanes 0.7 m apart in depth (from 2.4 m), each along a
     sine of 8 to 12 s (or period_s, for a seamless loop of that length), paths and phases drawn
     so that they cross and hide one another and reach the image's sides. approach: the first
     person walks up to the camera instead, on the optical axis, their mid-hip from their lane
     to APPROACH_NEAREST_M and back (near a robot the image cuts their head and legs); the
-    others walk as they would."""
+    others walk as they would. leave: everyone walks out of the image at its sides, until
+    LEAVE_BEYOND_M beyond them, and comes back (people who enter a robot's view)."""
     rng = np.random.default_rng(seed)
     t = np.arange(frames) / rate
     half_fov = (camera.width / 2) / camera.fx  # tan of half the horizontal field of view
@@ -227,9 +230,10 @@ def people_scene(seed: int = 0, people: int = 2, frames: int = 240, rate: float 
         z = 2.4 + 0.7 * p + rng.uniform(-0.1, 0.1)
         period = period_s or rng.uniform(8.0, 12.0)
         # Turning back 0.45 m inside the image's side: a person cut by the border a little,
-        # never leaving the view (a tracker cannot know someone who comes back from outside).
+        # never leaving the view (a tracker cannot know someone who comes back from outside);
+        # leave: beyond the side.
         phase = 2 * np.pi * t / period + rng.uniform(0, 2 * np.pi)
-        x = (half_fov * z - 0.45) * np.sin(phase)
+        x = (half_fov * z + (LEAVE_BEYOND_M if leave else -0.45)) * np.sin(phase)
         z = np.full(frames, z)
         if approach and p == 0:
             x = np.zeros(frames)

@@ -23,6 +23,10 @@ image cuts their head and legs, so they are less than VISIBLE_TO_COUNT visible a
 the table above. A second table follows them by their mid-hip's distance: the share of frames
 they are found in (matched, whatever their visibility) and AP@10cm of their non-root joints
 that are in the image, with the others and alone.
+
+leave: everyone walks out of the image at its sides and comes back (synth.people_scene), so
+that people come into view at a side. The table's "found" columns (the share of the counted
+frames in which the person is matched) show how soon they are found.
 """
 from __future__ import annotations
 
@@ -48,14 +52,15 @@ APPROACH_BINS_M = (APPROACH_NEAREST_M, 1.0, 1.4, 2.0, np.inf)  # the walker's mi
 def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
         model_dir=None, progress: bool = True, tracked: bool = False,
         mirror_average: bool = True, wall: float | None = None,
-        remove_walls: bool = True, approach: bool = False) -> dict:
+        remove_walls: bool = True, approach: bool = False, leave: bool = False) -> dict:
     """wall: the back wall's distance, metres (default the scene's, beyond max_depth);
-    remove_walls: as the node's parameter; approach: see the module's text."""
+    remove_walls: as the node's parameter; approach, leave: see the module's text."""
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
     rate = 30.0
-    scene = people_scene(seed, people, int(round(seconds * rate)), rate, approach=approach)
+    scene = people_scene(seed, people, int(round(seconds * rate)), rate, approach=approach,
+                         leave=leave)
     if wall is not None:
         scene = dataclasses.replace(scene, wall_distance=wall)
     estimator = PoseEstimator.load(model_dir, mirror_average=mirror_average)
@@ -137,23 +142,30 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
         return round(float(mean_without_root(average_precision(np.array(rows)))), 4) \
             if len(rows) else None
 
+    def found(rows):
+        return round(float(np.isfinite(np.asarray(rows)[:, 0]).mean()), 4) if len(rows) else None
+
     def scores(i, least):
         keep = np.asarray(seen[i]) >= least
-        return {"frames": int(keep.sum()), "together": ap(np.asarray(together[i])[keep]),
-                "alone": ap(np.asarray(alone[i])[keep])}
+        mine = {way: np.asarray(rows[i])[keep] for way, rows in
+                (("together", together), ("alone", alone))}
+        return {"frames": int(keep.sum()), **{way: ap(v) for way, v in mine.items()},
+                **{f"found_{way}": found(v) for way, v in mine.items()}}
 
     per_person = {str(i): scores(i, 0.0) for i in together}
     wholly = {str(i): scores(i, WHOLLY_VISIBLE) for i in together}
     p50 = {str(n): round(1e3 * float(np.median(t)), 2) for n, t in sorted(times.items())}
     extra = {"approach": _by_distance(walker)} if approach else {}
     return extra | {"people": people, "seconds": seconds, "every": every, "seed": seed,
-            "tracked": tracked, "mirror_average": mirror_average,
+            "tracked": tracked, "mirror_average": mirror_average, "leave": leave,
             "wall_m": scene.wall_distance, "remove_walls": remove_walls,
             "camera": f"{scene.camera.width} x {scene.camera.height}",
             "ap10_no_root": per_person,
             "ap10_no_root_wholly_visible": wholly,
             "ap10_no_root_all": {"together": ap(sum(together.values(), [])),
-                                 "alone": ap(sum(alone.values(), []))},
+                                 "alone": ap(sum(alone.values(), [])),
+                                 "found_together": found(sum(together.values(), [])),
+                                 "found_alone": found(sum(alone.values(), []))},
             "pipeline_ms_p50_by_people_found": p50,
             "frames_by_people_found": {str(n): len(t) for n, t in sorted(times.items())}}
 
@@ -182,30 +194,31 @@ def report(result: dict) -> str:
            f"{result['every']}th" if result.get("tracked") else f"every {result['every']}th frame")
     if not result.get("mirror_average", True):
         how += ", one pass (no mirror averaging)"
+    if result.get("leave"):
+        how += ", everyone walking out of the image at its sides and back"
     if "wall_m" in result:
         how += f", the back wall at {result['wall_m']:g} m" + \
             ("" if result["remove_walls"] else " (walls not removed)")
+    header = ["| person | frames | found with the others | alone | AP with the others | alone "
+              "| difference |", "| --- | --- | --- | --- | --- | --- | --- |"]
+
+    def table_row(person, v):
+        return (f"| {person} | {v['frames']} | {v['found_together']:.3f} | "
+                f"{v['found_alone']:.3f} | {v['together']:.3f} | {v['alone']:.3f} | "
+                f"{v['together'] - v['alone']:+.3f} |")
+
     lines = [f"{result['people']} people, {result['seconds']:g} s at 30 Hz, {how} "
-             f"({result['camera']}); AP@10cm of the six non-root joints "
-             f"on the frames where the person is at least {VISIBLE_TO_COUNT:.0%} visible", "",
-             "| person | frames | with the others | alone | difference |",
-             "| --- | --- | --- | --- | --- |"]
+             f"({result['camera']}); on the frames where the person is at least "
+             f"{VISIBLE_TO_COUNT:.0%} visible: the share they are found in, and AP@10cm of the "
+             "six non-root joints (not found: a miss)", "", *header]
     rows = list(result["ap10_no_root"].items()) + [("all", {
         "frames": sum(v["frames"] for v in result["ap10_no_root"].values()),
         **result["ap10_no_root_all"]})]
-    for person, v in rows:
-        if v["together"] is None:
-            continue
-        lines.append(f"| {person} | {v['frames']} | {v['together']:.3f} | {v['alone']:.3f} | "
-                     f"{v['together'] - v['alone']:+.3f} |")
+    lines += [table_row(person, v) for person, v in rows if v["together"] is not None]
     lines += ["", f"the same on the frames where the person is at least {WHOLLY_VISIBLE:.0%} "
-              "visible (nobody in front of them):", "",
-              "| person | frames | with the others | alone | difference |",
-              "| --- | --- | --- | --- | --- |"]
-    for person, v in result["ap10_no_root_wholly_visible"].items():
-        if v["together"] is not None:
-            lines.append(f"| {person} | {v['frames']} | {v['together']:.3f} | {v['alone']:.3f} "
-                         f"| {v['together'] - v['alone']:+.3f} |")
+              "visible (nobody in front of them):", "", *header]
+    lines += [table_row(person, v) for person, v in result["ap10_no_root_wholly_visible"].items()
+              if v["together"] is not None]
     p50 = result["pipeline_ms_p50_by_people_found"]
     what = "the node's step" if result.get("tracked") else "pipeline time"
     lines += ["", f"{what} per frame, p50 by people found: " + ", ".join(

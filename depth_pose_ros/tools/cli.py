@@ -597,7 +597,7 @@ def cmd_bench_people(args) -> int:
     result = run(people=args.people, seconds=args.seconds, every=args.every, seed=args.seed,
                  model_dir=args.model, progress=not args.quiet, tracked=args.tracked,
                  mirror_average=not args.one_pass, wall=args.wall,
-                 remove_walls=not args.keep_walls, approach=args.approach)
+                 remove_walls=not args.keep_walls, approach=args.approach, leave=args.leave)
     print(report(result))
     _save_json(result, args.json)
     return 0
@@ -632,6 +632,9 @@ def _bench_people_options(sub) -> None:
     bench_people.add_argument("--approach", action="store_true",
                               help="person 1 walks up to the camera (mid-hip to 0.8 m) and back; "
                               "a table by their distance: found, and AP of their joints in view")
+    bench_people.add_argument("--leave", action="store_true",
+                              help="everyone walks out of the image at its sides and back: how "
+                              "soon people coming into view are found")
     bench_people.add_argument("--json", type=Path)
     bench_people.add_argument("--quiet", action="store_true", help="no progress bar")
     bench_people.set_defaults(handler=cmd_bench_people)
