@@ -385,10 +385,11 @@ class PersonExtractor:
         mine = label == k
         up, camera_height = (self.floor[0], self.floor[1]) if self.floor is not None else \
             (np.array([0.0, -1.0, 0.0]), np.inf)  # (no floor: the camera's up, any height)
-        height = xyz[mine] @ up
+        points = xyz[mine]
+        height = points @ up
         head = height >= height.max() - HEAD_BAND_M
         return not on_edge[mine][head].any() and \
-            np.ptp(xyz[mine][head, 0]) <= HEAD_MAX_WIDTH_M and \
+            np.ptp(points[head, 0]) <= HEAD_MAX_WIDTH_M and \
             height.max() + camera_height >= HEAD_ABOVE_FLOOR_M
 
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
