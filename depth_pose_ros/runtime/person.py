@@ -275,6 +275,7 @@ WALL_SEARCH_EVERY = 10
 # they were (grown by PERSON_MOVES_PIXELS) and it holds at least this share of them.
 CONTINUES_A_PERSON = 0.5
 PERSON_MOVES_PIXELS = 2  # between two frames, in the overview (1.1 m/s at 1 m and 30 Hz)
+LEVEL_UP = np.array([0.0, -1.0, 0.0])  # "up" in a level camera's optical frame (no floor known)
 # A person coming in at a side of the image, cut there but not at the top, shows their head
 # (_comes_in_at_a_side): the top HEAD_BAND_M of them off the image's edges (so narrower than
 # what runs out at the side below it: a cabinet, a post or a wall is as wide at its top), at
@@ -330,7 +331,7 @@ class PersonExtractor:
         counts = np.bincount(labels[on])
         border = np.bincount(labels[on], weights=self._edges[on], minlength=len(counts))
         room = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
-        up = self.floor[0] if self.floor is not None else np.array([0.0, -1.0, 0.0])
+        up = self.floor[0] if self.floor is not None else LEVEL_UP
         walls = []
         for k in room[np.argsort(-counts[room], kind="stable")][:flt.max_walls]:
             # not again a wall found in a surface before (someone standing close to the
@@ -383,8 +384,8 @@ class PersonExtractor:
         but not at its top, is a person come in at that side: their head in view (see
         HEAD_BAND_M)."""
         mine = label == k
-        up, camera_height = (self.floor[0], self.floor[1]) if self.floor is not None else \
-            (np.array([0.0, -1.0, 0.0]), np.inf)  # (no floor: the camera's up, any height)
+        up, camera_height = self.floor if self.floor is not None else (LEVEL_UP, np.inf)
+        # (no floor: any height)
         points = xyz[mine]
         height = points @ up
         head = height >= height.max() - HEAD_BAND_M
@@ -397,7 +398,7 @@ class PersonExtractor:
         limit of them, each with the rest of its body and the small surfaces that touch it
         (see PersonFilter). A surface running out of the image (more than max_border_pixels
         on its edges) is the room, unless it continues a person of the last frame
-        (_continuing)."""
+        (_continuing) or runs out at a side only with a head in view (_comes_in_at_a_side)."""
         masks = self._people(depth, limit)
         where = np.zeros(depth.shape, np.int8)
         for k, mask in enumerate(masks):  # (masks never share a pixel)
@@ -434,11 +435,12 @@ class PersonExtractor:
         border = np.bincount(label, weights=on_edge, minlength=len(counts))
         continuing = self._continuing(label, on, counts)
         border[continuing] = 0
-        top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
-        for k in np.flatnonzero((border > flt.max_border_pixels) & (top == 0)
-                                & (counts >= flt.min_pixels)):
-            if self._comes_in_at_a_side(xyz, label, on_edge, k):
-                border[k] = 0  # (as a person continuing from the last frame)
+        cut = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
+        if cut.size:  # those cut only at a side: a person coming in?
+            top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
+            for k in cut[top[cut] == 0]:
+                if self._comes_in_at_a_side(xyz, label, on_edge, k):
+                    border[k] = 0  # (as a person continuing from the last frame)
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
         across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         candidates = np.flatnonzero((counts >= flt.min_pixels)

@@ -142,15 +142,12 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
         return round(float(mean_without_root(average_precision(np.array(rows)))), 4) \
             if len(rows) else None
 
-    def found(rows):
-        return round(float(np.isfinite(np.asarray(rows)[:, 0]).mean()), 4) if len(rows) else None
-
     def scores(i, least):
         keep = np.asarray(seen[i]) >= least
         mine = {way: np.asarray(rows[i])[keep] for way, rows in
                 (("together", together), ("alone", alone))}
         return {"frames": int(keep.sum()), **{way: ap(v) for way, v in mine.items()},
-                **{f"found_{way}": found(v) for way, v in mine.items()}}
+                **{f"found_{way}": _share_found(v) for way, v in mine.items()}}
 
     per_person = {str(i): scores(i, 0.0) for i in together}
     wholly = {str(i): scores(i, WHOLLY_VISIBLE) for i in together}
@@ -164,10 +161,17 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
             "ap10_no_root_wholly_visible": wholly,
             "ap10_no_root_all": {"together": ap(sum(together.values(), [])),
                                  "alone": ap(sum(alone.values(), [])),
-                                 "found_together": found(sum(together.values(), [])),
-                                 "found_alone": found(sum(alone.values(), []))},
+                                 "found_together": _share_found(sum(together.values(), [])),
+                                 "found_alone": _share_found(sum(alone.values(), []))},
             "pipeline_ms_p50_by_people_found": p50,
             "frames_by_people_found": {str(n): len(t) for n, t in sorted(times.items())}}
+
+
+def _share_found(distances) -> float | None:
+    """The share of rows of (7,) joint distances (inf: not found) in which the person was
+    found; None without rows."""
+    return round(float(np.isfinite(np.asarray(distances)[:, 0]).mean()), 4) \
+        if len(distances) else None
 
 
 def _by_distance(walker: list) -> list[dict]:
@@ -181,8 +185,7 @@ def _by_distance(walker: list) -> list[dict]:
                "frames": int(frames.sum())}
         seen = in_image[frames, 1:]
         for way, errors in zip(("together", "alone"), ways):
-            found = np.isfinite(errors[frames, 0])
-            row[f"found_{way}"] = round(float(found.mean()), 4) if frames.any() else None
+            row[f"found_{way}"] = _share_found(errors[frames])
             row[f"ap10_in_view_{way}"] = (round(float(average_precision(
                 errors[frames, 1:][seen])), 4) if seen.any() else None)
         rows.append(row)
