@@ -125,20 +125,18 @@ def test_the_centred_wide_model_records_its_world_and_chain():
 
 
 def test_the_default_model_records_its_chain():
-    # stage 15: stage 14 on fresh frames of wide world version 3 (seeds 19 and 20), from stage 14
-    # (then models/dnn33d; its record in stage14/), itself stage 13 on seeds 17 and 18 (record in
-    # stage13/), models/dnn33 (stage 12) deepened, on fresh version 2 frames (seeds 15 and 16)
-    info = json.loads((default_model_dir() / "model.json").read_text())
-    assert info["arch"] == "dnn33d"
-    data = info["training"]["data"]
-    assert [(d["count"], d["seed"], d["generator_version"]) for d in data["datasets"]] == \
-        [(80000, 19, 3), (40000, 20, 3)]
-    assert data["zoom_reference"] == 2.2
-    assert info["training"]["config"]["init_from"] == "models/dnn33d"
-    stage14 = json.loads((default_model_dir() / "stage14" / "model.json").read_text())
-    assert [(d["count"], d["seed"], d["generator_version"])
-            for d in stage14["training"]["data"]["datasets"]] == [(80000, 17, 3), (40000, 18, 3)]
-    assert stage14["training"]["config"]["init_from"] == "models/dnn33d"
+    # stage 16: stage 15 on fresh frames of wide world version 3 (seeds 21 and 22), from stage 15
+    # (then models/dnn33d; its record in stage15/), itself stage 14 on seeds 19 and 20 (record in
+    # stage14/), itself stage 13 on seeds 17 and 18 (record in stage13/), models/dnn33 (stage 12)
+    # deepened, on fresh version 2 frames (seeds 15 and 16)
+    for record, seeds in (("", (21, 22)), ("stage15", (19, 20)), ("stage14", (17, 18))):
+        info = json.loads((default_model_dir() / record / "model.json").read_text())
+        assert info["arch"] == "dnn33d"
+        data = info["training"]["data"]
+        assert [(d["count"], d["seed"], d["generator_version"]) for d in data["datasets"]] == \
+            [(80000, seeds[0], 3), (40000, seeds[1], 3)]
+        assert data["zoom_reference"] == 2.2
+        assert info["training"]["config"]["init_from"] == "models/dnn33d"
     stage13 = json.loads((default_model_dir() / "stage13" / "model.json").read_text())
     assert stage13["arch"] == "dnn33d"
     assert [(d["count"], d["seed"]) for d in stage13["training"]["data"]["datasets"]] == \
