@@ -142,12 +142,15 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
         return round(float(mean_without_root(average_precision(np.array(rows)))), 4) \
             if len(rows) else None
 
+    def both_ways(mine):  # {"together": rows, "alone": rows}: AP and share found, each way
+        return {**{way: ap(v) for way, v in mine.items()},
+                **{f"found_{way}": _share_found(v) for way, v in mine.items()}}
+
     def scores(i, least):
         keep = np.asarray(seen[i]) >= least
-        mine = {way: np.asarray(rows[i])[keep] for way, rows in
-                (("together", together), ("alone", alone))}
-        return {"frames": int(keep.sum()), **{way: ap(v) for way, v in mine.items()},
-                **{f"found_{way}": _share_found(v) for way, v in mine.items()}}
+        return {"frames": int(keep.sum()), **both_ways(
+            {way: np.asarray(rows[i])[keep] for way, rows in
+             (("together", together), ("alone", alone))})}
 
     per_person = {str(i): scores(i, 0.0) for i in together}
     wholly = {str(i): scores(i, WHOLLY_VISIBLE) for i in together}
@@ -159,10 +162,8 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
             "camera": f"{scene.camera.width} x {scene.camera.height}",
             "ap10_no_root": per_person,
             "ap10_no_root_wholly_visible": wholly,
-            "ap10_no_root_all": {"together": ap(sum(together.values(), [])),
-                                 "alone": ap(sum(alone.values(), [])),
-                                 "found_together": _share_found(sum(together.values(), [])),
-                                 "found_alone": _share_found(sum(alone.values(), []))},
+            "ap10_no_root_all": both_ways({"together": sum(together.values(), []),
+                                           "alone": sum(alone.values(), [])}),
             "pipeline_ms_p50_by_people_found": p50,
             "frames_by_people_found": {str(n): len(t) for n, t in sorted(times.items())}}
 
