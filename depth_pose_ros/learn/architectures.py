@@ -2,8 +2,8 @@
 
 torch-free, so that the command line lists the names without loading torch. Each entry is
 (kind, size): "mlp"; "dnn" with its number of convolution filters per layer (the paper's DNN20,
-DNN33, DNN50; beyond the paper, DNN48W has a 1000-wide hidden layer and DNN33D two more
-convolutions); "features" with a feature extractor and its head (F: FC33; S: its first layers,
+DNN33, DNN50; beyond the paper, DNN48W has a 1000-wide hidden layer); "dnn_deep" with its filters
+and the number of 3x3 convolutions added after them (DNN33D two, DNN33D4 four); "features" with a feature extractor and its head (F: FC33; S: its first layers,
 then FC500 + FC33), §7.
 """
 FEATURE_NETS = ("mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r")
@@ -18,6 +18,8 @@ ARCHITECTURES = {
     "dnn48w": ("dnn_wide", 48),
     # beyond the paper: DNN33 deepened (two 3x3 convolutions after its own), reachable from a
     # trained DNN33 by train.deepen_dnn without changing what it predicts
-    "dnn33d": ("dnn_deep", 33),
+    "dnn33d": ("dnn_deep", (33, 2)),
+    # the same with four (session 32): dnn33d ran out of capacity on the wide world
+    "dnn33d4": ("dnn_deep", (33, 4)),
     **{f"{net}_{head}": (f"features_{head}", net) for net in FEATURE_NETS for head in "fs"},
 }

@@ -15,7 +15,6 @@ from depth_pose_ros.joints import NUM_OUTPUTS_WITH_SCALES, NUM_TARGETS
 from depth_pose_ros.learn.architectures import ARCHITECTURES
 
 INPUT_SHAPE = (1, 50, 60)
-DEEP_REFINEMENTS = 2  # dnn33d's 3x3 convolutions after DNN33's layers
 
 
 class MLP(nn.Module):
@@ -198,7 +197,8 @@ def build_model(arch: str, error_scales: bool = False) -> nn.Module:
     if kind == "dnn_wide":
         return DNN(size, hidden=1000, outputs=outputs)
     if kind == "dnn_deep":
-        return DNN(size, outputs=outputs, refinements=DEEP_REFINEMENTS)
+        filters, refinements = size
+        return DNN(filters, outputs=outputs, refinements=refinements)
     if kind == "features_f":
         return Regressor(_FEATURES[size](), outputs=outputs)
     return Regressor(first_layers(_FEATURES[size]()), hidden=500, outputs=outputs)
