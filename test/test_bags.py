@@ -244,3 +244,24 @@ def test_two_people_bag_with_their_truth_and_the_mot_counts(tmp_path):
     assert "ID switches" in report and "recall" in report
     counts, first = _read_topics(tmp_path / "estimates")
     assert counts["/bodies"] == 30 and len(first["/bodies"].bodies) >= 1
+
+
+def test_a_bag_of_people_leaving_the_image_marks_them_lost_while_they_are_out(tmp_path):
+    """--leave: two people walk out of the image at its sides and back (10 s at 2 Hz); their
+    truth on /bodies_gt goes LOST while they are out, and bag-eval counts only the visible."""
+    from rosbags.rosbag2 import Reader
+
+    bag = tmp_path / "leave"
+    result = record_synth(bag, seconds=10.0, rate=2, people=2, seed=0, progress=False,
+                          leave=True)
+    assert result["leave"] is True
+    store = typestore()
+    with Reader(bag) as reader:
+        assert "/body_joints_gt" not in reader.topics
+        states = [[b.state for b in store.deserialize_cdr(raw, c.msgtype).bodies]
+                  for c, _, raw in reader.messages() if c.topic == "/bodies_gt"]
+    lost = store.types["depth_pose_ros/msg/Body"].LOST
+    out = [sum(s == lost for s in frame) for frame in states]
+    assert len(states) == 20 and 0 < sum(out) < 40, out
+    metrics = evaluate_bag(bag, tmp_path / "report", progress=False)
+    assert metrics["people"]["person_frames_counted"] == 40 - sum(out)

@@ -66,10 +66,11 @@ def _stamp(store, nanoseconds: int):
 
 def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "mcap",
                  seed: int = 0, encoding: str = "16UC1", people: int = 1,
-                 progress: bool = True) -> dict:
+                 progress: bool = True, leave: bool = False) -> dict:
     """Write the synthetic camera for `seconds` at `rate` Hz: its one-person loop
     (synth.demo_sequence), or people walking and crossing (synth.people_scene, rendered frame by
-    frame, never looped)."""
+    frame, never looped); leave: walking out of the image at its sides and back (people_scene's
+    leave), for any number of people."""
     from rosbags.rosbag2 import StoragePlugin, Writer
     from tqdm import tqdm
 
@@ -86,7 +87,8 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
     Header, Point = types["std_msgs/msg/Header"], types["geometry_msgs/msg/Point"]
     camera = DEMO_CAMERA
     count = max(1, int(round(seconds * rate)))
-    if people == 1:
+    loop = people == 1 and not leave
+    if loop:
         steps = 20
         # A short bag renders only the keyframes it reaches (the loop has up to four).
         loop = PeopleSequence.of_one(demo_sequence(
@@ -97,7 +99,7 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
             i = k % len(loop.depth)
             return encoded[i], loop.joints3d[i], loop.pixels[i], loop.visible[i]
     else:
-        scene = people_scene(seed, people, count, rate)
+        scene = people_scene(seed, people, count, rate, leave=leave)
 
         def frame(k):
             depth, joints3d, pixels, visible = scene.frame(k)
@@ -108,7 +110,7 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
         image_c = writer.add_connection(DEPTH_TOPIC, IMAGE, typestore=store)
         info_c = writer.add_connection(INFO_TOPIC, INFO, typestore=store)
         bodies_c = writer.add_connection(BODIES_GT_TOPIC, BODIES, typestore=store)
-        gt_c = writer.add_connection(GT_TOPIC, JOINTS, typestore=store) if people == 1 else None
+        gt_c = writer.add_connection(GT_TOPIC, JOINTS, typestore=store) if loop else None
         for k in tqdm(range(count), desc="bag", unit="frame", disable=not progress):
             t = start_ns + int(round(k * 1e9 / rate))
             header = Header(stamp=_stamp(store, t), frame_id=FRAME_ID)
@@ -139,7 +141,7 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
                     types[JOINTS](header=header, person_detected=True, **{
                         k: v for k, v in fields[0].items() if k not in ("id", "state")}), JOINTS))
     return {"bag": str(out), "frames": count, "rate_hz": rate, "storage": storage,
-            "encoding": encoding, "people": people}
+            "encoding": encoding, "people": people, "leave": leave}
 
 
 @dataclass

@@ -645,8 +645,9 @@ def cmd_bag_record_synth(args) -> int:
 
     result = record_synth(args.out, args.seconds, rate=args.rate, storage=args.storage,
                           seed=args.seed, encoding=args.encoding, people=args.people,
-                          progress=not args.quiet)
-    truth = "/bodies_gt and /body_joints_gt" if args.people == 1 else "/bodies_gt"
+                          progress=not args.quiet, leave=args.leave)
+    truth = "/bodies_gt and /body_joints_gt" if args.people == 1 and not args.leave \
+        else "/bodies_gt"
     print(f"wrote {result['frames']} frames ({result['encoding']}, {result['rate_hz']:g} Hz, "
           f"{result['storage']}, {args.people} people) with ground truth on {truth} to "
           f"{args.out}")
@@ -670,6 +671,10 @@ def _bag_record_synth_options(sub) -> None:
     record.add_argument("--people", type=_people, default=1,
                         help="people walking and crossing (default 1: one person's pose loop; "
                         "more render each frame, about 0.1-0.3 s each)")
+    record.add_argument("--leave", action="store_true",
+                        help="everyone walks out of the image at its sides and back (as "
+                        "bench-people --leave; for one person too, then without "
+                        "/body_joints_gt): IDs of people who come back")
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(handler=cmd_bag_record_synth)
 
