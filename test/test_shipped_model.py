@@ -1,6 +1,7 @@
 """The shipped models: models/dnn33d, the default (the wide world's DNN33, deepened, with
-confidence, zoomed to each person), models/dnn33 (the same world's DNN33 as the paper lays it
-out) and models/dnn33-paper, the paper's reproduction; each loads and does what its card says."""
+confidence, zoomed to each person), models/dnn33d4 (deepened further, measured, not the default),
+models/dnn33 (the same world's DNN33 as the paper lays it out) and models/dnn33-paper, the
+paper's reproduction; each loads and does what its card says."""
 import json
 
 import numpy as np
@@ -137,6 +138,14 @@ def test_the_default_model_records_its_chain():
             [(80000, seeds[0], 3), (40000, seeds[1], 3)]
         assert data["zoom_reference"] == 2.2
         assert info["training"]["config"]["init_from"] == "models/dnn33d"
+    # stage 17 (models/dnn33d4, measured, not the default): stage 16 grown by two more
+    # convolutions, on fresh frames of the same world (seeds 23 and 24)
+    deeper = json.loads((default_model_dir().parent / "dnn33d4" / "model.json").read_text())
+    assert deeper["arch"] == "dnn33d4" and deeper["weights"] == \
+        3_251_586 + 4 * (33 * 33 * 9 + 33) + 500 * 7 + 7
+    assert [(d["count"], d["seed"], d["generator_version"])
+            for d in deeper["training"]["data"]["datasets"]] == [(80000, 23, 3), (40000, 24, 3)]
+    assert deeper["training"]["config"]["init_from"] == "models/dnn33d"
     stage13 = json.loads((default_model_dir() / "stage13" / "model.json").read_text())
     assert stage13["arch"] == "dnn33d"
     assert [(d["count"], d["seed"]) for d in stage13["training"]["data"]["datasets"]] == \
@@ -177,13 +186,14 @@ def test_the_default_model_records_its_chain():
 
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
-# turned to the person, as the node does), stage 12 (models/dnn33) and the default (stage 15,
-# models/dnn33d) on version 2 zoomed to each person. Each card's figure is of version 2 (or 1).
+# turned to the person, as the node does), stage 12 (models/dnn33), the default (stage 16,
+# models/dnn33d) and stage 17 (models/dnn33d4) on version 2 zoomed to each person. Each card's figure is of version 2 (or 1).
 VERSION_2 = {"floor_under_feet": False}
 CARDS = [("dnn33-wide", "wide_all", {"centred": False, **VERSION_2}),
          ("dnn33-wide2", "wide2_all", VERSION_2),
          ("dnn33", "wide2_zoom_all", {"zoom_reference": 2.2, **VERSION_2}),
-         ("dnn33d", "wide2_zoom_all", {"zoom_reference": 2.2, **VERSION_2})]
+         ("dnn33d", "wide2_zoom_all", {"zoom_reference": 2.2, **VERSION_2}),
+         ("dnn33d4", "wide2_zoom_all", {"zoom_reference": 2.2, **VERSION_2})]
 
 
 @pytest.mark.parametrize("name,key,world", CARDS)
