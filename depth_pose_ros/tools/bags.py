@@ -87,8 +87,8 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
     Header, Point = types["std_msgs/msg/Header"], types["geometry_msgs/msg/Point"]
     camera = DEMO_CAMERA
     count = max(1, int(round(seconds * rate)))
-    loop = people == 1 and not leave
-    if loop:
+    looped = people == 1 and not leave  # the one-person loop, with /body_joints_gt
+    if looped:
         steps = 20
         # A short bag renders only the keyframes it reaches (the loop has up to four).
         loop = PeopleSequence.of_one(demo_sequence(
@@ -110,7 +110,7 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
         image_c = writer.add_connection(DEPTH_TOPIC, IMAGE, typestore=store)
         info_c = writer.add_connection(INFO_TOPIC, INFO, typestore=store)
         bodies_c = writer.add_connection(BODIES_GT_TOPIC, BODIES, typestore=store)
-        gt_c = writer.add_connection(GT_TOPIC, JOINTS, typestore=store) if loop else None
+        gt_c = writer.add_connection(GT_TOPIC, JOINTS, typestore=store) if looped else None
         for k in tqdm(range(count), desc="bag", unit="frame", disable=not progress):
             t = start_ns + int(round(k * 1e9 / rate))
             header = Header(stamp=_stamp(store, t), frame_id=FRAME_ID)
