@@ -126,26 +126,25 @@ def test_the_centred_wide_model_records_its_world_and_chain():
 
 
 def test_the_default_model_records_its_chain():
-    # stage 16: stage 15 on fresh frames of wide world version 3 (seeds 21 and 22), from stage 15
-    # (then models/dnn33d; its record in stage15/), itself stage 14 on seeds 19 and 20 (record in
-    # stage14/), itself stage 13 on seeds 17 and 18 (record in stage13/), models/dnn33 (stage 12)
-    # deepened, on fresh version 2 frames (seeds 15 and 16)
-    for record, seeds in (("", (21, 22)), ("stage15", (19, 20)), ("stage14", (17, 18))):
-        info = json.loads((default_model_dir() / record / "model.json").read_text())
-        assert info["arch"] == "dnn33d"
+    # stage 17 (models/dnn33d4, measured, not the default): stage 16 grown by two more
+    # convolutions, on fresh frames of wide world version 3 (seeds 23 and 24); stage 16: stage 15
+    # on seeds 21 and 22, from stage 15 (then models/dnn33d; its record in stage15/), itself
+    # stage 14 on seeds 19 and 20 (record in stage14/), itself stage 13 on seeds 17 and 18
+    # (record in stage13/), models/dnn33 (stage 12) deepened, on fresh version 2 frames (seeds 15
+    # and 16)
+    models = default_model_dir().parent
+    for record, arch, seeds in (("dnn33d4", "dnn33d4", (23, 24)), ("dnn33d", "dnn33d", (21, 22)),
+                                ("dnn33d/stage15", "dnn33d", (19, 20)),
+                                ("dnn33d/stage14", "dnn33d", (17, 18))):
+        info = json.loads((models / record / "model.json").read_text())
+        assert info["arch"] == arch
         data = info["training"]["data"]
         assert [(d["count"], d["seed"], d["generator_version"]) for d in data["datasets"]] == \
             [(80000, seeds[0], 3), (40000, seeds[1], 3)]
         assert data["zoom_reference"] == 2.2
         assert info["training"]["config"]["init_from"] == "models/dnn33d"
-    # stage 17 (models/dnn33d4, measured, not the default): stage 16 grown by two more
-    # convolutions, on fresh frames of the same world (seeds 23 and 24)
-    deeper = json.loads((default_model_dir().parent / "dnn33d4" / "model.json").read_text())
-    assert deeper["arch"] == "dnn33d4" and deeper["weights"] == \
+    assert json.loads((models / "dnn33d4" / "model.json").read_text())["weights"] == \
         3_251_586 + 4 * (33 * 33 * 9 + 33) + 500 * 7 + 7
-    assert [(d["count"], d["seed"], d["generator_version"])
-            for d in deeper["training"]["data"]["datasets"]] == [(80000, 23, 3), (40000, 24, 3)]
-    assert deeper["training"]["config"]["init_from"] == "models/dnn33d"
     stage13 = json.loads((default_model_dir() / "stage13" / "model.json").read_text())
     assert stage13["arch"] == "dnn33d"
     assert [(d["count"], d["seed"]) for d in stage13["training"]["data"]["datasets"]] == \
@@ -187,7 +186,8 @@ def test_the_default_model_records_its_chain():
 # Each wide-world model against its card, on fresh frames of the world its card's figure is
 # from: stage 2 on version 1 (people anywhere in a fixed view), stage 5 on version 2 (the camera
 # turned to the person, as the node does), stage 12 (models/dnn33), the default (stage 16,
-# models/dnn33d) and stage 17 (models/dnn33d4) on version 2 zoomed to each person. Each card's figure is of version 2 (or 1).
+# models/dnn33d) and stage 17 (models/dnn33d4) on version 2 zoomed to each person. Each card's
+# figure is of version 2 (or 1).
 VERSION_2 = {"floor_under_feet": False}
 CARDS = [("dnn33-wide", "wide_all", {"centred": False, **VERSION_2}),
          ("dnn33-wide2", "wide2_all", VERSION_2),
