@@ -127,8 +127,25 @@ def test_the_prediction_follows_a_walk_but_never_runs_from_a_jumping_surface():
         tracker.update(k / 30, [walked], anchors=[walked[0] + jump * (k - 29)])
         assert np.linalg.norm(track.velocity) <= tracker.max_speed_m_s + 1e-9
     hidden_for = 0.5
-    assert np.linalg.norm(track.predicted_anchor(35 / 30 + hidden_for) - track.anchor) \
+    assert np.linalg.norm(track.predicted_anchor(35 / 30 + hidden_for,
+                                                 tracker.prediction_horizon_s) - track.anchor) \
         <= tracker.max_speed_m_s * hidden_for + 1e-9
+
+
+def test_someone_who_walks_out_of_the_image_and_back_keeps_their_id():
+    """Walking out at 1.5 m/s, they turn round unseen and come back 2.5 s later where they
+    left (inside the default lost timeout). The prediction stops after its horizon, so they are
+    within the widened gate; a prediction that walked on for all 2.5 s would be 3.75 m beyond,
+    out of the gate (0.8 m + 1 m/s unseen: 3.3 m), and they would get a new ID."""
+    for horizon, expected in ((0.5, [1]), (10.0, [2])):
+        tracker = PeopleTracker(smoothing=None, prediction_horizon_s=horizon)
+        for k in range(31):
+            tracker.update(k / 30, [person(1.5 * k / 30)])
+        tracks = tracker.update(1.0 + 2.5, [person(1.5)])
+        assert tracker.lost_timeout_s > 2.5
+        assert ids(tracks, TRACKED) + ids(tracks, NEW) == expected
+    with pytest.raises(ValueError, match="prediction_horizon_s"):
+        PeopleTracker(prediction_horizon_s=-1.0)
 
 
 def test_bench_smoothing_measures_what_the_node_publishes(shipped_estimator):
