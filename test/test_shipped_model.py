@@ -1,7 +1,7 @@
 """The shipped models: models/dnn33d4, the default (the wide world's DNN33, deepened by four
 convolutions, with confidence, zoomed to each person), models/dnn33d (deepened by two, the
-default before), models/dnn33 (the same world's DNN33 as the paper lays it out) and
-models/dnn33-paper, the paper's reproduction; each loads and does what its card says."""
+default before), models/dnn33 (the same world's DNN33 as the paper lays it out) and models/dnn33-paper, the
+paper's reproduction; each loads and does what its card says."""
 import json
 
 import numpy as np
