@@ -33,18 +33,25 @@ PIXEL_TARGETS = slice(RELATIVE_TARGETS.stop, NUM_TARGETS)  # 21:33
 ERROR_SCALES = slice(NUM_TARGETS, NUM_TARGETS + NUM_JOINTS)  # 33:40
 NUM_OUTPUTS_WITH_SCALES = ERROR_SCALES.stop
 CONFIDENCE_RADIUS_M = 0.10  # confidence = P(error < this): AP@10cm's threshold
+# Pixel targets are bounded to one image beyond each side of the 60 x 50 image: a hand almost in
+# the camera's plane projects thousands of pixels off, and that one frame stretched the min-max
+# range of its output (stage 18, session 33: a hand's u from -10,418 to 892), so that a bf16
+# step of it spanned tens of pixels. A joint out of view stays out of view.
+PIXEL_TARGET_LOW = np.array([-60.0, -50.0], np.float32)  # (u, v)
+PIXEL_TARGET_HIGH = np.array([119.0, 99.0], np.float32)
 
 # Lines of the skeleton drawn in previews and RViz markers, as joint-index pairs.
 BONES = ((0, 1), (0, 4), (1, 4), (1, 2), (2, 3), (4, 5), (5, 6))
 
 
 def to_targets(joints3d: np.ndarray, pixels: np.ndarray) -> np.ndarray:
-    """(N, 7, 3) joints in metres and (N, 7, 2) pixels -> (N, 33) float32 targets."""
+    """(N, 7, 3) joints in metres and (N, 7, 2) pixels -> (N, 33) float32 targets (the pixels
+    bounded to PIXEL_TARGET_LOW..HIGH)."""
     root = joints3d[:, ROOT]
     relative = joints3d[:, ROOT + 1:] - root[:, None]
     n = joints3d.shape[0]
-    targets = np.concatenate(
-        [root, relative.reshape(n, -1), pixels[:, ROOT + 1:].reshape(n, -1)], axis=1)
+    bounded = np.clip(pixels[:, ROOT + 1:], PIXEL_TARGET_LOW, PIXEL_TARGET_HIGH)
+    targets = np.concatenate([root, relative.reshape(n, -1), bounded.reshape(n, -1)], axis=1)
     assert targets.shape[1] == NUM_TARGETS, targets.shape
     return targets.astype(np.float32)
 

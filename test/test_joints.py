@@ -1,6 +1,6 @@
 import numpy as np
 
-from depth_pose_ros.joints import JOINT_NAMES, NUM_TARGETS, from_targets, to_targets
+from depth_pose_ros.joints import JOINT_NAMES, NUM_TARGETS, PIXEL_TARGETS, from_targets, to_targets
 
 
 def test_joint_order_is_the_datasets():
@@ -22,3 +22,22 @@ def test_targets_layout_and_round_trip():
     joints_back, pixels_back = from_targets(targets)
     np.testing.assert_allclose(joints_back, joints, atol=1e-6)
     np.testing.assert_array_equal(pixels_back, pixels[:, 1:])
+
+
+def test_pixel_targets_are_bounded_so_one_frame_cannot_stretch_an_outputs_range():
+    """A hand almost in the camera's plane projects thousands of pixels off; its target stays
+    one image beyond the side, so the training set's min-max range (Preprocessor.fit) does too,
+    and it still lies out of view."""
+    from depth_pose_ros.runtime.encoding import Preprocessor
+
+    rng = np.random.default_rng(1)
+    joints = rng.normal(size=(4, 7, 3)).astype(np.float32)
+    pixels = rng.uniform(0, 50, size=(4, 7, 2)).astype(np.float32)
+    pixels[0, 3] = (-10418.0, 20.0)  # stage 18's right hand
+    pixels[1, 6] = (30.0, 5000.0)
+    targets = to_targets(joints, pixels)
+    assert targets[0, 25] == -60.0 and targets[1, 32] == 99.0
+    np.testing.assert_array_equal(targets[2:, PIXEL_TARGETS], pixels[2:, 1:].reshape(2, -1))
+    pre = Preprocessor.fit(np.ones((4, 50, 60), np.float32), joints, pixels)
+    assert pre.target_min[PIXEL_TARGETS].min() == -60.0
+    assert pre.target_max[PIXEL_TARGETS].max() == 99.0
