@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from depth_pose_ros.camera import VIRTUAL_HEIGHT, VIRTUAL_WIDTH
+
 JOINT_NAMES = (
     "root",  # mid-hip
     "right_shoulder",
@@ -37,8 +39,8 @@ CONFIDENCE_RADIUS_M = 0.10  # confidence = P(error < this): AP@10cm's threshold
 # the camera's plane projects thousands of pixels off, and that one frame stretched the min-max
 # range of its output (stage 18, session 33: a hand's u from -10,418 to 892), so that a bf16
 # step of it spanned tens of pixels. A joint out of view stays out of view.
-PIXEL_TARGET_LOW = np.array([-60.0, -50.0], np.float32)  # (u, v)
-PIXEL_TARGET_HIGH = np.array([119.0, 99.0], np.float32)
+PIXEL_TARGET_LOW = -np.array([VIRTUAL_WIDTH, VIRTUAL_HEIGHT], np.float32)  # (u, v)
+PIXEL_TARGET_HIGH = 2 * np.array([VIRTUAL_WIDTH, VIRTUAL_HEIGHT], np.float32) - 1
 
 # Lines of the skeleton drawn in previews and RViz markers, as joint-index pairs.
 BONES = ((0, 1), (0, 4), (1, 4), (1, 2), (2, 3), (4, 5), (5, 6))
