@@ -254,7 +254,7 @@ def test_a_bag_of_people_leaving_the_image_marks_them_lost_while_they_are_out(tm
     bag = tmp_path / "leave"
     result = record_synth(bag, seconds=10.0, rate=2, people=2, seed=0, progress=False,
                           leave=True)
-    assert result["leave"] is True
+    assert result["leave"] is True and result["truth_topics"] == ["/bodies_gt"]
     store = typestore()
     with Reader(bag) as reader:
         assert "/body_joints_gt" not in reader.topics

@@ -141,7 +141,8 @@ def record_synth(out: Path, seconds: float, rate: float = 30.0, storage: str = "
                     types[JOINTS](header=header, person_detected=True, **{
                         k: v for k, v in fields[0].items() if k not in ("id", "state")}), JOINTS))
     return {"bag": str(out), "frames": count, "rate_hz": rate, "storage": storage,
-            "encoding": encoding, "people": people, "leave": leave}
+            "encoding": encoding, "people": people, "leave": leave,
+            "truth_topics": [BODIES_GT_TOPIC] + ([GT_TOPIC] if looped else [])}
 
 
 @dataclass

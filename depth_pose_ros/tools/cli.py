@@ -646,8 +646,7 @@ def cmd_bag_record_synth(args) -> int:
     result = record_synth(args.out, args.seconds, rate=args.rate, storage=args.storage,
                           seed=args.seed, encoding=args.encoding, people=args.people,
                           progress=not args.quiet, leave=args.leave)
-    truth = "/bodies_gt and /body_joints_gt" if args.people == 1 and not args.leave \
-        else "/bodies_gt"
+    truth = " and ".join(result["truth_topics"])
     print(f"wrote {result['frames']} frames ({result['encoding']}, {result['rate_hz']:g} Hz, "
           f"{result['storage']}, {args.people} people) with ground truth on {truth} to "
           f"{args.out}")
