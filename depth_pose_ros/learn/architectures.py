@@ -3,7 +3,7 @@
 torch-free, so that the command line lists the names without loading torch. Each entry is
 (kind, size): "mlp"; "dnn" with its number of convolution filters per layer (the paper's DNN20,
 DNN33, DNN50; beyond the paper, DNN48W has a 1000-wide hidden layer); "dnn_deep" with its
-filters and the number of 3x3 convolutions added after them (DNN33D two, DNN33D4 four);
+filters and the number of 3x3 convolutions added after them (DNN33D two, DNN33D4 four, DNN33D8 eight);
 "features" with a feature extractor and its head (F: FC33; S: its first layers, then FC500 +
 FC33), §7.
 """
@@ -22,5 +22,7 @@ ARCHITECTURES = {
     "dnn33d": ("dnn_deep", (33, 2)),
     # the same with four (session 32): dnn33d ran out of capacity on the wide world
     "dnn33d4": ("dnn_deep", (33, 4)),
+    # and eight (session 35): dnn33d4's training error stayed at or above its validation error
+    "dnn33d8": ("dnn_deep", (33, 8)),
     **{f"{net}_{head}": (f"features_{head}", net) for net in FEATURE_NETS for head in "fs"},
 }
