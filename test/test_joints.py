@@ -33,7 +33,7 @@ def test_pixel_targets_are_bounded_so_one_frame_cannot_stretch_an_outputs_range(
     rng = np.random.default_rng(1)
     joints = rng.normal(size=(4, 7, 3)).astype(np.float32)
     pixels = rng.uniform(0, 50, size=(4, 7, 2)).astype(np.float32)
-    pixels[0, 3] = (-10418.0, 20.0)  # stage 18's right hand
+    pixels[0, 3] = (-10418.0, 20.0)  # a right hand seen in a wide world frame (session 33)
     pixels[1, 6] = (30.0, 5000.0)
     targets = to_targets(joints, pixels)
     assert targets[0, 25] == -60.0 and targets[1, 32] == 99.0
