@@ -27,8 +27,8 @@ from depth_pose_ros.runtime.encoding import (
     mean_with_mirrored,
 )
 
-SHIPPED_MODEL = "dnn33d4"  # DNN33 with four 3x3 convolutions more (issue 15, session 34);
-# models/dnn33d has two, models/dnn33 is DNN33 itself
+SHIPPED_MODEL = "dnn33d8"  # DNN33 with eight 3x3 convolutions more (issue 15, session 36);
+# models/dnn33d4 has four, models/dnn33d two, models/dnn33 is DNN33 itself
 # Fastest first (BENCHMARKS.md). int8: the NNCF-quantised IR (model_int8.xml), its remaining
 # float layers in bf16.
 PRECISIONS = ("int8", "bf16", "f32")
