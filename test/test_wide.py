@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from depth_pose_ros.camera import PinholeCamera
+from depth_pose_ros.joints import ROOT, SHOULDERS
 from depth_pose_ros.synth.body import (
     ELBOW_MAX_FLEXION_DEG,
     SHOULDER_MAX_EXTENSION_DEG,
@@ -255,6 +256,30 @@ def test_the_feet_cut_takes_only_what_lies_near_the_floor_as_the_nodes_floor_rem
             assert np.nonzero(lost[k])[0].min() >= top + 0.8 * (bottom - top)
     unused = generate_wide(np.random.default_rng(5), 30, replace(plain, feet_cut_share=0.0))
     np.testing.assert_array_equal(unused.depth, whole.depth)
+
+
+def test_the_chest_cut_puts_the_image_top_between_the_shoulders_and_the_mid_hip():
+    """Someone close to a low camera: the mid-hip 0.6-1.4 m away and in view, the shoulders'
+    middle above the image, the body running out of the top row. Turned to the person as the
+    node turns its camera, the shoulders' middle falls where the sensor saw nothing (but for a
+    pixel or so at the cut's edge)."""
+    plain = WideConfig(room=False, sensors=False, centred=False, chest_cut_share=1.0)
+    frames = generate_wide(np.random.default_rng(3), 40, plain)
+    camera = PinholeCamera.virtual()
+    shoulders = frames.pixels[:, SHOULDERS].mean(axis=1)
+    assert (shoulders[:, 1] < -0.5).all()
+    assert camera.in_view(frames.pixels[:, ROOT]).all()
+    assert ((0.6 <= frames.joints3d[:, ROOT, 2]) & (frames.joints3d[:, ROOT, 2] <= 1.4)).all()
+    assert (frames.depth[:, 0] > 0).any(axis=1).all()
+    turned = generate_wide(np.random.default_rng(3), 40, replace(plain, centred=True,
+                                                                  zoom_reference=2.2))
+    shoulders = np.round(turned.pixels[:, SHOULDERS].mean(axis=1)).astype(int)
+    inside = camera.in_view(shoulders)
+    assert inside.any()
+    assert (turned.depth[inside, shoulders[inside, 1], shoulders[inside, 0]] == 0).mean() > 0.9
+    mixed = generate_wide(np.random.default_rng(3), 120, replace(plain, chest_cut_share=0.3))
+    above = mixed.pixels[:, SHOULDERS].mean(axis=1)[:, 1] < -0.5
+    assert 0.15 < above.mean() < 0.45
 
 
 # sha256 of wide frames (60, seed 9, zoomed, people in front, feet cut) written by version 2,

@@ -7,6 +7,7 @@ to 3.6 m away, drawn with a perfect outline. Here, each part its own switch (Wid
 - bodies: heights 1.4 to 2.0 m, wider girth, loose sleeves, coats, skirts and dresses, hair, and
   a nose (the face's one depth cue; with the toes and the knees it tells front from back);
 - framing: the mid-hip 0.8 to 5 m away; near the camera only the torso need be in the picture;
+  with chest_cut_share > 0, someone close to a low camera, cut by the image's top at the chest;
 - room: what the node's person isolation leaves of a real room: a floor remnant under the feet,
   a piece of wall touching the outline, an occluder in front (a table edge, a chair back,
   another person's arm) kept or cut away;
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from depth_pose_ros.camera import PinholeCamera
-from depth_pose_ros.joints import SHOULDERS
+from depth_pose_ros.joints import ROOT, SHOULDERS
 from depth_pose_ros.runtime.person import PersonFilter
 from depth_pose_ros.runtime.reproject import VirtualView, look_at, zoom_level, zoom_scale
 from depth_pose_ros.synth.body import (
@@ -54,6 +55,11 @@ SOURCE_SCALE = 3  # source pixels per virtual pixel along each axis (real sensor
 YAW_MIXTURE = ((0.45, 30.0), (0.35, 90.0), (0.20, 180.0))
 OCCLUDERS = ("none", "table_edge", "chair_back", "other_arm", "other_person")
 OTHER_PERSON = OCCLUDERS.index("other_person")  # the kinds before it are the room's
+# Chest-cut framing: the mid-hip this far away (m) and this far inside the image (pixels); the
+# image's top crosses the body this far (a share) from the shoulders' middle to the mid-hip.
+CHEST_CUT_DISTANCE = (0.6, 1.4)
+CHEST_CUT_MARGIN_PX = 4.0
+CHEST_CUT_DEPTH = (0.0, 0.8)
 FOOT_CAPSULES = [CAPSULE_PARTS.index("right_foot"), CAPSULE_PARTS.index("left_foot")]
 # Extra primitives appended to every body (unused ones shrink to nothing inside the pelvis).
 EXTRA_CAPSULES = ("occluder_capsule", "stool_leg")
@@ -92,6 +98,10 @@ class WideConfig:
     # the feet cut away as the node's floor removal cuts them (all within its tolerance of the
     # floor, the floor remnant too); 0 draws nothing, so earlier frames stay as they were
     feet_cut_share: float = 0.0
+    # someone close to a low camera (a robot's, about 1 m up): the image's top cuts them between
+    # the shoulders and the mid-hip, so the head and shoulders are out of the picture; 0 draws
+    # nothing, so earlier frames stay as they were
+    chest_cut_share: float = 0.0
     floor_tolerance: float = PersonFilter.floor_tolerance
     # the floor remnant lies at the soles under the lowest foot (version 3); False: through the
     # highest foot's axis point, as version 2 drew it (a stepping foot lifted the floor)
@@ -104,7 +114,8 @@ class WideConfig:
                 "sensors": SENSOR_WEIGHTS if self.sensors else {"ideal": 1.0},
                 "occluders": OCCLUDERS,
                 "person_occluder_share": self.person_occluder_share,
-                "feet_cut_share": self.feet_cut_share}
+                "feet_cut_share": self.feet_cut_share,
+                "chest_cut_share": self.chest_cut_share}
 
 
 @dataclass(frozen=True)
@@ -322,7 +333,29 @@ def _orient_and_place(rng, bodies: Body, yaw_deg, config: WideConfig, camera: Pi
     whole = whole_ok & (rng.random(n) < config.whole_figure_share if config.framing else True)
     root = np.where(whole[:, None], whole_root, torso_root)
     ok = whole | (torso_ok & config.framing)
+    if config.chest_cut_share > 0:
+        cut = rng.random(n) < config.chest_cut_share
+        cut_root, cut_ok = _place_chest_cut(rng, camera, oriented)
+        root = np.where(cut[:, None], cut_root, root)
+        ok = np.where(cut, cut_ok, ok)
     return oriented.transformed(_unit_axes(n), root), ok
+
+
+def _place_chest_cut(rng, camera: PinholeCamera, oriented: Body):
+    """(N, 3) root positions, (N,) ok: the mid-hip CHEST_CUT_DISTANCE away and in view, the
+    image's top edge crossing the line from the shoulders' middle to the mid-hip (root-relative
+    bodies in the camera's axes)."""
+    n = len(oriented)
+    z = rng.uniform(*CHEST_CUT_DISTANCE, n)
+    mid_hip = oriented.joints[:, ROOT]
+    root, ok = place_in_view(rng, camera, mid_hip[:, None], z, CHEST_CUT_MARGIN_PX)
+    shoulders = oriented.joints[:, SHOULDERS].mean(axis=1)
+    crossing = shoulders + rng.uniform(*CHEST_CUT_DEPTH, n)[:, None] * (mid_hip - shoulders)
+    # v = fy y / z + cy is the image's top (-0.5) at the crossing point
+    root[:, 1] = (-0.5 - camera.cy) * (crossing[:, 2] + z) / camera.fy - crossing[:, 1]
+    hip_v = camera.fy * (mid_hip[:, 1] + root[:, 1]) / (mid_hip[:, 2] + z) + camera.cy
+    nearest = (keep_in_view_points(oriented)[..., 2] + z[:, None]).min(axis=1)
+    return root, ok & (hip_v <= camera.height - 0.5 - CHEST_CUT_MARGIN_PX) & (nearest > 0.3)
 
 
 def _turn_to_person(rng, bodies: Body, camera: PinholeCamera, body_only_labels):

@@ -104,12 +104,13 @@ def cmd_synth(args) -> int:
 
     if args.zoom and (args.world != "wide" or not args.centred):
         raise DatasetError("--zoom needs --world wide, centred (a zoom follows a turned camera)")
-    for option in ("person_occluders", "feet_cut", "generator_version"):
+    for option in ("person_occluders", "feet_cut", "chest_cut", "generator_version"):
         if getattr(args, option) and args.world != "wide":
             raise DatasetError(f"--{option.replace('_', '-')} needs --world wide")
     config = SceneConfig() if args.world == "paper" else WideConfig(
         **{part: getattr(args, part) for part in WIDE_PARTS}, zoom_reference=args.zoom,
         person_occluder_share=args.person_occluders, feet_cut_share=args.feet_cut,
+        chest_cut_share=args.chest_cut,
         floor_under_feet=(args.generator_version or WIDE_GENERATOR_VERSION) >= 3)
     meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
                          progress=not args.quiet, shard=args.shard)
@@ -154,6 +155,10 @@ def _synth_options(sub) -> None:
                        help="wide world: this share of frames loses what lies within the node's "
                        "floor tolerance (8 cm) of the floor, as the node's floor removal cuts "
                        "the feet (on with --no-room too; default 0, the frames as before)")
+    synth.add_argument("--chest-cut", type=_share, default=0.0, metavar="SHARE",
+                       help="wide world: this share of frames has the person 0.6-1.4 m from a "
+                       "low camera, the image's top cutting them between the shoulders and the "
+                       "mid-hip (default 0, the frames as before)")
     synth.add_argument("--generator-version", type=int, choices=(2, 3), default=None,
                        help="wide world: 2 writes version 2's frames (every dataset recorded "
                        "before session 21: the floor remnant went through the highest foot "
