@@ -173,8 +173,10 @@ def test_bench_people_approach_follows_the_walker_with_a_pipeline_per_sequence(m
     assert sum(row["frames"] for row in rows) == 6
     assert [row["from_m"] for row in rows] == list(bench_people.APPROACH_BINS_M[:-1])
     for row in rows:
-        for key in ("found_together", "found_alone", "ap10_in_view_together"):
+        for key in ("found_together", "found_alone", "ap10_in_view_together", "confident_alone",
+                    "within_10cm_of_confident_alone"):
             assert row[key] is None or 0.0 <= row[key] <= 1.0
+    assert any(row["confident_alone"] for row in rows)  # the walker found, their joints rated
     assert "person 1 walking up to the camera" in bench_people.report(result)
 
 

@@ -22,7 +22,10 @@ approach: the first person walks up to the camera instead (synth.people_scene): 
 image cuts their head and legs, so they are less than VISIBLE_TO_COUNT visible and left out of
 the table above. A second table follows them by their mid-hip's distance: the share of frames
 they are found in (matched, whatever their visibility) and AP@10cm of their non-root joints
-that are in the image, with the others and alone.
+that are in the image, with the others and alone; and, alone, the share of their non-root joints
+(in the image or not) given confidence >= 0.5 and how many of those are within 10 cm: close up
+the image cuts their chest, and a joint above it placed in the picture with confidence misleads
+a robot.
 
 leave: everyone walks out of the image at its sides and comes back (synth.people_scene), so
 that people come into view at a side. The table's "found" columns (the share of the counted
@@ -36,6 +39,7 @@ import time
 import numpy as np
 
 from depth_pose_ros.depth_image import to_millimetres
+from depth_pose_ros.learn.losses import CONFIDENCE_THRESHOLD
 from depth_pose_ros.learn.metrics import average_precision, match_people, mean_without_root
 from depth_pose_ros.runtime.estimator import PoseEstimator
 from depth_pose_ros.runtime.frame_tracker import FrameTracker
@@ -76,13 +80,19 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     together = {p + 1: [] for p in range(people)}  # true ID -> (7,) distances per counted frame
     alone = {p + 1: [] for p in range(people)}
     seen = {p + 1: [] for p in range(people)}  # and how visible the person was
-    walker = []  # approach: (mid-hip distance, (7,) in the image, (7,) together, (7,) alone)
+    # approach: (mid-hip distance, (7,) in the image, (7,) together, (7,) alone, (7,) confidence
+    # alone)
+    walker = []
     times: dict[int, list[float]] = {}
-    miss = np.full(7, np.inf)
+    miss, unsure = np.full(7, np.inf), np.zeros(7, np.float32)
+    confidence_of: dict[int, np.ndarray] = {}  # the tracks tracked_now saw last: ID -> (7,)
 
     def tracked_now(step: int, raw) -> list:  # (ID, (7, 3) joints) of the tracks seen now
         tracks, _ = steps[step].step(to_millimetres(raw), scene.camera, k / rate)
-        return [(t.id, t.joints3d) for t in tracks if t.state != LOST]
+        seen_now = [t for t in tracks if t.state != LOST]
+        confidence_of.clear()
+        confidence_of.update((t.id, t.detection.confidence) for t in seen_now)
+        return [(t.id, t.joints3d) for t in seen_now]
 
     def together_now(raw) -> list:  # (ID, (7, 3) joints) of the people seen with the others
         started = time.perf_counter()
@@ -95,16 +105,19 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
         times.setdefault(len(estimates), []).append(time.perf_counter() - started)
         return estimates
 
-    def alone_now(person: int, raw, truth: np.ndarray) -> np.ndarray:  # (7,) distances
+    def alone_now(person: int, raw, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(7,) distances and (7,) confidence (0 when not found) of the person alone."""
         started = time.perf_counter()
         if tracked:
             own = match_people(tracked_now(person, raw), [(person, True, truth)])
-            distance = own.pairs[0][2] if own.pairs else miss
+            distance, confidence = ((own.pairs[0][2], confidence_of[own.kept[own.pairs[0][1]]])
+                                    if own.pairs else (miss, unsure))
         else:
             pose = pipelines[person].process(to_millimetres(raw), scene.camera)
-            distance = np.linalg.norm(pose.joints3d - truth, axis=1) if pose.detected else miss
+            distance, confidence = ((np.linalg.norm(pose.joints3d - truth, axis=1),
+                                     pose.confidence) if pose.detected else (miss, unsure))
         times.setdefault(1, []).append(time.perf_counter() - started)
-        return distance
+        return distance, confidence
 
     # One BLAS thread: the scene's renderer multiplies large matrices between the timed calls,
     # and OpenBLAS's threads then spin on the cores for a while, taking them from the next
@@ -131,12 +144,12 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
                 everyone = match_people(estimates, [(p, True, j) for p, _, j in truth])
                 found = {person: distance for person, _, distance in everyone.pairs}
                 walker.append((float(joints3d[0, 0, 2]), scene.camera.in_view(pixels[0]),
-                               found.get(1, miss), by_person[1]))
+                               found.get(1, miss), *by_person[1]))
             matched = {person: distance for person, _, distance in match.pairs}
             for person in match.counted:
                 together[person].append(matched.get(person, miss))
                 seen[person].append(visible[person - 1])
-                alone[person].append(by_person[person])
+                alone[person].append(by_person[person][0])
 
     def ap(rows):
         return round(float(mean_without_root(average_precision(np.array(rows)))), 4) \
@@ -177,8 +190,9 @@ def _share_found(distances) -> float | None:
 
 def _by_distance(walker: list) -> list[dict]:
     """The walker's frames in APPROACH_BINS_M by mid-hip distance: how often found, and
-    AP@10cm of the non-root joints in the image, with the others and alone."""
-    distance, in_image, *ways = (np.array(part) for part in zip(*walker))
+    AP@10cm of the non-root joints in the image, with the others and alone; alone, the share
+    of the non-root joints given confidence >= CONFIDENCE_THRESHOLD and of those within 10 cm."""
+    distance, in_image, *ways, confidence = (np.array(part) for part in zip(*walker))
     rows = []
     for near, far in zip(APPROACH_BINS_M[:-1], APPROACH_BINS_M[1:]):
         frames = (distance >= near) & (distance < far)
@@ -189,6 +203,10 @@ def _by_distance(walker: list) -> list[dict]:
             row[f"found_{way}"] = _share_found(errors[frames])
             row[f"ap10_in_view_{way}"] = (round(float(average_precision(
                 errors[frames, 1:][seen])), 4) if seen.any() else None)
+        sure = confidence[frames, 1:] >= CONFIDENCE_THRESHOLD
+        row["confident_alone"] = round(float(sure.mean()), 4) if frames.any() else None
+        row["within_10cm_of_confident_alone"] = (round(float(
+            (ways[1][frames, 1:][sure] < 0.1).mean()), 4) if sure.any() else None)
         rows.append(row)
     return rows
 
@@ -234,14 +252,17 @@ def report(result: dict) -> str:
     if "approach" in result:
         lines += ["", "person 1 walking up to the camera, by their mid-hip's distance: the share "
                   "of frames they are found in, and AP@10cm of their non-root joints in the "
-                  "image", "", "| distance | frames | found with the others | alone | "
-                  "AP@10cm in the image, with the others | alone |",
-                  "| --- | --- | --- | --- | --- | --- |"]
+                  "image; alone, the share of their non-root joints (in the image or not) "
+                  f"given confidence >= {CONFIDENCE_THRESHOLD:g}, and of those within 10 cm", "",
+                  "| distance | frames | found with the others | alone | "
+                  "AP@10cm in the image, with the others | alone | confident | of those, "
+                  "within 10 cm |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for row in result["approach"]:
             span = (f"{row['from_m']:g}-{row['to_m']:g} m" if row["to_m"] is not None
                     else f"{row['from_m']:g} m and farther")
             cells = [f"{v:.3f}" if v is not None else "-" for v in
                      (row["found_together"], row["found_alone"], row["ap10_in_view_together"],
-                      row["ap10_in_view_alone"])]
+                      row["ap10_in_view_alone"], row.get("confident_alone"),
+                      row.get("within_10cm_of_confident_alone"))]
             lines.append(f"| {span} | {row['frames']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
