@@ -282,6 +282,17 @@ def test_the_chest_cut_puts_the_image_top_between_the_shoulders_and_the_mid_hip(
     assert 0.15 < above.mean() < 0.45
 
 
+def test_a_training_record_names_the_world_options_a_dataset_was_drawn_with(tmp_path):
+    from depth_pose_ros.synth.dataset import describe_dataset
+    wide = write_dataset(tmp_path / "wide", 8, seed=2, progress=False,
+                         config=WideConfig(zoom_reference=2.2, chest_cut_share=0.5))
+    assert describe_dataset(wide) == {"count": 8, "seed": 2, "generator_version": 3,
+                                      "zoom_reference": 2.2, "chest_cut_share": 0.5}
+    paper = write_dataset(tmp_path / "paper", 8, seed=3, progress=False)
+    assert describe_dataset(paper) == {"count": 8, "seed": 3, "generator_version": 1,
+                                       "zoom_reference": 0.0}
+
+
 # sha256 of wide frames (60, seed 9, zoomed, people in front, feet cut) written by version 2,
 # before the floor moved to the soles (commit b557897): floor_under_feet False must keep them.
 WIDE_VERSION_2_SHA256 = ("fb0328daecf2568faeb43a788648701d8c887c23eb6be2ee91bcfa8f10f76776",

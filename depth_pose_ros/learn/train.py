@@ -45,11 +45,11 @@ from depth_pose_ros.runtime.encoding import Preprocessor
 from depth_pose_ros.synth.dataset import (
     TRAIN_FRACTION,
     check_mixable,
+    describe_dataset,
     group_datasets,
     load_dataset,
     load_frame_labels,
     mixture_split,
-    zoom_reference,
 )
 from depth_pose_ros.synth.generate import OnlineFrames
 
@@ -315,8 +315,7 @@ class TrainingFrames:
         sigma_of_frame = np.where(np.random.default_rng(cfg.seed).permutation(len(train_depth))
                                   % 2, TRAIN_NOISE_SIGMAS[0],
                                   TRAIN_NOISE_SIGMAS[1]).astype(np.float32)
-        described = [{**{k: meta[k] for k in ("count", "seed", "generator_version")},
-                      "zoom_reference": zoom_reference(meta)} for meta in metas]
+        described = [describe_dataset(meta) for meta in metas]
         return cls(
             pre, train_depth, np.array(train_joints), np.array(train_pixels),  # own copies
             sigma_of_frame, np.array(train_zoom),

@@ -90,6 +90,20 @@ def zoom_reference(meta: dict) -> float:
     return float(meta.get("scene", {}).get("zoom_reference", 0.0))
 
 
+# The wide world's options that draw nothing at 0 (synth --person-occluders, --feet-cut,
+# --chest-cut): a model's training record names those its datasets were drawn with.
+WORLD_SHARES = ("person_occluder_share", "feet_cut_share", "chest_cut_share")
+
+
+def describe_dataset(meta: dict) -> dict:
+    """What a model's training record says of one dataset, from its meta.json: count, seed,
+    generator version, zoom reference, and the WORLD_SHARES above 0."""
+    scene = meta.get("scene", {})
+    return {**{k: meta[k] for k in ("count", "seed", "generator_version")},
+            "zoom_reference": zoom_reference(meta),
+            **{k: scene[k] for k in WORLD_SHARES if scene.get(k)}}
+
+
 def load_frame_labels(directory: Path | list[Path]) -> dict | None:
     """A wide-world dataset's per-frame labels {name: (N,) array}, or None (the paper's world).
     A list of directories: the shards' labels, concatenated in order."""
