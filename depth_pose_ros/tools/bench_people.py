@@ -40,7 +40,12 @@ import numpy as np
 
 from depth_pose_ros.depth_image import to_millimetres
 from depth_pose_ros.learn.losses import CONFIDENCE_THRESHOLD
-from depth_pose_ros.learn.metrics import average_precision, match_people, mean_without_root
+from depth_pose_ros.learn.metrics import (
+    AP_THRESHOLD_M,
+    average_precision,
+    match_people,
+    mean_without_root,
+)
 from depth_pose_ros.runtime.estimator import PoseEstimator
 from depth_pose_ros.runtime.frame_tracker import FrameTracker
 from depth_pose_ros.runtime.node_parameters import defaults
@@ -206,7 +211,7 @@ def _by_distance(walker: list) -> list[dict]:
         sure = confidence[frames, 1:] >= CONFIDENCE_THRESHOLD
         row["confident_alone"] = round(float(sure.mean()), 4) if frames.any() else None
         row["within_10cm_of_confident_alone"] = (round(float(
-            (ways[1][frames, 1:][sure] < 0.1).mean()), 4) if sure.any() else None)
+            (ways[1][frames, 1:][sure] < AP_THRESHOLD_M).mean()), 4) if sure.any() else None)
         rows.append(row)
     return rows
 
