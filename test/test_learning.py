@@ -36,6 +36,7 @@ def test_models_as_described_in_the_paper():
     assert count_weights(build_model("dnn33d")) == 3_251_586 + 2 * (33 * 33 * 9 + 33)
     assert count_weights(build_model("dnn33d4")) == 3_251_586 + 4 * (33 * 33 * 9 + 33)
     assert count_weights(build_model("dnn33d8")) == 3_251_586 + 8 * (33 * 33 * 9 + 33)
+    assert count_weights(build_model("dnn33d12")) == 3_251_586 + 12 * (33 * 33 * 9 + 33)
     assert count_weights(build_model("mlp")) == 3000 * 500 + 500 + 500 * 33 + 33
 
 
@@ -664,7 +665,7 @@ def test_sides_swapped_finds_a_back_taken_for_a_front():
 
 
 def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
-    """dnn33 -> dnn33d -> dnn33d4 -> dnn33d8 (Net2DeeperNet): the new convolutions start as the
+    """dnn33 -> dnn33d -> dnn33d4 -> dnn33d8 -> dnn33d12 (Net2DeeperNet): the new convolutions start as the
     identity, so each deeper start predicts exactly what DNN33 did; a training run starts from it
     and moves them; a DNN of another width cannot be deepened."""
     from depth_pose_ros.learn.checkpoints import load_initial
@@ -679,11 +680,13 @@ def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
     deeper.load_state_dict(deepen_dnn(deep.state_dict(), deeper.state_dict(), "cannot"))
     deepest = build_model("dnn33d8").eval()
     deepest.load_state_dict(deepen_dnn(deeper.state_dict(), deepest.state_dict(), "cannot"))
+    twelve = build_model("dnn33d12").eval()
+    twelve.load_state_dict(deepen_dnn(deepest.state_dict(), twelve.state_dict(), "cannot"))
     x = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 1, 50, 60)).astype(np.float32))
     with torch.inference_mode():
         before = shallow(x)
         assert before.abs().max() > 0.1
-        for grown in (deep, deeper, deepest):
+        for grown in (deep, deeper, deepest, twelve):
             assert (grown(x) - before).abs().max() < 1e-5 * before.abs().max()
     with pytest.raises(ValueError, match="cannot"):
         deepen_dnn(build_model("dnn48w").state_dict(), deep.state_dict(), "cannot")
