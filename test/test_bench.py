@@ -149,7 +149,8 @@ def test_bench_people_wall_and_keep_walls_reach_the_scene_and_the_pipeline(tmp_p
 def test_bench_people_approach_follows_the_walker_with_a_pipeline_per_sequence(monkeypatch):
     """--approach: person 1 walks up to the camera (the others as without it), and a table
     by their distance follows them. Everyone together and each person alone have a pipeline
-    of their own: a pipeline remembers the last frame's people, as the node's does."""
+    of their own: a pipeline remembers the last frame's people, as the node's does; and each
+    counted frame the walker alone goes through a fresh one (first seen there)."""
     from depth_pose_ros.synth.scenes import APPROACH_NEAREST_M, people_scene
     from depth_pose_ros.tools import bench_people
 
@@ -168,15 +169,17 @@ def test_bench_people_approach_follows_the_walker_with_a_pipeline_per_sequence(m
 
     monkeypatch.setattr(bench_people.PosePipeline, "process_all", counted)
     result = bench_people.run(people=2, seconds=1.0, every=5, progress=False, approach=True)
-    assert sorted(processed.values()) == [6, 6, 6]  # together, 1 alone, 2 alone
+    # a fresh one per counted frame; together, 1 alone, 2 alone
+    assert sorted(processed.values()) == [1] * 6 + [6, 6, 6]
     rows = result["approach"]
     assert sum(row["frames"] for row in rows) == 6
     assert [row["from_m"] for row in rows] == list(bench_people.APPROACH_BINS_M[:-1])
     for row in rows:
         for key in ("found_together", "found_alone", "ap10_in_view_together", "confident_alone",
-                    "within_10cm_of_confident_alone"):
+                    "within_10cm_of_confident_alone", "found_first_seen_alone"):
             assert row[key] is None or 0.0 <= row[key] <= 1.0
     assert any(row["confident_alone"] for row in rows)  # the walker found, their joints rated
+    assert any(row["found_first_seen_alone"] for row in rows)  # far off, found at once
     assert "person 1 walking up to the camera" in bench_people.report(result)
 
 

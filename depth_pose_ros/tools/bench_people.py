@@ -25,7 +25,8 @@ they are found in (matched, whatever their visibility) and AP@10cm of their non-
 that are in the image, with the others and alone; and, alone, the share of their non-root joints
 (in the image or not) given confidence >= 0.5 and how many of those are within 10 cm: close up
 the image cuts their chest, and a joint above it placed in the picture with confidence misleads
-a robot.
+a robot. Last, the share of frames a fresh pipeline finds them in, alone: first seen there,
+without the frames before (the node started, or the camera turned to them, with them close).
 
 leave: everyone walks out of the image at its sides and comes back (synth.people_scene), so
 that people come into view at a side. The table's "found" columns (the share of the counted
@@ -86,7 +87,7 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     alone = {p + 1: [] for p in range(people)}
     seen = {p + 1: [] for p in range(people)}  # and how visible the person was
     # approach: (mid-hip distance, (7,) in the image, (7,) together, (7,) alone, (7,) confidence
-    # alone)
+    # alone, found alone by a fresh pipeline)
     walker = []
     times: dict[int, list[float]] = {}
     miss, unsure = np.full(7, np.inf), np.zeros(7, np.float32)
@@ -148,8 +149,11 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
             if approach:  # everyone counts here, so that the walker is matched when near
                 everyone = match_people(estimates, [(p, True, j) for p, _, j in truth])
                 found = {person: distance for person, _, distance in everyone.pairs}
+                first_seen = PosePipeline(estimator, PersonFilter(remove_walls=remove_walls),
+                                          max_people=max(4, people))
                 walker.append((float(joints3d[0, 0, 2]), scene.camera.in_view(pixels[0]),
-                               found.get(1, miss), *by_person[1]))
+                               found.get(1, miss), *by_person[1],
+                               first_seen.process(to_millimetres(each[0]), scene.camera).detected))
             matched = {person: distance for person, _, distance in match.pairs}
             for person in match.counted:
                 together[person].append(matched.get(person, miss))
@@ -196,8 +200,11 @@ def _share_found(distances) -> float | None:
 def _by_distance(walker: list) -> list[dict]:
     """The walker's frames in APPROACH_BINS_M by mid-hip distance: how often found, and
     AP@10cm of the non-root joints in the image, with the others and alone; alone, the share
-    of the non-root joints given confidence >= CONFIDENCE_THRESHOLD and of those within 10 cm."""
-    distance, in_image, *ways, confidence = (np.array(part) for part in zip(*walker))
+    of the non-root joints given confidence >= CONFIDENCE_THRESHOLD and of those within 10 cm;
+    the share found by a fresh pipeline."""
+    distance, in_image, together, alone, confidence, first_seen = \
+        (np.array(part) for part in zip(*walker))
+    ways = (together, alone)
     rows = []
     for near, far in zip(APPROACH_BINS_M[:-1], APPROACH_BINS_M[1:]):
         frames = (distance >= near) & (distance < far)
@@ -211,7 +218,9 @@ def _by_distance(walker: list) -> list[dict]:
         sure = confidence[frames, 1:] >= CONFIDENCE_THRESHOLD
         row["confident_alone"] = round(float(sure.mean()), 4) if frames.any() else None
         row["within_10cm_of_confident_alone"] = (round(float(
-            (ways[1][frames, 1:][sure] < AP_THRESHOLD_M).mean()), 4) if sure.any() else None)
+            (alone[frames, 1:][sure] < AP_THRESHOLD_M).mean()), 4) if sure.any() else None)
+        row["found_first_seen_alone"] = (round(float(first_seen[frames].mean()), 4)
+                                         if frames.any() else None)
         rows.append(row)
     return rows
 
@@ -258,16 +267,19 @@ def report(result: dict) -> str:
         lines += ["", "person 1 walking up to the camera, by their mid-hip's distance: the share "
                   "of frames they are found in, and AP@10cm of their non-root joints in the "
                   "image; alone, the share of their non-root joints (in the image or not) "
-                  f"given confidence >= {CONFIDENCE_THRESHOLD:g}, and of those within 10 cm", "",
+                  f"given confidence >= {CONFIDENCE_THRESHOLD:g}, and of those within 10 cm; "
+                  "the share found alone when first seen there (a fresh pipeline)", "",
                   "| distance | frames | found with the others | alone | "
                   "AP@10cm in the image, with the others | alone | confident | of those, "
-                  "within 10 cm |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "within 10 cm | found, first seen there |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for row in result["approach"]:
             span = (f"{row['from_m']:g}-{row['to_m']:g} m" if row["to_m"] is not None
                     else f"{row['from_m']:g} m and farther")
             cells = [f"{v:.3f}" if v is not None else "-" for v in
                      (row["found_together"], row["found_alone"], row["ap10_in_view_together"],
                       row["ap10_in_view_alone"], row.get("confident_alone"),
-                      row.get("within_10cm_of_confident_alone"))]
+                      row.get("within_10cm_of_confident_alone"),
+                      row.get("found_first_seen_alone"))]
             lines.append(f"| {span} | {row['frames']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
