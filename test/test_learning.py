@@ -665,9 +665,9 @@ def test_sides_swapped_finds_a_back_taken_for_a_front():
 
 
 def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
-    """dnn33 -> dnn33d -> dnn33d4 -> dnn33d8 -> dnn33d12 (Net2DeeperNet): the new convolutions start as the
-    identity, so each deeper start predicts exactly what DNN33 did; a training run starts from it
-    and moves them; a DNN of another width cannot be deepened."""
+    """dnn33 -> dnn33d -> dnn33d4 -> dnn33d8 -> dnn33d12 (Net2DeeperNet): the new convolutions
+    start as the identity, so each deeper start predicts exactly what DNN33 did; a training run
+    starts from it and moves them; a DNN of another width cannot be deepened."""
     from depth_pose_ros.learn.checkpoints import load_initial
     from depth_pose_ros.learn.train import TrainConfig, deepen_dnn, train
 

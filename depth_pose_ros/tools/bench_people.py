@@ -149,11 +149,11 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
             if approach:  # everyone counts here, so that the walker is matched when near
                 everyone = match_people(estimates, [(p, True, j) for p, _, j in truth])
                 found = {person: distance for person, _, distance in everyone.pairs}
-                first_seen = PosePipeline(estimator, PersonFilter(remove_walls=remove_walls),
-                                          max_people=max(4, people))
+                fresh = PosePipeline(estimator, PersonFilter(remove_walls=remove_walls),
+                                     max_people=max(4, people))
                 walker.append((float(joints3d[0, 0, 2]), scene.camera.in_view(pixels[0]),
                                found.get(1, miss), *by_person[1],
-                               first_seen.process(to_millimetres(each[0]), scene.camera).detected))
+                               fresh.process(to_millimetres(each[0]), scene.camera).detected))
             matched = {person: distance for person, _, distance in match.pairs}
             for person in match.counted:
                 together[person].append(matched.get(person, miss))
