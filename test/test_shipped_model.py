@@ -143,27 +143,26 @@ def test_the_default_model_records_its_chain():
     # seeds 17 and 18 (record in stage13/), models/dnn33 (stage 12) deepened, on fresh version 2
     # frames (seeds 15 and 16)
     models = default_model_dir().parent
-    for record, arch, seeds, init_from in (
-            ("dnn33d12", "dnn33d12", (36, 37), "models/dnn33d8"),
-            ("dnn33d8", "dnn33d8", (35, 34), "models/dnn33d8"),
-            ("dnn33d8/stage21", "dnn33d8", (31, 32), "models/dnn33d8"),
-            ("dnn33d8/stage20", "dnn33d8", (29, 30), "models/dnn33d8"),
-            ("dnn33d8/stage19", "dnn33d8", (27, 28), "models/dnn33d4"),
-            ("dnn33d4", "dnn33d4", (25, 26), "models/dnn33d4"),
-            ("dnn33d4/stage17", "dnn33d4", (23, 24), "models/dnn33d"),
-            ("dnn33d", "dnn33d", (21, 22), "models/dnn33d"),
-            ("dnn33d/stage15", "dnn33d", (19, 20), "models/dnn33d"),
-            ("dnn33d/stage14", "dnn33d", (17, 18), "models/dnn33d")):
+    # chest: the wide dataset's chest-cut share (synth --chest-cut; none before stage 22)
+    for record, arch, seeds, init_from, chest in (
+            ("dnn33d12", "dnn33d12", (36, 37), "models/dnn33d8", 0.15),
+            ("dnn33d8", "dnn33d8", (35, 34), "models/dnn33d8", 0.15),
+            ("dnn33d8/stage21", "dnn33d8", (31, 32), "models/dnn33d8", None),
+            ("dnn33d8/stage20", "dnn33d8", (29, 30), "models/dnn33d8", None),
+            ("dnn33d8/stage19", "dnn33d8", (27, 28), "models/dnn33d4", None),
+            ("dnn33d4", "dnn33d4", (25, 26), "models/dnn33d4", None),
+            ("dnn33d4/stage17", "dnn33d4", (23, 24), "models/dnn33d", None),
+            ("dnn33d", "dnn33d", (21, 22), "models/dnn33d", None),
+            ("dnn33d/stage15", "dnn33d", (19, 20), "models/dnn33d", None),
+            ("dnn33d/stage14", "dnn33d", (17, 18), "models/dnn33d", None)):
         info = json.loads((models / record / "model.json").read_text())
         assert info["arch"] == arch
         data = info["training"]["data"]
-        assert [(d["count"], d["seed"], d["generator_version"]) for d in data["datasets"]] == \
-            [(80000, seeds[0], 3), (40000, seeds[1], 3)]
+        assert [(d["count"], d["seed"], d["generator_version"], d.get("chest_cut_share"))
+                for d in data["datasets"]] == \
+            [(80000, seeds[0], 3, chest), (40000, seeds[1], 3, None)]
         assert data["zoom_reference"] == 2.2
         assert info["training"]["config"]["init_from"] == init_from
-    for record in ("dnn33d8", "dnn33d12"):
-        data = json.loads((models / record / "model.json").read_text())["training"]["data"]
-        assert [d.get("chest_cut_share") for d in data["datasets"]] == [0.15, None]
     stage13 = json.loads((models / "dnn33d" / "stage13" / "model.json").read_text())
     assert stage13["arch"] == "dnn33d"
     assert [(d["count"], d["seed"]) for d in stage13["training"]["data"]["datasets"]] == \

@@ -204,14 +204,13 @@ def _by_distance(walker: list) -> list[dict]:
     the share found by a fresh pipeline."""
     distance, in_image, together, alone, confidence, first_seen = \
         (np.array(part) for part in zip(*walker))
-    ways = (together, alone)
     rows = []
     for near, far in zip(APPROACH_BINS_M[:-1], APPROACH_BINS_M[1:]):
         frames = (distance >= near) & (distance < far)
         row = {"from_m": near, "to_m": None if np.isinf(far) else far,
                "frames": int(frames.sum())}
         seen = in_image[frames, 1:]
-        for way, errors in zip(("together", "alone"), ways):
+        for way, errors in (("together", together), ("alone", alone)):
             row[f"found_{way}"] = _share_found(errors[frames])
             row[f"ap10_in_view_{way}"] = (round(float(average_precision(
                 errors[frames, 1:][seen])), 4) if seen.any() else None)
