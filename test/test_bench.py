@@ -160,11 +160,13 @@ def test_bench_people_approach_follows_the_walker_with_a_pipeline_per_sequence(m
     np.testing.assert_allclose(walking.people[0].joints[:, 0, 0], 0.0, atol=1e-9)  # on the axis
     np.testing.assert_array_equal(walking.people[1].joints, across.people[1].joints)
 
-    processed = {}  # frames by pipeline
+    # frames by pipeline, keyed by the pipeline itself: held here, a fresh one thrown away by
+    # the bench cannot free its id() for the next
+    processed = {}
     process_all = bench_people.PosePipeline.process_all  # (process, the one-person case, too)
 
     def counted(self, *args, **kwargs):
-        processed[id(self)] = processed.get(id(self), 0) + 1
+        processed[self] = processed.get(self, 0) + 1
         return process_all(self, *args, **kwargs)
 
     monkeypatch.setattr(bench_people.PosePipeline, "process_all", counted)
