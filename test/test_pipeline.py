@@ -288,7 +288,8 @@ def walker():
 def test_a_person_who_walks_up_to_the_camera_stays_found_when_the_image_cuts_them(walker):
     """Close to a robot's camera a person runs out of the image at the top and shows less than
     min_height: they continue the person of the frames before, so they are neither a wall nor
-    too small. Without frames before (a fresh extractor) they are not known."""
+    too small. Without frames before (a fresh extractor) they are found as unconfirmed, for
+    the network to confirm (the pipeline's FIRST_SEEN_CONFIDENCE)."""
     extractor = PersonExtractor(VIRTUAL)
     for z in np.arange(2.0, 0.85, -0.05):  # 1.5 m/s at 30 Hz
         person = _walked_to(walker, 0.0, z)
@@ -297,7 +298,38 @@ def test_a_person_who_walks_up_to_the_camera_stays_found_when_the_image_cuts_the
         assert len(masks) == 1, f"{len(masks)} people at {z:.2f} m"
         assert _person_iou(render_depth(VIRTUAL, person)[0], masks[0]) > 0.9
     assert (masks[0][0] & (depth[0] > 0)).sum() > 10  # cut by the image's top
-    assert extract_person(depth, VIRTUAL).sum() == 0
+    assert extractor.unconfirmed == [False]
+    fresh = PersonExtractor(VIRTUAL)
+    (mask,) = fresh.people(depth)
+    assert fresh.unconfirmed == [True] and _person_iou(render_depth(VIRTUAL, person)[0], mask) > 0.9
+
+
+def test_someone_close_when_first_seen_is_kept_only_when_the_network_is_sure(
+        walker, shipped_estimator, paper_estimator):
+    """A fresh pipeline (the node started, or the camera turned, with them close): a person 1.1 m
+    away whom the image's top cuts is found, and followed on; a pillar whose width steps
+    like a person's outline, and a post narrow enough to touch the top by at most
+    max_border_pixels, both 1.5 m away, are not, in either of two frames (never remembered).
+    A model without confidence cannot confirm anyone."""
+    person = _walked_to(walker, 0.0, 1.1)
+    close = to_millimetres(render_room(DEMO_CAMERA, person)[0])
+    pipeline = PosePipeline(shipped_estimator)
+    for _ in range(2):
+        (pose,) = pipeline.process_all(close, DEMO_CAMERA)
+        assert np.linalg.norm(pose.joints3d[0] - person.joints[0, 0]) < 0.15
+    assert pipeline._extractor.unconfirmed == [False]  # followed: it continues
+    assert not PosePipeline(paper_estimator).process_all(close, DEMO_CAMERA)
+
+    room = render_room(DEMO_CAMERA, _walked_to(walker, -9.0, 2.5))[0]
+    for widths in ((0.3, 0.45), (0.25, 0.25)):  # above and below the camera's height
+        depth = room.copy()
+        for rows, width in zip((slice(0, 240), slice(240, None)), widths):
+            half = int(DEMO_CAMERA.fx * width / 2 / 1.5)
+            depth[rows, 320 - half:320 + half] = 1.5
+        pipeline = PosePipeline(shipped_estimator)
+        for _ in range(2):
+            assert pipeline.process_all(to_millimetres(depth), DEMO_CAMERA) == []
+            assert pipeline._extractor.unconfirmed == [True]
 
 
 def test_a_wall_split_in_two_by_someone_close_is_one_wall(walker):

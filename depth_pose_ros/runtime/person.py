@@ -17,7 +17,10 @@ the person, walls around, the floor touching the feet), so:
    were, and it holds most of them) may run out of the image and be shorter: someone who
    walked up to the camera until the image cuts their head, or who is leaving at a side. One
    that runs out at a side only, with a head in view (a narrow top, off the image's edges, at
-   a person's height above the floor), may too: someone coming in at that side;
+   a person's height above the floor), may too: someone coming in at that side. So may one
+   close that runs out at the top only and whose outline widens and narrows: someone already
+   close when first seen; it, and anything else first seen close and touching the top, is
+   unconfirmed until the network is confident of it (the pipeline's FIRST_SEEN_CONFIDENCE);
 5. of those, the closest (the paper's rule), with the parts of the same body that a forearm
    across it cut off (the head and chest above it, the legs below: any size, stacked on it at
    its depth), and the small surfaces that touch it and lie in front of it or just behind (a
@@ -284,6 +287,18 @@ LEVEL_UP = np.array([0.0, -1.0, 0.0])  # "up" in a level camera's optical frame 
 HEAD_BAND_M = 0.25
 HEAD_MAX_WIDTH_M = 0.35
 HEAD_ABOVE_FLOOR_M = 1.2
+# Someone already close when first seen (the node started, or the camera turned to them): the
+# image's top cuts their head, and no person of the last frame continues in the surface. Such a
+# surface, cut at the top only and within FIRST_SEEN_CLOSE_M, is taken when its outline's width
+# changes by FIRST_SEEN_WIDTH_STEP_M or more between bands FIRST_SEEN_BAND_M high (shoulders,
+# arms, waist; a post or a cabinet is as wide all the way up), but only as unconfirmed: a real
+# pillar's outline changes as much (the ITOP room's, 0.28 m wide at the top and 0.38 m below).
+# So is any surface first seen within FIRST_SEEN_CLOSE_M that touches the image's top (a post
+# narrow enough to touch it by at most max_border_pixels was taken for a person): the pipeline
+# keeps them only when the network is confident of them.
+FIRST_SEEN_CLOSE_M = 2.0
+FIRST_SEEN_BAND_M = 0.15
+FIRST_SEEN_WIDTH_STEP_M = 0.07
 
 
 class PersonExtractor:
@@ -311,6 +326,7 @@ class PersonExtractor:
         # the last frame's people: a map of who was where (k + 1 for the k-th, 0 for nobody),
         # grown by PERSON_MOVES_PIXELS, and their sizes (pixels)
         self._people_before = (np.zeros(camera.shape, np.int8), np.zeros(0, int))
+        self.unconfirmed: list[bool] = []  # the last people()'s, per mask: see people
 
     def __call__(self, depth: np.ndarray) -> np.ndarray:
         """(H, W) metres -> boolean mask of the person's pixels (all False when none is found):
@@ -393,23 +409,42 @@ class PersonExtractor:
             np.ptp(points[head, 0]) <= HEAD_MAX_WIDTH_M and \
             height.max() + camera_height >= HEAD_ABOVE_FLOOR_M
 
+    def _close_and_cut_at_the_top(self, xyz: np.ndarray, label: np.ndarray, k: int) -> bool:
+        """Surface k (xyz, label: each on pixel's), close and running out of the image at its
+        top only, is shaped like someone whose head the image cuts (see FIRST_SEEN_CLOSE_M)."""
+        points = xyz[label == k]
+        up = self.floor[0] if self.floor is not None else LEVEL_UP
+        band = np.floor(points @ up / FIRST_SEEN_BAND_M).astype(int)
+        widths = [np.ptp(np.quantile(points[band == b, 0], [0.05, 0.95]))
+                  for b in np.unique(band)]  # (their 5-95 % spread: a ragged outline)
+        return bool(np.any(np.abs(np.diff(widths)) >= FIRST_SEEN_WIDTH_STEP_M))
+
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
         """(H, W) metres -> boolean masks of every person-like surface, closest first, at most
         limit of them, each with the rest of its body and the small surfaces that touch it
         (see PersonFilter). A surface running out of the image (more than max_border_pixels
         on its edges) is the room, unless it continues a person of the last frame
-        (_continuing) or runs out at a side only with a head in view (_comes_in_at_a_side)."""
+        (_continuing) or runs out at a side only with a head in view (_comes_in_at_a_side), or
+        at the top only, close and person-shaped (_close_and_cut_at_the_top). Those first seen
+        within FIRST_SEEN_CLOSE_M and touching the image's top are unconfirmed
+        (self.unconfirmed, per mask): for the caller to keep, or to forget (remember)."""
         masks = self._people(depth, limit)
-        where = np.zeros(depth.shape, np.int8)
+        self.remember(masks)
+        return masks
+
+    def remember(self, masks: list[np.ndarray]) -> None:
+        """The people of this frame, for the next frame's (_continuing): those of the last
+        people(), less any a caller did not confirm."""
+        where = np.zeros(self.camera.shape, np.int8)
         for k, mask in enumerate(masks):  # (masks never share a pixel)
             where[mask] = k + 1
         for _ in range(PERSON_MOVES_PIXELS):  # (where two meet, the farther one's)
             where = grow_by_neighbours(where)
         self._people_before = (where, np.array([np.count_nonzero(m) for m in masks], int))
-        return masks
 
     def _people(self, depth: np.ndarray, limit: int | None) -> list[np.ndarray]:
         flt = self.filter
+        self.unconfirmed = []
         valid = (depth >= flt.min_depth) & (depth <= flt.max_depth)
         points = self._pixel_grid * depth[..., None]
         if flt.remove_floor:
@@ -435,13 +470,19 @@ class PersonExtractor:
         border = np.bincount(label, weights=on_edge, minlength=len(counts))
         continuing = self._continuing(label, on, counts)
         border[continuing] = 0
-        cut = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
-        if cut.size:  # those cut only at a side: a person coming in?
-            top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
-            for k in cut[top[cut] == 0]:
-                if self._comes_in_at_a_side(xyz, label, on_edge, k):
-                    border[k] = 0  # (as a person continuing from the last frame)
+        top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
+        cut = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
+        for k in cut[top[cut] == 0]:  # cut only at a side: a person coming in?
+            if self._comes_in_at_a_side(xyz, label, on_edge, k):
+                border[k] = 0  # (as a person continuing from the last frame)
+        for k in cut[(top[cut] > 0) & (border[cut] - top[cut] <= flt.max_border_pixels)
+                     & (distance[cut] <= FIRST_SEEN_CLOSE_M)]:  # cut at the top only, close
+            if self._close_and_cut_at_the_top(xyz, label, k):
+                border[k] = 0
+        # First seen close and touching the image's top (taken so, or a post narrow enough to
+        # touch it by at most max_border_pixels): for the caller to confirm (see people).
+        unconfirmed = (top > 0) & ~continuing & (distance <= FIRST_SEEN_CLOSE_M)
         across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         candidates = np.flatnonzero((counts >= flt.min_pixels)
                                     & (border <= flt.max_border_pixels))
@@ -552,6 +593,7 @@ class PersonExtractor:
             taken[joins] = True
             member[joins] = True
             masks.append(member[labels])
+            self.unconfirmed.append(bool(unconfirmed[k]))
             if limit is not None and len(masks) == limit:
                 break
         return masks

@@ -48,6 +48,13 @@ from depth_pose_ros.runtime.reproject import (
 # pixel off the middle of the network's input (training shifts people by up to two).
 VIEW_STEP_PIXELS = 2.0
 VIEW_CACHE = 32  # turned cameras kept per source camera (the oldest is dropped)
+# A person first seen close and touching the image's top (person.PersonExtractor.people's
+# unconfirmed) is kept, and remembered for the next frame, when the network's mean confidence
+# over their non-root joints reaches this. Scratch checks with the default model (session 40):
+# posts and stepped pillars 1.2-1.9 m away 0.06-0.25, the ITOP room's pillar (let through by a
+# 3 m reach) 0.07-0.08; people 0.85-1.9 m away, first seen, median 0.66-0.89, 5th
+# percentile 0.24 at 0.8-1 m.
+FIRST_SEEN_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -238,11 +245,17 @@ class PosePipeline:
         # along the same rays.
         joints, pixels = points_to_source(views, joints), pixels_to_source(views, pixels)
         in_view = source.in_view(pixels)
+        # (a model without confidence cannot confirm anyone)
+        doubted = [k for k, unsure in enumerate(self._extractor.unconfirmed) if unsure and (
+            confidence is None or confidence[k, 1:].mean() < FIRST_SEEN_CONFIDENCE)]
+        if doubted:
+            self._extractor.remember([m for k, m in enumerate(masks) if k not in doubted])
         if confidence is None:
             confidence = in_view.astype(np.float32)
         return [PersonPose(True, JOINT_NAMES, joints[k], pixels[k], in_view[k], inputs[k],
                            confidence[k], box, views[k].rotation, found[k].centre)
-                for k, box in enumerate(self._boxes(overview, masks, source))]
+                for k, box in enumerate(self._boxes(overview, masks, source))
+                if k not in doubted]
 
     def _towards(self, point: np.ndarray) -> TurnedView:
         """The network's camera turned to look at `point` (source frame), its direction rounded
