@@ -581,8 +581,8 @@ class PersonExtractor:
                 else:
                     member[body[1:]] = False
                     low, high = k_low, k_high
-            if (high - low)[1] < flt.min_height and not continuing[k]:
-                continue  # (a person come close shows less than min_height)
+            if (high - low)[1] < flt.min_height and not (continuing[k] or unconfirmed[k]):
+                continue  # (a person come close shows less than min_height; see unconfirmed)
             if part_of_the_room(member, depth_k):
                 continue
             # Small surfaces touching it, in front of it or just behind (see PersonFilter),
