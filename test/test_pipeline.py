@@ -308,10 +308,9 @@ def test_someone_close_when_first_seen_is_kept_only_when_the_network_is_sure(
         walker, shipped_estimator, paper_estimator):
     """A fresh pipeline (the node started, or the camera turned, with them close): a person
     whom the image's top cuts is found, and followed on: 1.1 m away, and 0.85 m away from a
-    camera 1 m up (where the image shows less of them than min_height); a pillar whose width
-    steps like a person's outline, and a post narrow enough to touch the top by at most
-    max_border_pixels, both 1.5 m away, are not, in either of two frames (never remembered).
-    A model without confidence cannot confirm anyone."""
+    camera 1 m up (where the image shows less of them than min_height); pillars 1.5 m away whose
+    width steps like a person's outline are not, in either of two frames (never remembered). A
+    model without confidence cannot confirm anyone."""
     for body, z, height in ((walker, 1.1, 1.2),
                             (people_scene(2, 1, 300).people[0].take([75]), 0.85, 1.0)):
         person = _walked_to(body, 0.0, z, height)
@@ -324,7 +323,7 @@ def test_someone_close_when_first_seen_is_kept_only_when_the_network_is_sure(
         assert not PosePipeline(paper_estimator).process_all(close, DEMO_CAMERA)
 
     room = render_room(DEMO_CAMERA, _walked_to(walker, -9.0, 2.5))[0]
-    for widths in ((0.3, 0.45), (0.25, 0.25)):  # above and below the camera's height
+    for widths in ((0.3, 0.45), (0.45, 0.6)):  # above and below the camera's height
         depth = room.copy()
         for rows, width in zip((slice(0, 240), slice(240, None)), widths):
             half = int(DEMO_CAMERA.fx * width / 2 / 1.5)

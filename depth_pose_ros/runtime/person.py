@@ -19,8 +19,8 @@ the person, walls around, the floor touching the feet), so:
    that runs out at a side only, with a head in view (a narrow top, off the image's edges, at
    a person's height above the floor), may too: someone coming in at that side. So may one
    close that runs out at the top only and whose outline widens and narrows: someone already
-   close when first seen; it, and anything else first seen close and touching the top, is
-   unconfirmed until the network is confident of it (the pipeline's FIRST_SEEN_CONFIDENCE);
+   close when first seen; it is unconfirmed until the network is confident of it (the
+   pipeline's FIRST_SEEN_CONFIDENCE);
 5. of those, the closest (the paper's rule), with the parts of the same body that a forearm
    across it cut off (the head and chest above it, the legs below: any size, stacked on it at
    its depth), and the small surfaces that touch it and lie in front of it or just behind (a
@@ -292,10 +292,8 @@ HEAD_ABOVE_FLOOR_M = 1.2
 # surface, cut at the top only and within FIRST_SEEN_CLOSE_M, is taken when its outline's width
 # changes by FIRST_SEEN_WIDTH_STEP_M or more between bands FIRST_SEEN_BAND_M high (shoulders,
 # arms, waist; a post or a cabinet is as wide all the way up), but only as unconfirmed: a real
-# pillar's outline changes as much (the ITOP room's, 0.28 m wide at the top and 0.38 m below).
-# So is any surface first seen within FIRST_SEEN_CLOSE_M that touches the image's top (a post
-# narrow enough to touch it by at most max_border_pixels was taken for a person): the pipeline
-# keeps them only when the network is confident of them.
+# pillar's outline changes as much (the ITOP room's, 0.28 m wide at the top and 0.38 m below),
+# so the pipeline keeps such a person only when the network is confident of them.
 FIRST_SEEN_CLOSE_M = 2.0
 FIRST_SEEN_BAND_M = 0.15
 FIRST_SEEN_WIDTH_STEP_M = 0.07
@@ -425,9 +423,9 @@ class PersonExtractor:
         (see PersonFilter). A surface running out of the image (more than max_border_pixels
         on its edges) is the room, unless it continues a person of the last frame
         (_continuing) or runs out at a side only with a head in view (_comes_in_at_a_side), or
-        at the top only, close and person-shaped (_close_and_cut_at_the_top). Those first seen
-        within FIRST_SEEN_CLOSE_M and touching the image's top are unconfirmed
-        (self.unconfirmed, per mask): for the caller to keep, or to forget (remember)."""
+        at the top only, close and person-shaped (_close_and_cut_at_the_top): those are
+        unconfirmed (self.unconfirmed, per mask), for the caller to keep or to forget
+        (remember)."""
         masks = self._people(depth, limit)
         self.remember(masks)
         return masks
@@ -470,6 +468,7 @@ class PersonExtractor:
         border = np.bincount(label, weights=on_edge, minlength=len(counts))
         continuing = self._continuing(label, on, counts)
         border[continuing] = 0
+        unconfirmed = np.zeros(len(counts), bool)
         top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
         cut = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
@@ -480,9 +479,7 @@ class PersonExtractor:
                      & (distance[cut] <= FIRST_SEEN_CLOSE_M)]:  # cut at the top only, close
             if self._close_and_cut_at_the_top(xyz, label, k):
                 border[k] = 0
-        # First seen close and touching the image's top (taken so, or a post narrow enough to
-        # touch it by at most max_border_pixels): for the caller to confirm (see people).
-        unconfirmed = (top > 0) & ~continuing & (distance <= FIRST_SEEN_CLOSE_M)
+                unconfirmed[k] = True  # for the caller to confirm (see people)
         across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         candidates = np.flatnonzero((counts >= flt.min_pixels)
                                     & (border <= flt.max_border_pixels))

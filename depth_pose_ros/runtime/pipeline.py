@@ -48,10 +48,10 @@ from depth_pose_ros.runtime.reproject import (
 # pixel off the middle of the network's input (training shifts people by up to two).
 VIEW_STEP_PIXELS = 2.0
 VIEW_CACHE = 32  # turned cameras kept per source camera (the oldest is dropped)
-# A person first seen close and touching the image's top (person.PersonExtractor.people's
+# A person first seen close and cut by the image's top (person.PersonExtractor.people's
 # unconfirmed) is kept, and remembered for the next frame, when the network's mean confidence
 # over their non-root joints reaches this. Scratch checks with the default model (session 40):
-# posts and stepped pillars 1.2-1.9 m away 0.06-0.25, the ITOP room's pillar (let through by a
+# pillars 1.2-1.9 m away whose width steps 0.06-0.23, the ITOP room's pillar (let through by a
 # 3 m reach) 0.07-0.08; people 0.85-1.9 m away, first seen, median 0.66-0.89, 5th
 # percentile 0.24 at 0.8-1 m.
 FIRST_SEEN_CONFIDENCE = 0.3
