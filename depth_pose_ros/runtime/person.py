@@ -475,8 +475,12 @@ class PersonExtractor:
         for k in cut[top[cut] == 0]:  # cut only at a side: a person coming in?
             if self._comes_in_at_a_side(xyz, label, on_edge, k):
                 border[k] = 0  # (as a person continuing from the last frame)
+        # Cut at the top only, close, and first seen: none of it where a person of the last
+        # frame was (never a piece of someone followed, split off from them by their arm).
+        seen_before = np.bincount(label, weights=self._people_before[0].ravel()[on] > 0,
+                                  minlength=len(counts)) > 0
         for k in cut[(top[cut] > 0) & (border[cut] - top[cut] <= flt.max_border_pixels)
-                     & (distance[cut] <= FIRST_SEEN_CLOSE_M)]:  # cut at the top only, close
+                     & (distance[cut] <= FIRST_SEEN_CLOSE_M) & ~seen_before[cut]]:
             if self._close_and_cut_at_the_top(xyz, label, k):
                 border[k] = 0
                 unconfirmed[k] = True  # for the caller to confirm (see people)
