@@ -288,9 +288,9 @@ HEAD_BAND_M = 0.25
 HEAD_MAX_WIDTH_M = 0.35
 HEAD_ABOVE_FLOOR_M = 1.2
 # Someone already close when first seen (the node started, or the camera turned to them): the
-# image's top cuts their head, and no person of the last frame continues in the surface. Such a
-# surface, cut at the top only and within FIRST_SEEN_CLOSE_M, is taken when its outline's width
-# changes by FIRST_SEEN_WIDTH_STEP_M or more between bands FIRST_SEEN_BAND_M high (shoulders,
+# image's top cuts their head, and none of the surface lies where a person of the last frame
+# was. Such a surface, cut at the top only and within FIRST_SEEN_CLOSE_M, is taken when its width
+# steps by FIRST_SEEN_WIDTH_STEP_M or more between bands FIRST_SEEN_BAND_M high (shoulders,
 # arms, waist; a post or a cabinet is as wide all the way up), but only as unconfirmed: a real
 # pillar's outline changes as much (the ITOP room's, 0.28 m wide at the top and 0.38 m below),
 # so the pipeline keeps such a person only when the network is confident of them.
