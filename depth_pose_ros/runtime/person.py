@@ -469,21 +469,22 @@ class PersonExtractor:
         continuing = self._continuing(label, on, counts)
         border[continuing] = 0
         unconfirmed = np.zeros(len(counts), bool)
-        top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
         distance = np.bincount(label, weights=xyz[:, 2], minlength=len(counts)) / counts
         cut = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
-        for k in cut[top[cut] == 0]:  # cut only at a side: a person coming in?
-            if self._comes_in_at_a_side(xyz, label, on_edge, k):
-                border[k] = 0  # (as a person continuing from the last frame)
-        # Cut at the top only, close, and first seen: none of it where a person of the last
-        # frame was (never a piece of someone followed, split off from them by their arm).
-        seen_before = np.bincount(label, weights=self._people_before[0].ravel()[on] > 0,
-                                  minlength=len(counts)) > 0
-        for k in cut[(top[cut] > 0) & (border[cut] - top[cut] <= flt.max_border_pixels)
-                     & (distance[cut] <= FIRST_SEEN_CLOSE_M) & ~seen_before[cut]]:
-            if self._close_and_cut_at_the_top(xyz, label, k):
-                border[k] = 0
-                unconfirmed[k] = True  # for the caller to confirm (see people)
+        if cut.size:  # a person coming in at a side, or already close?
+            top = np.bincount(label, weights=self._top_edge.ravel()[on], minlength=len(counts))
+            for k in cut[top[cut] == 0]:  # cut only at a side
+                if self._comes_in_at_a_side(xyz, label, on_edge, k):
+                    border[k] = 0  # (as a person continuing from the last frame)
+            # Cut at the top only, close, and first seen: none of it where a person of the last
+            # frame was (never a piece of someone followed, split off from them by their arm).
+            seen_before = np.bincount(label, weights=self._people_before[0].ravel()[on] > 0,
+                                      minlength=len(counts)) > 0
+            for k in cut[(top[cut] > 0) & (border[cut] - top[cut] <= flt.max_border_pixels)
+                         & (distance[cut] <= FIRST_SEEN_CLOSE_M) & ~seen_before[cut]]:
+                if self._close_and_cut_at_the_top(xyz, label, k):
+                    border[k] = 0
+                    unconfirmed[k] = True  # for the caller to confirm (see people)
         across = np.bincount(label, weights=xyz[:, 0], minlength=len(counts)) / counts  # mean x
         candidates = np.flatnonzero((counts >= flt.min_pixels)
                                     & (border <= flt.max_border_pixels))

@@ -74,10 +74,14 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
     if wall is not None:
         scene = dataclasses.replace(scene, wall_distance=wall)
     estimator = PoseEstimator.load(model_dir, mirror_average=mirror_average)
-    # A pipeline each for everyone and for each person alone, sharing the estimator: a pipeline
-    # remembers the last frame's people (and the room), as the node's does.
-    pipelines = [PosePipeline(estimator, PersonFilter(remove_walls=remove_walls),
-                              max_people=max(4, people)) for _ in range(people + 1)]
+
+    def new_pipeline():  # sharing the estimator
+        return PosePipeline(estimator, PersonFilter(remove_walls=remove_walls),
+                            max_people=max(4, people))
+
+    # A pipeline each for everyone and for each person alone: a pipeline remembers the last
+    # frame's people (and the room), as the node's does.
+    pipelines = [new_pipeline() for _ in range(people + 1)]
     if tracked:  # one step with everyone, one per person alone
         parameters = defaults() | {"max_people": max(4, people), "remove_walls": remove_walls}
         steps = [FrameTracker(pipeline) for pipeline in pipelines]
@@ -149,8 +153,7 @@ def run(people: int = 3, seconds: float = 60.0, every: int = 5, seed: int = 0,
             if approach:  # everyone counts here, so that the walker is matched when near
                 everyone = match_people(estimates, [(p, True, j) for p, _, j in truth])
                 found = {person: distance for person, _, distance in everyone.pairs}
-                fresh = PosePipeline(estimator, PersonFilter(remove_walls=remove_walls),
-                                     max_people=max(4, people))
+                fresh = new_pipeline()
                 walker.append((float(joints3d[0, 0, 2]), scene.camera.in_view(pixels[0]),
                                found.get(1, miss), *by_person[1],
                                fresh.process(to_millimetres(each[0]), scene.camera).detected))
