@@ -309,8 +309,9 @@ def test_someone_close_when_first_seen_is_kept_only_when_the_network_is_sure(
     """A fresh pipeline (the node started, or the camera turned, with them close): a person
     whom the image's top cuts is found, and followed on: 1.1 m away, and 0.85 m away from a
     camera 1 m up (where the image shows less of them than min_height); pillars 1.5 m away whose
-    width steps like a person's outline are not, in either of two frames (never remembered). A
-    model without confidence cannot confirm anyone."""
+    width steps like a person's outline are not, in either of two frames (never remembered), and
+    do not hide the person beyond them from one-person processing. A model without confidence
+    cannot confirm anyone."""
     for body, z, height in ((walker, 1.1, 1.2),
                             (people_scene(2, 1, 300).people[0].take([75]), 0.85, 1.0)):
         person = _walked_to(body, 0.0, z, height)
@@ -322,7 +323,13 @@ def test_someone_close_when_first_seen_is_kept_only_when_the_network_is_sure(
         assert pipeline._extractor.unconfirmed == [False]  # followed: it continues
         assert not PosePipeline(paper_estimator).process_all(close, DEMO_CAMERA)
 
-    room = render_room(DEMO_CAMERA, _walked_to(walker, -9.0, 2.5))[0]
+    beyond = _walked_to(walker, 1.2, 3.0)
+    close = _walked_to(walker, 0.0, 1.1)
+    both = np.minimum(render_room(DEMO_CAMERA, close), render_room(DEMO_CAMERA, beyond))[0]
+    (pose,) = PosePipeline(shipped_estimator, max_people=1).process_all(to_millimetres(both),
+                                                                      DEMO_CAMERA)
+    assert np.linalg.norm(pose.joints3d[0] - close.joints[0, 0]) < 0.15  # max_people holds
+    room = render_room(DEMO_CAMERA, beyond)[0]
     for widths in ((0.3, 0.45), (0.45, 0.6)):  # above and below the camera's height
         depth = room.copy()
         for rows, width in zip((slice(0, 240), slice(240, None)), widths):
@@ -330,8 +337,18 @@ def test_someone_close_when_first_seen_is_kept_only_when_the_network_is_sure(
             depth[rows, 320 - half:320 + half] = 1.5
         pipeline = PosePipeline(shipped_estimator)
         for _ in range(2):
-            assert pipeline.process_all(to_millimetres(depth), DEMO_CAMERA) == []
-            assert pipeline._extractor.unconfirmed == [True]
+            (pose,) = pipeline.process_all(to_millimetres(depth), DEMO_CAMERA)
+            assert pipeline._extractor.unconfirmed == [True, False]
+            assert np.linalg.norm(pose.joints3d[0] - beyond.joints[0, 0]) < 0.15
+        pipeline = PosePipeline(shipped_estimator)
+        pose = pipeline.process(to_millimetres(depth), DEMO_CAMERA)
+        assert np.linalg.norm(pose.joints3d[0] - beyond.joints[0, 0]) < 0.15
+        # A second pillar: as many unconfirmed as the limit, no more (the work stays capped).
+        for rows, width in zip((slice(0, 240), slice(240, None)), widths):
+            half = int(DEMO_CAMERA.fx * width / 2 / 1.4)
+            depth[rows, 100 - half:100 + half] = 1.4
+        pipeline.process(to_millimetres(depth), DEMO_CAMERA)
+        assert pipeline._extractor.unconfirmed == [True, False]
 
 
 def test_a_wall_split_in_two_by_someone_close_is_one_wall(walker):

@@ -419,13 +419,13 @@ class PersonExtractor:
 
     def people(self, depth: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
         """(H, W) metres -> boolean masks of every person-like surface, closest first, at most
-        limit of them, each with the rest of its body and the small surfaces that touch it
-        (see PersonFilter). A surface running out of the image (more than max_border_pixels
-        on its edges) is the room, unless it continues a person of the last frame
-        (_continuing) or runs out at a side only with a head in view (_comes_in_at_a_side), or
-        at the top only, close and person-shaped (_close_and_cut_at_the_top): those are
-        unconfirmed (self.unconfirmed, per mask), for the caller to keep or to forget
-        (remember)."""
+        limit of them besides as many unconfirmed ones (see below), each with the rest of its
+        body and the small surfaces that touch it (see PersonFilter). A surface running out of
+        the image (more than max_border_pixels on its edges) is the room, unless it continues
+        a person of the last frame (_continuing) or runs out at a side only with a head in view
+        (_comes_in_at_a_side), or at the top only, close and person-shaped
+        (_close_and_cut_at_the_top): those are unconfirmed (self.unconfirmed, per mask), for
+        the caller to keep or to forget (remember)."""
         masks = self._people(depth, limit)
         self.remember(masks)
         return masks
@@ -546,7 +546,8 @@ class PersonExtractor:
             return np.concatenate([near, beyond])
 
         for k in candidates[np.argsort(distance[candidates], kind="stable")]:
-            if split_off[k]:
+            if split_off[k] or (unconfirmed[k] and limit is not None
+                                and self.unconfirmed.count(True) == limit):
                 continue
             low, high = k_low, k_high = self._extent(xyz, label, k)
             if (high - low)[1] > flt.max_height or (high - low)[0] > flt.max_width:
@@ -596,7 +597,9 @@ class PersonExtractor:
             member[joins] = True
             masks.append(member[labels])
             self.unconfirmed.append(bool(unconfirmed[k]))
-            if limit is not None and len(masks) == limit:
+            # Only those sure to be kept count: a caller who drops an unconfirmed surface (a
+            # pillar close by) still gets the people beyond it.
+            if limit is not None and self.unconfirmed.count(False) == limit:
                 break
         return masks
 

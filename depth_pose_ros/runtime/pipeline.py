@@ -223,9 +223,10 @@ class PosePipeline:
     def process_all(self, raw: np.ndarray, source: PinholeCamera,
                     limit: int | None = None) -> list[PersonPose]:
         """Every person found, closest first, at most limit (default max_people)."""
+        limit = limit or self.max_people
         overview = self.overview_for(source)
         depth = overview.sample(raw)
-        masks = self._extractor.people(depth, limit or self.max_people)
+        masks = self._extractor.people(depth, limit)
         if not masks:
             return []
         points = self._overview_rays * depth[..., None]  # the overview is not turned
@@ -245,17 +246,18 @@ class PosePipeline:
         # along the same rays.
         joints, pixels = points_to_source(views, joints), pixels_to_source(views, pixels)
         in_view = source.in_view(pixels)
-        # (a model without confidence cannot confirm anyone)
-        doubted = [k for k, unsure in enumerate(self._extractor.unconfirmed) if unsure and (
-            confidence is None or confidence[k, 1:].mean() < FIRST_SEEN_CONFIDENCE)]
-        if doubted:
-            self._extractor.remember([m for k, m in enumerate(masks) if k not in doubted])
+        # The unconfirmed the network is sure of, and the others, closest first, up to the
+        # limit (a model without confidence cannot confirm anyone).
+        kept = [k for k, unsure in enumerate(self._extractor.unconfirmed) if not unsure or (
+            confidence is not None and confidence[k, 1:].mean() >= FIRST_SEEN_CONFIDENCE)][:limit]
+        if len(kept) < len(masks):
+            self._extractor.remember([masks[k] for k in kept])
         if confidence is None:
             confidence = in_view.astype(np.float32)
+        boxes = self._boxes(overview, masks, source)
         return [PersonPose(True, JOINT_NAMES, joints[k], pixels[k], in_view[k], inputs[k],
-                           confidence[k], box, views[k].rotation, found[k].centre)
-                for k, box in enumerate(self._boxes(overview, masks, source))
-                if k not in doubted]
+                           confidence[k], boxes[k], views[k].rotation, found[k].centre)
+                for k in kept]
 
     def _towards(self, point: np.ndarray) -> TurnedView:
         """The network's camera turned to look at `point` (source frame), its direction rounded
