@@ -116,6 +116,13 @@ def test_estimate_one_depth_file(tmp_path):
     assert result.returncode == 2 and "expected a 2-D depth image" in result.stderr
     assert "Traceback" not in result.stderr
 
+    # Its reader gone (`depth-pose estimate F | head -3`): no traceback, the shell's status.
+    reader_gone = subprocess.Popen([str(DEPTH_POSE), "estimate", tmp_path / "frame.npy",
+                                    *map(str, intrinsics)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+    reader_gone.stdout.close()
+    assert reader_gone.wait(timeout=300) == 141 and reader_gone.stderr.read() == ""
+
 
 # Every command with a user mistake: exit 2, one line naming what is wrong, no traceback.
 # (None of these gets as far as rendering, training or the middleware.)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -794,7 +796,14 @@ def main(argv: list[str] | None = None) -> int:
     user_errors = (FileNotFoundError, ModelError, DepthImageError, CameraError, BagError,
                    DatasetError)
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # here, so that a reader gone away is caught below
+        return status
+    except BrokenPipeError:
+        # The reader went away (`depth-pose estimate F | head -3`): stop quietly, as shell
+        # tools do (Python's documented way: no further writes to the closed pipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except Exception as error:
         # The learning side's user errors: their modules (torch) are loaded only by the
         # commands that raise them, so they are looked up, not imported, here.
