@@ -338,6 +338,12 @@ class PersonExtractor:
         xy = xyz[label == k, :2]
         return xy.min(axis=0), xy.max(axis=0)
 
+    @property
+    def _up(self) -> np.ndarray:
+        """Up in the camera's frame: the floor's normal, or a level camera's when no floor is
+        known."""
+        return self.floor[0] if self.floor is not None else LEVEL_UP
+
     def _walls(self, points: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarray, float]]:
         """The walls (find_walls) in the largest surfaces running out of the image."""
         flt = self.filter
@@ -345,7 +351,7 @@ class PersonExtractor:
         counts = np.bincount(labels[on])
         border = np.bincount(labels[on], weights=self._edges[on], minlength=len(counts))
         room = np.flatnonzero((border > flt.max_border_pixels) & (counts >= flt.min_pixels))
-        up = self.floor[0] if self.floor is not None else LEVEL_UP
+        up = self._up
         walls = []
         for k in room[np.argsort(-counts[room], kind="stable")][:flt.max_walls]:
             # not again a wall found in a surface before (someone standing close to the
@@ -411,8 +417,7 @@ class PersonExtractor:
         """Surface k (xyz, label: each on pixel's), close and running out of the image at its
         top only, is shaped like someone whose head the image cuts (see FIRST_SEEN_CLOSE_M)."""
         points = xyz[label == k]
-        up = self.floor[0] if self.floor is not None else LEVEL_UP
-        band = np.floor(points @ up / FIRST_SEEN_BAND_M).astype(int)
+        band = np.floor(points @ self._up / FIRST_SEEN_BAND_M).astype(int)
         widths = [np.ptp(np.quantile(points[band == b, 0], [0.05, 0.95]))
                   for b in np.unique(band)]  # (their 5-95 % spread: a ragged outline)
         return bool(np.any(np.abs(np.diff(widths)) >= FIRST_SEEN_WIDTH_STEP_M))
