@@ -69,6 +69,31 @@ def test_speed_times_the_runtime_with_and_without_mirror_averaging():
         assert result[name]["fps"] > 0 and result[name]["p50_us"] > 0
 
 
+def test_speed_against_times_the_models_in_turn_and_prints_each_ones_ratio(tmp_path):
+    # what a ratio between two models rests on: both timed in one run, round and round
+    from depth_pose_ros.runtime.estimator import default_model_dir
+
+    out, models = tmp_path / "speed.json", default_model_dir().parent
+    result = subprocess.run([str(DEPTH_POSE), "speed", "--seconds", "0.3", "--model",
+                             str(models / "dnn33"), "--against", str(models / "dnn33d8"),
+                             "--json", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rounds = json.loads(out.read_text())["rounds"]
+    assert [[Path(r["model"]).name for r in results] for results in rounds] == \
+        [["dnn33", "dnn33d8"]] * 2
+    assert "AMX" in rounds[0][0]["cpu"]  # it changes a deeper network's ratio (BENCHMARKS.md)
+    ratios = [results[1]["estimate_virtual"]["p50_us"] / results[0]["estimate_virtual"]["p50_us"]
+              for results in rounds]
+    assert result.stdout.splitlines()[-1] == \
+        f"  {rounds[0][1]['model']}: {ratios[0]:.2f}x, {ratios[1]:.2f}x"
+    # a wrong directory among them: one line, no traceback
+    wrong = subprocess.run([str(DEPTH_POSE), "speed", "--against", "nowhere"],
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "nowhere" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1 and not wrong.stdout
+
+
 def test_the_precision_is_described_with_the_arithmetic_the_cpu_runs():
     assert describe_precision("bf16", "bf16") == "bf16"
     assert describe_precision("f32", "f32") == "f32"

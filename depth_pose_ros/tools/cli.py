@@ -431,16 +431,26 @@ def _save_json(result: dict, path: Path | None) -> None:
 
 def cmd_speed(args) -> int:
     from depth_pose_ros.runtime.estimator import describe_precision
-    from depth_pose_ros.tools.speed import PEOPLE, measure
+    from depth_pose_ros.tools.speed import PEOPLE, alternately
 
-    result = measure(args.model, precision=args.precision, seconds=args.seconds)
-    _save_json(result, args.json)
-    print(f"{result['model']} ({describe_precision(result['precision'], result['arithmetic'])}) "
-          f"on {result['cpu']}")
-    for name in ("estimate_virtual", "estimate_virtual_one_pass", f"estimate_batch_{PEOPLE}"):
-        r = result[name]
-        print(f"{name:25s} {r['fps']:8.0f} calls/s  p50 {r['p50_us']:7.1f} us  "
-              f"p99 {r['p99_us']:7.1f} us")
+    rounds = alternately([args.model, *(args.against or [])], rounds=2 if args.against else 1,
+                         precision=args.precision, seconds=args.seconds)
+    _save_json({"rounds": rounds} if args.against else rounds[0][0], args.json)
+    for results in rounds:
+        for result in results:
+            what = describe_precision(result["precision"], result["arithmetic"])
+            print(f"{result['model']} ({what}) on {result['cpu']}")
+            for name in ("estimate_virtual", "estimate_virtual_one_pass",
+                         f"estimate_batch_{PEOPLE}"):
+                r = result[name]
+                print(f"  {name:25s} {r['fps']:8.0f} calls/s  p50 {r['p50_us']:7.1f} us  "
+                      f"p99 {r['p99_us']:7.1f} us")
+    if args.against:
+        print(f"estimate_virtual p50 against {rounds[0][0]['model']}, round by round:")
+        for k in range(1, len(rounds[0])):
+            ratios = [results[k]["estimate_virtual"]["p50_us"]
+                      / results[0]["estimate_virtual"]["p50_us"] for results in rounds]
+            print(f"  {rounds[0][k]['model']}: {', '.join(f'{r:.2f}x' for r in ratios)}")
     return 0
 
 
@@ -453,6 +463,10 @@ def _speed_options(sub) -> None:
     speed.add_argument("--precision", choices=PRECISIONS, default=None,
                        help="default: the model's own choice")
     speed.add_argument("--seconds", type=_positive, default=6.0, help="measuring time (default 6)")
+    speed.add_argument("--against", type=Path, nargs="+", default=None, metavar="MODEL",
+                       help="also time these models, alternating with --model twice round, "
+                       "and print each one's estimate_virtual p50 as a multiple of --model's "
+                       "(compare ratios from one run, never absolute figures across machines)")
     speed.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     speed.set_defaults(handler=cmd_speed)
 

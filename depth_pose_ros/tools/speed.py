@@ -19,8 +19,10 @@ PEOPLE = 4  # the node's default max_people: its largest batch
 
 
 def cpu_description() -> str:
-    """The CPU a figure was measured on: its model, cores, and whether it has AVX-512 and native
-    bf16 (OpenVINO runs bf16 only there; elsewhere f32, up to 4x slower)."""
+    """The CPU a figure was measured on: its model, cores, and whether it has AVX-512, native
+    bf16 (OpenVINO runs bf16 only there; elsewhere f32, up to 4x slower) and AMX (which hides
+    most of a deeper network's cost: stage 22 took 1.22-1.29x DNN33's time on a Xeon with it,
+    1.56x on an EPYC without, BENCHMARKS.md session 42)."""
     import os
     import platform
 
@@ -38,7 +40,7 @@ def cpu_description() -> str:
     def has(flag):
         return "yes" if flag in flags else ("no" if flags else "unknown")
     return (f"{name}, {os.cpu_count()} cores, AVX-512 {has('avx512f')}, "
-            f"native bf16 {has('avx512_bf16')}")
+            f"native bf16 {has('avx512_bf16')}, AMX {has('amx_bf16')}")
 
 
 def timed(call, frames, seconds: float) -> np.ndarray:
@@ -61,6 +63,15 @@ def repeated(call, frames, seconds: float, repeats: int) -> dict:
     return {"fps": float(np.median([len(r) / r.sum() for r in runs])),
             "p50_us": float(np.median([np.percentile(r, 50) for r in runs]) * 1e6),
             "p99_us": float(np.median([np.percentile(r, 99) for r in runs]) * 1e6)}
+
+
+def alternately(model_dirs: list, rounds: int = 2, **options) -> list[list[dict]]:
+    """measure() of each model in turn, `rounds` times round: the figures to compare models by,
+    since a shared machine's speed drifts within minutes (a ratio from one run, never absolute
+    figures from two)."""
+    for model_dir in model_dirs[1:]:  # a wrong directory fails now, not after the first timing
+        PoseEstimator.load(model_dir, precision=options.get("precision"))
+    return [[measure(model_dir, **options) for model_dir in model_dirs] for _ in range(rounds)]
 
 
 def measure(model_dir, precision: str | None = None, seconds: float = 3.0, repeats: int = 3,
