@@ -22,7 +22,7 @@ def cpu_description() -> str:
     """The CPU a figure was measured on: its model, cores, and whether it has AVX-512, native
     bf16 (OpenVINO runs bf16 only there; elsewhere f32, up to 4x slower) and AMX (which hides
     most of a deeper network's cost: stage 22 took 1.22-1.29x DNN33's time on a Xeon with it,
-    1.56x on an EPYC without, BENCHMARKS.md session 42)."""
+    1.4-1.6x on an EPYC without, BENCHMARKS.md session 42)."""
     import os
     import platform
 
