@@ -94,6 +94,24 @@ def test_speed_against_times_the_models_in_turn_and_prints_each_ones_ratio(tmp_p
     assert len(wrong.stderr.strip().splitlines()) == 1 and not wrong.stdout
 
 
+def test_layout_speed_times_untrained_architectures_against_the_first():
+    script = Path(__file__).resolve().parents[1] / "tools" / "layout_speed.py"
+    result = subprocess.run([sys.executable, str(script), "dnn33", "dnn32d8", "--seconds", "0.2",
+                             "--rounds", "2"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "AMX" in lines[0] and len(lines) == 3
+    for k, line in enumerate(lines[1:], start=1):
+        reference, other = line.removeprefix(f"round {k}: ").split(", ")
+        assert reference.startswith("dnn33 ") and reference.endswith(" 1.00x")
+        name, us, _, ratio = other.split()
+        assert name == "dnn32d8" and float(ratio[:-1]) > 0 and float(us) > 0
+    wrong = subprocess.run([sys.executable, str(script), "dnn33", "dnn34"],
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "unknown architecture 'dnn34'" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
+
+
 def test_the_precision_is_described_with_the_arithmetic_the_cpu_runs():
     assert describe_precision("bf16", "bf16") == "bf16"
     assert describe_precision("f32", "f32") == "f32"

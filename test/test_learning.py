@@ -37,6 +37,8 @@ def test_models_as_described_in_the_paper():
     assert count_weights(build_model("dnn33d4")) == 3_251_586 + 4 * (33 * 33 * 9 + 33)
     assert count_weights(build_model("dnn33d8")) == 3_251_586 + 8 * (33 * 33 * 9 + 33)
     assert count_weights(build_model("dnn33d12")) == 3_251_586 + 12 * (33 * 33 * 9 + 33)
+    dnn32 = (25 * 20 + 20) + (25 * 20 * 32 + 32) + (32 * 195 * 500 + 500) + (500 * 33 + 33)
+    assert count_weights(build_model("dnn32d12")) == dnn32 + 12 * (32 * 32 * 9 + 32)
     assert count_weights(build_model("mlp")) == 3000 * 500 + 500 + 500 * 33 + 33
 
 

@@ -4,7 +4,7 @@ torch-free, so that the command line lists the names without loading torch. Each
 (kind, size): "mlp"; "dnn" with its number of convolution filters per layer (the paper's DNN20,
 DNN33, DNN50; beyond the paper, DNN48W has a 1000-wide hidden layer); "dnn_deep" with its
 filters and the number of 3x3 convolutions added after them (DNN33D two, DNN33D4 four,
-DNN33D8 eight, DNN33D12 twelve); "features" with a feature extractor and its head (F: FC33;
+DNN33D8 eight, DNN33D12 twelve; DNN32D8 and DNN32D12 the same, 32 filters wide); "features" with a feature extractor and its head (F: FC33;
 S: its first layers, then FC500 + FC33), §7.
 """
 FEATURE_NETS = ("mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r")
@@ -26,5 +26,9 @@ ARCHITECTURES = {
     "dnn33d8": ("dnn_deep", (33, 8)),
     # and twelve (session 39): stage 22's training error stayed within 3 % of its validation error
     "dnn33d12": ("dnn_deep", (33, 12)),
+    # the same depths 32 wide (session 42): on a CPU without AMX, 33 channels cost OpenVINO far
+    # more than 32 (tools/layout_speed.py); not reachable from a trained DNN33 without retraining
+    "dnn32d8": ("dnn_deep", (32, 8)),
+    "dnn32d12": ("dnn_deep", (32, 12)),
     **{f"{net}_{head}": (f"features_{head}", net) for net in FEATURE_NETS for head in "fs"},
 }
