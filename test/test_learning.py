@@ -666,7 +666,7 @@ def test_sides_swapped_finds_a_back_taken_for_a_front():
     assert list(sides_swapped(pred, truth)) == [False, True]
 
 
-def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
+def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path, capsys):
     """dnn33 -> dnn33d -> dnn33d4 -> dnn33d8 -> dnn33d12 (Net2DeeperNet): the new convolutions
     start as the identity, so each deeper start predicts exactly what DNN33 did; a training run
     starts from it and moves them; a DNN of another width cannot be deepened."""
@@ -694,6 +694,12 @@ def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
         deepen_dnn(build_model("dnn48w").state_dict(), deep.state_dict(), "cannot")
     with pytest.raises(ValueError, match="cannot"):
         deepen_dnn(build_model("mlp").state_dict(), deep.state_dict(), "cannot")
+    # another width (dnn32d8 from a DNN33): a user's mistake, one line from the command line
+    from depth_pose_ros.tools.cli import main
+    assert main(["train", "--arch", "dnn32d8", "--data", str(data), "--out",
+                 str(tmp_path / "narrower"), "--init-from", str(run), "--epochs", "1",
+                 "--val-frames", "60", "--quiet"]) == 2
+    assert "cannot be deepened into a dnn32d8" in capsys.readouterr().err
     cfg = TrainConfig(arch="dnn33d", epochs=1, val_frames=60, batch_size=64, init_from=str(run))
     train(cfg, data, tmp_path / "deepened", progress_bar=False)
     saved = torch.load(tmp_path / "deepened" / "best.pt", weights_only=False)

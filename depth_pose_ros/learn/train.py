@@ -470,15 +470,16 @@ def widen_dnn(state: dict, target: dict, generator: torch.Generator, error: str)
     Net2WiderNet (Chen et al. 2016): each new unit copies a random existing one and the next
     layer's weights from the copied unit are shared among its copies, so the wider network
     predicts what the narrow one did; a little noise on the copies lets them grow apart.
-    ValueError(error) when the two are not DNNs of the same layers, or the target is narrower."""
+    TrainConfigError(error) when the two are not DNNs of the same layers, or the target is
+    narrower."""
     if set(state) != set(target) or any(state[k].shape[2:] != target[k].shape[2:] for k in state):
-        raise ValueError(error)
+        raise TrainConfigError(error)
     state = {k: v.clone() for k, v in state.items()}
     for layer, reader in DNN_WIDENED:
         weight, bias = state[f"{layer}.weight"], state[f"{layer}.bias"]
         old, new = len(bias), len(target[f"{layer}.bias"])
         if new < old:
-            raise ValueError(error)
+            raise TrainConfigError(error)
         copied = torch.cat([torch.arange(old), torch.randint(old, (new - old,), generator=generator)])
         shares = torch.bincount(copied, minlength=old)[copied].float()
         noise = torch.randn((new - old,) + weight.shape[1:], generator=generator)
@@ -491,7 +492,7 @@ def widen_dnn(state: dict, target: dict, generator: torch.Generator, error: str)
         widened = grouped[:, copied] / shares.reshape(1, new, *[1] * (grouped.dim() - 2))
         state[f"{reader}.weight"] = widened.reshape(read.shape[0], -1, *read.shape[2:])
     if any(state[k].shape != target[k].shape for k in state):
-        raise ValueError(error)
+        raise TrainConfigError(error)
     return state
 
 
@@ -499,9 +500,9 @@ def deepen_dnn(state: dict, target: dict, error: str) -> dict:
     """A DNN's state dict deepened to `target` (the same DNN with refinement convolutions,
     models.DNN) by Net2DeeperNet (Chen et al. 2016): each new 3x3 convolution starts as the
     identity (its input is a ReLU's, so its own ReLU passes it unchanged) and the deeper network
-    predicts what the shallower one did. ValueError(error) when the rest differs."""
+    predicts what the shallower one did. TrainConfigError(error) when the rest differs."""
     if not set(state) < set(target) or any(state[k].shape != target[k].shape for k in state):
-        raise ValueError(error)
+        raise TrainConfigError(error)
     state = {k: v.clone() for k, v in state.items()}
     for key in sorted(set(target) - set(state)):
         shape = target[key].shape
@@ -511,7 +512,7 @@ def deepen_dnn(state: dict, target: dict, error: str) -> dict:
             state[key] = torch.zeros(shape)
             state[key][range(shape[0]), range(shape[0]), 1, 1] = 1.0
         else:
-            raise ValueError(error)
+            raise TrainConfigError(error)
     return state
 
 
