@@ -4,8 +4,8 @@ torch-free, so that the command line lists the names without loading torch. Each
 (kind, size): "mlp"; "dnn" with its number of convolution filters per layer (the paper's DNN20,
 DNN33, DNN50; beyond the paper, DNN48W has a 1000-wide hidden layer); "dnn_deep" with its
 filters and the number of 3x3 convolutions added after them (DNN33D two, DNN33D4 four,
-DNN33D8 eight, DNN33D12 twelve; DNN32D8 and DNN32D12 the same, 32 filters wide); "features" with a feature extractor and its head (F: FC33;
-S: its first layers, then FC500 + FC33), §7.
+DNN33D8 eight, DNN33D12 twelve; DNN32D8 and DNN32D12 the same, 32 filters wide); "features"
+with a feature extractor and its head (F: FC33; S: its first layers, then FC500 + FC33), §7.
 """
 FEATURE_NETS = ("mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r")
 
