@@ -27,7 +27,8 @@ ARCHITECTURES = {
     # and twelve (session 39): stage 22's training error stayed within 3 % of its validation error
     "dnn33d12": ("dnn_deep", (33, 12)),
     # the same depths 32 wide (session 42): on a CPU without AMX, 33 channels cost OpenVINO far
-    # more than 32 (tools/layout_speed.py); not reachable from a trained DNN33 without retraining
+    # more than 32 (tools/layout_speed.py); reachable from a trained dnn33d8 / dnn33d12 by
+    # train.narrow_dnn (one filter pruned in each 33-wide layer), then training
     "dnn32d8": ("dnn_deep", (32, 8)),
     "dnn32d12": ("dnn_deep", (32, 12)),
     **{f"{net}_{head}": (f"features_{head}", net) for net in FEATURE_NETS for head in "fs"},

@@ -24,12 +24,12 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DistributedSampler
 from tqdm import tqdm
 
 from depth_pose_ros.depth_image import to_metres
 from depth_pose_ros.joints import ERROR_SCALES, HANDS, NUM_TARGETS, to_targets
-from depth_pose_ros.learn.architectures import ARCHITECTURES
 from depth_pose_ros.learn.augment import (
     TEST_NOISE_SIGMA,
     TRAIN_NOISE_SIGMAS,
@@ -173,7 +173,7 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
     frames = TrainingFrames.load(cfg, data, initial)
     pre = frames.pre
     loss_fn = training_loss(cfg.loss, pre.target_min, pre.target_max, cfg.error_scales)
-    model, optimizer = _model_and_optimizer(cfg, pre, initial, device)
+    model, optimizer = _model_and_optimizer(cfg, frames, initial, device)
     # The fast recipe's bf16 autocast where the device has bf16 natively; f32 elsewhere.
     autocast = autocast_dtype(device) if cfg.recipe == "fast" else None
     checkpoint_path = out / "checkpoint.pt"
@@ -380,20 +380,28 @@ def _after_epoch(cfg: TrainConfig, model, optimizer, frames: TrainingFrames, los
     return previous_best - val_loss
 
 
-def _model_and_optimizer(cfg: TrainConfig, pre: Preprocessor, initial: dict | None,
+def _model_and_optimizer(cfg: TrainConfig, frames: TrainingFrames, initial: dict | None,
                          device: torch.device):
     model = build_model(cfg.arch, cfg.error_scales).to(memory_format=torch.channels_last)
     if initial is not None:
-        start = warm_start_from(initial, pre, cfg.error_scales)
+        start = warm_start_from(initial, frames.pre, cfg.error_scales)
         if initial["arch"] != cfg.arch:
-            deeper = ARCHITECTURES[cfg.arch][0] == "dnn_deep"
+            target = model.state_dict()
+            how = ("deepened" if len(target) > len(start) else "narrowed"
+                   if sum(map(torch.numel, target.values())) < sum(map(torch.numel, start.values()))
+                   else "widened")
             cannot = (f"--init-from {cfg.init_from} is a {initial['arch']}, which cannot be "
-                      f"{'deepened' if deeper else 'widened'} into a {cfg.arch}")
-            if deeper:
-                start = deepen_dnn(start, model.state_dict(), cannot)
+                      f"{how} into a {cfg.arch}")
+            if how == "deepened":
+                start = deepen_dnn(start, target, cannot)
+            elif how == "narrowed":
+                wide = build_model(initial["arch"], cfg.error_scales)
+                wide.load_state_dict(start)
+                some = frames.pre.inputs(to_metres(frames.depth_mm[:PRUNING_FRAMES]))
+                start = narrow_dnn(start, target, reader_inputs(wide, torch.from_numpy(some)),
+                                   cannot)
             else:
-                start = widen_dnn(start, model.state_dict(),
-                                  torch.Generator().manual_seed(cfg.seed), cannot)
+                start = widen_dnn(start, target, torch.Generator().manual_seed(cfg.seed), cannot)
         model.load_state_dict(start)
     model.to(device)
     if cfg.recipe == "paper":
@@ -514,6 +522,56 @@ def deepen_dnn(state: dict, target: dict, error: str) -> dict:
         else:
             raise TrainConfigError(error)
     return state
+
+
+PRUNING_FRAMES = 2048  # training frames whose outputs decide which filters a narrowing drops
+
+
+def narrow_dnn(state: dict, target: dict, inputs: dict, error: str) -> dict:
+    """A DNN's state dict narrowed to `target` (the same layers, some with fewer filters) by
+    structured pruning: in each narrower layer go the filters whose output the next layer relies
+    on least (the output's spread over `inputs` times the next layer's weights on it), and the next
+    layer's bias takes in their mean output, so the narrow network predicts nearly what the wide
+    one did, and training goes on from there. inputs: each layer's input on some frames, by
+    module name (reader_inputs). TrainConfigError(error) when the two are not the same layers,
+    or the target is wider somewhere."""
+    if set(state) != set(target) or any(state[k].dim() != target[k].dim() for k in state):
+        raise TrainConfigError(error)
+    state = {k: v.clone() for k, v in state.items()}
+    layers = [key[:-len(".weight")] for key in state if key.endswith(".weight")]
+    for layer, reader in zip(layers, layers[1:]):
+        old, new = len(state[f"{layer}.bias"]), len(target[f"{layer}.bias"])
+        if new > old:
+            raise TrainConfigError(error)
+        read = state[f"{reader}.weight"]
+        grouped = read.reshape(read.shape[0], old, -1)  # (reader's units, filters, taps or pixels)
+        seen = inputs[reader].reshape(len(inputs[reader]), old, -1)  # (frames, filters, pixels)
+        reliance = seen.std(dim=(0, 2)) * grouped.norm(dim=(0, 2))
+        ranked = torch.argsort(reliance, descending=True)
+        keep, dropped = ranked[:new].sort().values, ranked[new:]
+        mean = seen[:, dropped].mean(dim=0)  # (dropped filters, pixels)
+        if read.dim() == 4:  # a convolution's bias is per channel: the mean over the image
+            mean = mean.mean(dim=1, keepdim=True).expand(-1, grouped.shape[2])
+        state[f"{reader}.bias"] += torch.einsum("ufp,fp->u", grouped[:, dropped], mean)
+        state[f"{layer}.weight"] = state[f"{layer}.weight"][keep]
+        state[f"{layer}.bias"] = state[f"{layer}.bias"][keep]
+        state[f"{reader}.weight"] = grouped[:, keep].reshape(read.shape[0], -1, *read.shape[2:])
+    if any(state[k].shape != target[k].shape for k in state):
+        raise TrainConfigError(error)
+    return state
+
+
+def reader_inputs(model: nn.Module, inputs: torch.Tensor) -> dict:
+    """What each convolution and linear layer of `model` reads (by module name) for `inputs`."""
+    seen = {}
+    hooks = [module.register_forward_pre_hook(
+        lambda _, args, name=name: seen.__setitem__(name, args[0].detach()))
+        for name, module in model.named_modules() if isinstance(module, (nn.Conv2d, nn.Linear))]
+    with torch.inference_mode():
+        model.eval()(inputs)
+    for hook in hooks:
+        hook.remove()
+    return seen
 
 
 def write_history(out: Path, history: list[dict]) -> None:
