@@ -710,6 +710,46 @@ def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path, capsy
     assert not torch.equal(refinement, identity)  # trained, not left at the start
 
 
+def test_narrowing_a_dnn_drops_the_filters_least_relied_on(tiny_run, tmp_path):
+    """dnn33d8 -> dnn32d8 (train.narrow_dnn): in each 33-wide layer one filter always outputs
+    zero, in the last one instead the same 0.7 everywhere; those are the ones dropped, the
+    constant one taken into the next layer's bias, so the narrow network predicts what the wide
+    one did. A wider target fails; a dnn32d8 run starts from a trained dnn33d8."""
+    from depth_pose_ros.learn.checkpoints import load_initial
+    from depth_pose_ros.learn.train import (TrainConfig, deepen_dnn, narrow_dnn, reader_inputs,
+                                            train)
+
+    data, run, _, _, _ = tiny_run
+    shallow = build_model("dnn33")
+    shallow.load_state_dict(load_initial(run)["model"])
+    wide, narrow = build_model("dnn33d8").eval(), build_model("dnn32d8").eval()
+    state = deepen_dnn(shallow.state_dict(), wide.state_dict(), "cannot")
+    generator = torch.Generator().manual_seed(0)
+    layers = [key[:-len(".weight")] for key in wide.state_dict()  # in the network's order
+              if key.startswith("features.") and key.endswith(".weight")][1:]  # the 33-wide ones
+    for n, layer in enumerate(layers):
+        weight, bias = state[f"{layer}.weight"], state[f"{layer}.bias"]
+        weight += 0.05 * torch.randn(weight.shape, generator=generator)  # filters mix
+        silent = 7 * n % 33
+        weight[silent] = 0.0
+        bias[silent] = 0.7 if layer == layers[-1] else -1.0
+    wide.load_state_dict(state)
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(64, 1, 50, 60)).astype(np.float32))
+    narrow.load_state_dict(narrow_dnn(state, narrow.state_dict(), reader_inputs(wide, x), "cannot"))
+    with torch.inference_mode():
+        before, after = wide(x), narrow(x)
+    assert (after - before).abs().max() < 1e-4 * before.abs().max()
+    with pytest.raises(ValueError, match="cannot"):
+        narrow_dnn(narrow.state_dict(), state, reader_inputs(narrow, x), "cannot")
+    train(TrainConfig(arch="dnn33d8", epochs=1, val_frames=60, batch_size=64, init_from=str(run)),
+          data, tmp_path / "d8", progress_bar=False)
+    train(TrainConfig(arch="dnn32d8", epochs=1, val_frames=60, batch_size=64,
+                      init_from=str(tmp_path / "d8")), data, tmp_path / "narrowed",
+          progress_bar=False)
+    saved = torch.load(tmp_path / "narrowed" / "best.pt", weights_only=False)
+    assert saved["arch"] == "dnn32d8" and saved["model"]["features.3.weight"].shape[0] == 32
+
+
 def test_widening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
     """dnn33 -> dnn48w (Net2WiderNet): the wider start predicts what the narrow model did, up to
     the copies' small symmetry-breaking noise; a training run starts from it; narrowing fails."""

@@ -538,7 +538,8 @@ def narrow_dnn(state: dict, target: dict, inputs: dict, error: str) -> dict:
     if set(state) != set(target) or any(state[k].dim() != target[k].dim() for k in state):
         raise TrainConfigError(error)
     state = {k: v.clone() for k, v in state.items()}
-    layers = [key[:-len(".weight")] for key in state if key.endswith(".weight")]
+    # in the order the network runs them: target's (a built model's state dict)
+    layers = [key[:-len(".weight")] for key in target if key.endswith(".weight")]
     for layer, reader in zip(layers, layers[1:]):
         old, new = len(state[f"{layer}.bias"]), len(target[f"{layer}.bias"])
         if new > old:
