@@ -699,7 +699,7 @@ def test_deepening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path, capsy
     assert main(["train", "--arch", "dnn32d8", "--data", str(data), "--out",
                  str(tmp_path / "narrower"), "--init-from", str(run), "--epochs", "1",
                  "--val-frames", "60", "--quiet"]) == 2
-    assert "cannot be deepened into a dnn32d8" in capsys.readouterr().err
+    assert "is a dnn33, which cannot become a dnn32d8" in capsys.readouterr().err
     cfg = TrainConfig(arch="dnn33d", epochs=1, val_frames=60, batch_size=64, init_from=str(run))
     train(cfg, data, tmp_path / "deepened", progress_bar=False)
     saved = torch.load(tmp_path / "deepened" / "best.pt", weights_only=False)
@@ -772,7 +772,7 @@ def test_widening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
     assert not any(torch.equal(copy, original) for copy in conv[33:] for original in conv[:33])
     with pytest.raises(ValueError, match="cannot"):
         widen_dnn(wide.state_dict(), narrow.state_dict(), torch.Generator(), "cannot")
-    with pytest.raises(ValueError, match="cannot be widened"):
+    with pytest.raises(ValueError, match="cannot become a mlp"):
         train(TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, init_from=str(run)),
               data, tmp_path / "mlp", progress_bar=False)
     cfg = TrainConfig(arch="dnn48w", epochs=1, val_frames=60, batch_size=64, fast_lr=1e-12,

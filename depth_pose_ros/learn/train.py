@@ -390,8 +390,9 @@ def _model_and_optimizer(cfg: TrainConfig, frames: TrainingFrames, initial: dict
             how = ("deepened" if len(target) > len(start) else "narrowed"
                    if sum(map(torch.numel, target.values())) < sum(map(torch.numel, start.values()))
                    else "widened")
-            cannot = (f"--init-from {cfg.init_from} is a {initial['arch']}, which cannot be "
-                      f"{how} into a {cfg.arch}")
+            cannot = (f"--init-from {cfg.init_from} is a {initial['arch']}, which cannot become "
+                      f"a {cfg.arch}: a DNN can only be deepened, widened, or narrowed to fewer "
+                      "filters in the same layers")
             if how == "deepened":
                 start = deepen_dnn(start, target, cannot)
             elif how == "narrowed":
