@@ -277,8 +277,9 @@ def _train_options(sub) -> None:
                          help="start from a run's best weights or an exported model's (e.g. "
                          "models/dnn33-paper) with a fresh schedule; from other data, its output "
                          "layer is rescaled to this data's target ranges; a DNN into a wider or deeper "
-                         "one (dnn33 -> dnn48w, dnn33d) grows without changing its predictions, into "
-                         "a narrower one (dnn33d8 -> dnn32d8) is pruned, which costs accuracy that training regains")
+                         "one (dnn33 -> dnn48w, dnn33d) grows without changing its predictions; "
+                         "into a narrower one (dnn33d8 -> dnn32d8) it is pruned, which costs "
+                         "accuracy that training regains")
     trainer.add_argument("--lr", type=_positive, default=None,
                          help="peak learning rate of the fast recipe (default 1.5e-3)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")
