@@ -387,15 +387,12 @@ def _model_and_optimizer(cfg: TrainConfig, frames: TrainingFrames, initial: dict
         start = warm_start_from(initial, frames.pre, cfg.error_scales)
         if initial["arch"] != cfg.arch:
             target = model.state_dict()
-            how = ("deepened" if len(target) > len(start) else "narrowed"
-                   if sum(map(torch.numel, target.values())) < sum(map(torch.numel, start.values()))
-                   else "widened")
             cannot = (f"--init-from {cfg.init_from} is a {initial['arch']}, which cannot become "
                       f"a {cfg.arch}: a DNN can only be deepened, widened, or narrowed to fewer "
                       "filters in the same layers")
-            if how == "deepened":
+            if len(target) > len(start):  # more layers
                 start = deepen_dnn(start, target, cannot)
-            elif how == "narrowed":
+            elif sum(map(torch.numel, target.values())) < sum(map(torch.numel, start.values())):
                 wide = build_model(initial["arch"], cfg.error_scales)
                 wide.load_state_dict(start)
                 some = frames.pre.inputs(to_metres(frames.depth_mm[:PRUNING_FRAMES]))
