@@ -25,8 +25,8 @@ def _ros_log_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def shipped_estimator():
-    """The default model (models/dnn33d8: the wide world's deepened DNN33, trained on frames zoomed
-    to each person, so the pipeline zooms), compiled once for the whole session."""
+    """The default model (models/dnn32d8: the wide world's deepened DNN, 32 filters wide, trained on
+    frames zoomed to each person, so the pipeline zooms), compiled once for the whole session."""
     from depth_pose_ros.runtime.estimator import PoseEstimator
     estimator = PoseEstimator.load()
     assert estimator.zoom_reference == 2.2  # the zoom tests rely on it

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from depth_pose_ros.ros.messages import MIN_MARKER_ALPHA
+from depth_pose_ros.runtime.estimator import default_model_dir
 
 REPO = Path(__file__).resolve().parents[1]
 FRAME = "camera_depth_optical_frame"
@@ -420,6 +421,25 @@ def test_markers_are_limited_to_markers_max_rate(ros, tmp_path):
         harness.node.destroy_node()
 
 
+def test_a_precision_the_export_found_too_inaccurate_is_warned_of(tmp_path):
+    # The default model's INT8 IR measured 16 cm median error at export (its model.json).
+    log = tmp_path / "stderr.log"
+    process = start_node(log, "-p", "precision:=int8", "-r", "__node:=pose_node_int8",
+                         topics="/int8")
+    try:
+        deadline = time.monotonic() + 60
+        while "model " not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        lines = [line for line in log.read_text().splitlines() if "precision int8" in line]
+        assert len(lines) == 1 and "WARN" in lines[0], log.read_text()
+        assert "int8 measured a median joint error of" in lines[0]
+        assert "the model ships bf16 (leave precision empty for it)" in lines[0]
+    finally:
+        process.send_signal(2)
+        assert process.wait(timeout=20) == 0
+
+
 def test_a_missing_model_is_one_clear_error(tmp_path):
     log = tmp_path / "stderr.log"
     process = start_node(log, "-p", f"model_path:={tmp_path / 'no-model'}")
@@ -460,7 +480,7 @@ def test_diagnostics_report_rates_latency_and_bad_input(running):
         assert float(figures["latency p50 (ms)"]) > 0 and figures["people seen"] == "1"
         assert figures["dropped frames"] == "0" and figures["precision"] in ("bf16", "f32")
         assert figures["arithmetic"] in ("bf16", "f32")
-        assert ok.hardware_id == FRAME and "dnn33" in figures["model"]
+        assert ok.hardware_id == FRAME and figures["model"] == str(default_model_dir())
 
         rgb = harness.image(good)
         rgb.encoding = "rgb8"

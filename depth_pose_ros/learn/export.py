@@ -31,13 +31,16 @@ from depth_pose_ros.learn.losses import training_loss
 from depth_pose_ros.learn.metrics import average_precision, joint_distances, mean_without_root
 from depth_pose_ros.learn.models import INPUT_SHAPE, count_weights
 from depth_pose_ros.runtime.encoding import Preprocessor
-from depth_pose_ros.runtime.estimator import PRECISIONS, PoseEstimator, ir_path
+from depth_pose_ros.runtime.estimator import (
+    MAX_PRECISION_AP_LOSS,
+    MAX_PRECISION_LOSS_M,
+    PRECISIONS,
+    PoseEstimator,
+    ir_path,
+    precision_cost,
+)
 from depth_pose_ros.synth.dataset import load_dataset, split_indices
 
-MAX_PRECISION_LOSS_M = 0.005
-# AP@10cm is the headline metric: a faster precision must not cost more of it than this. (The
-# fourth shipped DNN33's INT8 kept its median within 0.24 cm yet cost 0.007 of test AP.)
-MAX_PRECISION_AP_LOSS = 0.005
 CALIBRATION_FRAMES = 300
 # Quantisation-aware fine-tuning of the INT8 model at a small learning rate, as NNCF recommends.
 INT8_FINETUNE_STEPS = 500
@@ -145,12 +148,11 @@ def choose_precision(model: nn.Module, pre: Preprocessor, out: Path, depth: np.n
         pred, _ = PoseEstimator(out, precision=precision, mirror_average=False).estimate_batch(depth)
         medians[precision], aps[precision] = median_and_ap(pred)
         max_diff[precision] = float(np.abs(pred - reference).max())
+    check = {"frames": len(depth), "median_error_m": medians, "ap10_no_root": aps}
     # PRECISIONS runs fastest first: ship the first one accurate enough.
-    chosen = next(p for p in PRECISIONS if medians[p] - medians["f32"] <= MAX_PRECISION_LOSS_M
-                  and aps["f32"] - aps[p] <= MAX_PRECISION_AP_LOSS)
+    chosen = next(p for p in PRECISIONS if precision_cost(check, p) is None)
     return chosen, {
-        "frames": len(depth),
-        "median_error_m": medians, "ap10_no_root": aps, "max_abs_diff_to_torch_m": max_diff,
+        **check, "max_abs_diff_to_torch_m": max_diff,
         "rule": f"the fastest of {list(PRECISIONS)} whose median error is within "
                 f"{MAX_PRECISION_LOSS_M} m of f32 and AP@10cm (non-root) within "
                 f"{MAX_PRECISION_AP_LOSS} of f32"}

@@ -148,6 +148,10 @@ class PoseNode(LifecycleNode):
         self.get_logger().info(
             f"model {estimator.model_dir} ({estimator.describe_precision()}"
             f"{', mirror-averaged' if estimator.mirror_average else ''})")
+        if estimator.precision_cost:
+            self.get_logger().warning(
+                f"precision {estimator.precision}: {estimator.precision_cost}; the model ships "
+                f"{estimator.info['inference_precision']} (leave precision empty for it)")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
