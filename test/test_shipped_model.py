@@ -167,30 +167,34 @@ def test_the_default_model_records_its_chain():
     # seeds 17 and 18 (record in stage13/), models/dnn33 (stage 12) deepened, on fresh version 2
     # frames (seeds 15 and 16)
     models = default_model_dir().parent
-    # seeds: the wide world's and the paper world's, then any fresh wide set's (stage 29's);
-    # chest: the wide datasets' chest-cut share (synth --chest-cut; none before stage 22)
-    for record, arch, seeds, init_from, chest in (
-            ("dnn32d8", "dnn32d8", (42, 43, 44), "runs/s28n", 0.15),
-            ("dnn32d8/stage28", "dnn32d8", (42, 43), "runs/s27n", 0.15),
-            ("dnn33d12", "dnn33d12", (40, 41), "models/dnn33d12", 0.15),
-            ("dnn33d12/stage24", "dnn33d12", (38, 39), "models/dnn33d12", 0.15),
-            ("dnn33d12/stage23", "dnn33d12", (36, 37), "models/dnn33d8", 0.15),
-            ("dnn33d8", "dnn33d8", (35, 34), "models/dnn33d8", 0.15),
-            ("dnn33d8/stage21", "dnn33d8", (31, 32), "models/dnn33d8", None),
-            ("dnn33d8/stage20", "dnn33d8", (29, 30), "models/dnn33d8", None),
-            ("dnn33d8/stage19", "dnn33d8", (27, 28), "models/dnn33d4", None),
-            ("dnn33d4", "dnn33d4", (25, 26), "models/dnn33d4", None),
-            ("dnn33d4/stage17", "dnn33d4", (23, 24), "models/dnn33d", None),
-            ("dnn33d", "dnn33d", (21, 22), "models/dnn33d", None),
-            ("dnn33d/stage15", "dnn33d", (19, 20), "models/dnn33d", None),
-            ("dnn33d/stage14", "dnn33d", (17, 18), "models/dnn33d", None)):
+
+    def wide(seed, chest=None):  # the wide world's 80,000 (chest: synth --chest-cut's share)
+        return (80000, seed, chest)
+
+    def paper(seed, count=40000):  # the paper's world as the node shows it
+        return (count, seed, None)
+
+    for record, arch, datasets, init_from in (
+            ("dnn32d8", "dnn32d8", [wide(42, 0.15), paper(43), wide(44, 0.15)], "runs/s28n"),
+            ("dnn32d8/stage28", "dnn32d8", [wide(42, 0.15), paper(43)], "runs/s27n"),
+            ("dnn33d12", "dnn33d12", [wide(40, 0.15), paper(41)], "models/dnn33d12"),
+            ("dnn33d12/stage24", "dnn33d12", [wide(38, 0.15), paper(39)], "models/dnn33d12"),
+            ("dnn33d12/stage23", "dnn33d12", [wide(36, 0.15), paper(37)], "models/dnn33d8"),
+            ("dnn33d8", "dnn33d8", [wide(35, 0.15), paper(34)], "models/dnn33d8"),
+            ("dnn33d8/stage21", "dnn33d8", [wide(31), paper(32)], "models/dnn33d8"),
+            ("dnn33d8/stage20", "dnn33d8", [wide(29), paper(30)], "models/dnn33d8"),
+            ("dnn33d8/stage19", "dnn33d8", [wide(27), paper(28)], "models/dnn33d4"),
+            ("dnn33d4", "dnn33d4", [wide(25), paper(26)], "models/dnn33d4"),
+            ("dnn33d4/stage17", "dnn33d4", [wide(23), paper(24)], "models/dnn33d"),
+            ("dnn33d", "dnn33d", [wide(21), paper(22)], "models/dnn33d"),
+            ("dnn33d/stage15", "dnn33d", [wide(19), paper(20)], "models/dnn33d"),
+            ("dnn33d/stage14", "dnn33d", [wide(17), paper(18)], "models/dnn33d")):
         info = json.loads((models / record / "model.json").read_text())
         assert info["arch"] == arch
         data = info["training"]["data"]
-        assert [(d["count"], d["seed"], d["generator_version"], d.get("chest_cut_share"))
-                for d in data["datasets"]] == \
-            [(80000, seeds[0], 3, chest), (40000, seeds[1], 3, None)] + \
-            [(80000, seed, 3, chest) for seed in seeds[2:]]
+        assert [(d["count"], d["seed"], d.get("chest_cut_share")) for d in data["datasets"]] \
+            == datasets
+        assert {d["generator_version"] for d in data["datasets"]} == {3}
         assert data["zoom_reference"] == 2.2
         assert info["training"]["config"]["init_from"] == init_from
     stage13 = json.loads((models / "dnn33d" / "stage13" / "model.json").read_text())
