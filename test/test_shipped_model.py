@@ -179,15 +179,16 @@ def test_the_default_model_records_its_chain():
     def paper(seed, count=40000):  # the paper's world as the node shows it
         return (count, seed, None)
 
+    # From stage 28 on, each stage trains on the one before's frames and fresh ones.
+    stage28 = [wide(42, 0.15), paper(43)]
+    stage29 = stage28 + [wide(44, 0.15)]
+    stage30 = stage29 + [wide(45, 0.15), paper(46, 20000)]
+    stage32 = stage30 + [wide(47, 0.15), paper(48, 20000)]
     for record, arch, datasets, init_from in (
-            ("dnn32d8", "dnn32d8", [wide(42, 0.15), paper(43), wide(44, 0.15), wide(45, 0.15),
-                                    paper(46, 20000), wide(47, 0.15), paper(48, 20000)],
-             "runs/s30n"),
-            ("dnn32d8/stage30", "dnn32d8", [wide(42, 0.15), paper(43), wide(44, 0.15),
-                                            wide(45, 0.15), paper(46, 20000)], "runs/s29n"),
-            ("dnn32d8/stage29", "dnn32d8", [wide(42, 0.15), paper(43), wide(44, 0.15)],
-             "runs/s28n"),
-            ("dnn32d8/stage28", "dnn32d8", [wide(42, 0.15), paper(43)], "runs/s27n"),
+            ("dnn32d8", "dnn32d8", stage32, "runs/s30n"),
+            ("dnn32d8/stage30", "dnn32d8", stage30, "runs/s29n"),
+            ("dnn32d8/stage29", "dnn32d8", stage29, "runs/s28n"),
+            ("dnn32d8/stage28", "dnn32d8", stage28, "runs/s27n"),
             ("dnn33d12", "dnn33d12", [wide(40, 0.15), paper(41)], "models/dnn33d12"),
             ("dnn33d12/stage24", "dnn33d12", [wide(38, 0.15), paper(39)], "models/dnn33d12"),
             ("dnn33d12/stage23", "dnn33d12", [wide(36, 0.15), paper(37)], "models/dnn33d8"),
