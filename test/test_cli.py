@@ -45,9 +45,12 @@ def test_clear_errors(tmp_path):
     result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--world", "wide",
                  "--person-occluders", 1.5)
     assert result.returncode == 2 and "from 0 to 1" in result.stderr
-    for option in ("--feet-cut", "--chest-cut"):
+    for option in ("--feet-cut", "--chest-cut", "--back-views"):
         result = run("synth", "--count", 8, "--out", tmp_path / "ds", option, 0.5)
         assert result.returncode == 2 and f"{option} needs --world wide" in result.stderr
+    result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--world", "wide",
+                 "--no-facing", "--back-views", 0.5)
+    assert result.returncode == 2 and "--back-views needs --facing" in result.stderr
     result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--generator-version", 2)
     assert result.returncode == 2 and "--generator-version needs --world wide" in result.stderr
     result = run("synth", "--count", 8, "--out", tmp_path / "ds", "--world", "wide",

@@ -282,6 +282,19 @@ def test_the_chest_cut_puts_the_image_top_between_the_shoulders_and_the_mid_hip(
     assert 0.15 < above.mean() < 0.45
 
 
+def test_back_views_turn_their_share_away_and_leave_the_frames_as_they_were_at_zero():
+    plain = WideConfig(room=False, sensors=False, centred=False)
+    away = generate_wide(np.random.default_rng(4), 40, replace(plain, back_view_share=1.0))
+    assert (np.abs(away.yaw_deg) >= 90).all() and (away.yaw_deg < 0).any() \
+        and (away.yaw_deg > 0).any()
+    mixed = generate_wide(np.random.default_rng(4), 200, replace(plain, back_view_share=0.4))
+    # the mixture alone turns a tenth away
+    assert 0.35 < (np.abs(mixed.yaw_deg) >= 90).mean() < 0.65
+    unused = generate_wide(np.random.default_rng(4), 20, replace(plain, back_view_share=0.0))
+    np.testing.assert_array_equal(unused.depth, generate_wide(np.random.default_rng(4), 20,
+                                                              plain).depth)
+
+
 def test_a_training_record_names_the_world_options_a_dataset_was_drawn_with(tmp_path):
     from depth_pose_ros.synth.dataset import describe_dataset
     wide = write_dataset(tmp_path / "wide", 8, seed=2, progress=False,

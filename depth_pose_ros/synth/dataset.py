@@ -91,8 +91,8 @@ def zoom_reference(meta: dict) -> float:
 
 
 # The wide world's options that draw nothing at 0 (synth --person-occluders, --feet-cut,
-# --chest-cut): a model's training record names those its datasets were drawn with.
-WORLD_SHARES = ("person_occluder_share", "feet_cut_share", "chest_cut_share")
+# --chest-cut, --back-views): a model's training record names those its datasets were drawn with.
+WORLD_SHARES = ("person_occluder_share", "feet_cut_share", "chest_cut_share", "back_view_share")
 
 
 def describe_dataset(meta: dict) -> dict:

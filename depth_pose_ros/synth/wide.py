@@ -3,7 +3,8 @@
 The paper's world (synth.SceneConfig) is one isolated person reaching forward, near-frontal, 1.9
 to 3.6 m away, drawn with a perfect outline. Here, each part its own switch (WideConfig):
 - postures: the named families of postures.py mixed with the paper's reaching;
-- facing: yaw over the full circle, weighted towards the camera;
+- facing: yaw over the full circle, weighted towards the camera; with back_view_share > 0, that
+  share of frames turned away (90 to 180 degrees), where the model is weakest;
 - bodies: heights 1.4 to 2.0 m, wider girth, loose sleeves, coats, skirts and dresses, hair, and
   a nose (the face's one depth cue; with the toes and the knees it tells front from back);
 - framing: the mid-hip 0.8 to 5 m away; near the camera only the torso need be in the picture;
@@ -102,6 +103,9 @@ class WideConfig:
     # the shoulders and the mid-hip, so the head and shoulders are out of the picture; 0 draws
     # nothing, so earlier frames stay as they were
     chest_cut_share: float = 0.0
+    # this share of frames turned away from the camera, |yaw| 90-180 degrees (needs facing); 0
+    # draws nothing, so earlier frames stay as they were
+    back_view_share: float = 0.0
     floor_tolerance: float = PersonFilter.floor_tolerance
     # the floor remnant lies at the soles under the lowest foot (version 3); False: through the
     # highest foot's axis point, as version 2 drew it (a stepping foot lifted the floor)
@@ -115,7 +119,8 @@ class WideConfig:
                 "occluders": OCCLUDERS,
                 "person_occluder_share": self.person_occluder_share,
                 "feet_cut_share": self.feet_cut_share,
-                "chest_cut_share": self.chest_cut_share}
+                "chest_cut_share": self.chest_cut_share,
+                "back_view_share": self.back_view_share}
 
 
 @dataclass(frozen=True)
@@ -140,12 +145,17 @@ def source_camera(virtual: PinholeCamera, scale: int = SOURCE_SCALE) -> PinholeC
 
 
 def sample_yaw(rng: np.random.Generator, n: int, config: WideConfig) -> np.ndarray:
-    """(N,) degrees: the mixture of YAW_MIXTURE (facing) or the paper's +-25."""
+    """(N,) degrees: the mixture of YAW_MIXTURE (facing), back_view_share of them turned away,
+    or the paper's +-25."""
     if not config.facing:
         return rng.uniform(-25.0, 25.0, n)
     weights, half = np.array(YAW_MIXTURE).T
     pick = rng.choice(len(weights), n, p=weights / weights.sum())
-    return rng.uniform(-1.0, 1.0, n) * half[pick]
+    yaw = rng.uniform(-1.0, 1.0, n) * half[pick]
+    if config.back_view_share > 0:  # (0 draws nothing: earlier frames stay as they were)
+        away = rng.random(n) < config.back_view_share
+        yaw = np.where(away, np.copysign(rng.uniform(90.0, 180.0, n), yaw), yaw)
+    return yaw
 
 
 def _widen_shapes(rng, shape, config: WideConfig):

@@ -106,13 +106,15 @@ def cmd_synth(args) -> int:
 
     if args.zoom and (args.world != "wide" or not args.centred):
         raise DatasetError("--zoom needs --world wide, centred (a zoom follows a turned camera)")
-    for option in ("person_occluders", "feet_cut", "chest_cut", "generator_version"):
+    for option in ("person_occluders", "feet_cut", "chest_cut", "back_views", "generator_version"):
         if getattr(args, option) and args.world != "wide":
             raise DatasetError(f"--{option.replace('_', '-')} needs --world wide")
+    if args.back_views and not args.facing:
+        raise DatasetError("--back-views needs --facing (the full circle)")
     config = SceneConfig() if args.world == "paper" else WideConfig(
         **{part: getattr(args, part) for part in WIDE_PARTS}, zoom_reference=args.zoom,
         person_occluder_share=args.person_occluders, feet_cut_share=args.feet_cut,
-        chest_cut_share=args.chest_cut,
+        chest_cut_share=args.chest_cut, back_view_share=args.back_views,
         floor_under_feet=(args.generator_version or WIDE_GENERATOR_VERSION) >= 3)
     meta = write_dataset(args.out, args.count, args.seed, workers=args.workers, config=config,
                          progress=not args.quiet, shard=args.shard)
@@ -161,6 +163,9 @@ def _synth_options(sub) -> None:
                        help="wide world: this share of frames has the person 0.6-1.4 m from a "
                        "low camera, the image's top cutting them between the shoulders and the "
                        "mid-hip (default 0, the frames as before)")
+    synth.add_argument("--back-views", type=_share, default=0.0, metavar="SHARE",
+                       help="wide world: this share of frames has the person turned away, 90-180 "
+                       "degrees from facing the camera (default 0, the frames as before)")
     synth.add_argument("--generator-version", type=int, choices=(2, 3), default=None,
                        help="wide world: 2 writes version 2's frames (every dataset recorded "
                        "before session 21: the floor remnant went through the highest foot "
