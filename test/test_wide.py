@@ -43,6 +43,7 @@ from depth_pose_ros.synth.wide import (
     _foot_points,
     _room,
     generate_wide,
+    sample_yaw,
     source_camera,
 )
 
@@ -282,7 +283,9 @@ def test_the_chest_cut_puts_the_image_top_between_the_shoulders_and_the_mid_hip(
     assert 0.15 < above.mean() < 0.45
 
 
-def test_back_views_turn_their_share_away_and_leave_the_frames_as_they_were_at_zero():
+def test_back_views_turn_their_share_away_and_leave_the_others_as_the_mixture_drew_them():
+    """(At 0 nothing is drawn: test_the_floor_remnant_..._version_2_stays_as_it_was hashes
+    frames drawn with the yaw mixture.)"""
     plain = WideConfig(room=False, sensors=False, centred=False)
     away = generate_wide(np.random.default_rng(4), 40, replace(plain, back_view_share=1.0))
     assert (np.abs(away.yaw_deg) >= 90).all() and (away.yaw_deg < 0).any() \
@@ -290,9 +293,11 @@ def test_back_views_turn_their_share_away_and_leave_the_frames_as_they_were_at_z
     mixed = generate_wide(np.random.default_rng(4), 200, replace(plain, back_view_share=0.4))
     # the mixture alone turns a tenth away
     assert 0.35 < (np.abs(mixed.yaw_deg) >= 90).mean() < 0.65
-    unused = generate_wide(np.random.default_rng(4), 20, replace(plain, back_view_share=0.0))
-    np.testing.assert_array_equal(unused.depth, generate_wide(np.random.default_rng(4), 20,
-                                                              plain).depth)
+    drawn = sample_yaw(np.random.default_rng(4), 500, plain)
+    turned = sample_yaw(np.random.default_rng(4), 500, replace(plain, back_view_share=0.4))
+    changed = turned != drawn  # the rest keep the mixture's yaw; each keeps its side
+    assert 0.3 < changed.mean() < 0.5 and (np.abs(turned[changed]) >= 90).all()
+    np.testing.assert_array_equal(np.sign(turned), np.sign(drawn))
 
 
 def test_a_training_record_names_the_world_options_a_dataset_was_drawn_with(tmp_path):
