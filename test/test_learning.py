@@ -39,6 +39,9 @@ def test_models_as_described_in_the_paper():
     assert count_weights(build_model("dnn33d12")) == 3_251_586 + 12 * (33 * 33 * 9 + 33)
     dnn32 = (25 * 20 + 20) + (25 * 20 * 32 + 32) + (32 * 195 * 500 + 500) + (500 * 33 + 33)
     assert count_weights(build_model("dnn32d12")) == dnn32 + 12 * (32 * 32 * 9 + 32)
+    # dnn32d8w: dnn32d8 with FC 1000 where it has FC 500
+    assert count_weights(build_model("dnn32d8w")) == count_weights(build_model("dnn32d8")) + \
+        500 * (32 * 195 + 1) + 500 * 33
     assert count_weights(build_model("mlp")) == 3000 * 500 + 500 + 500 * 33 + 33
 
 
@@ -772,6 +775,17 @@ def test_widening_a_trained_dnn_keeps_its_predictions(tiny_run, tmp_path):
     assert not any(torch.equal(copy, original) for copy in conv[33:] for original in conv[:33])
     with pytest.raises(ValueError, match="cannot"):
         widen_dnn(wide.state_dict(), narrow.state_dict(), torch.Generator(), "cannot")
+    # A deep DNN's hidden layer widens alone (dnn32d8 -> dnn32d8w); its convolutions stay as
+    # they were.
+    deep, deep_wide = build_model("dnn32d8", True).eval(), build_model("dnn32d8w", True).eval()
+    deep_wide.load_state_dict(widen_dnn(deep.state_dict(), deep_wide.state_dict(),
+                                        torch.Generator().manual_seed(0), "cannot"))
+    with torch.inference_mode():
+        before, after = deep(x), deep_wide(x)
+    assert deep_wide.state_dict()["head.1.weight"].shape[0] == 1000
+    assert (after - before).abs().max() < 0.02 * before.abs().max()
+    assert all(torch.equal(deep.state_dict()[k], deep_wide.state_dict()[k])
+               for k in deep.state_dict() if k.startswith("features"))
     with pytest.raises(ValueError, match="cannot become a mlp"):
         train(TrainConfig(arch="mlp", epochs=1, val_frames=60, batch_size=64, init_from=str(run)),
               data, tmp_path / "mlp", progress_bar=False)

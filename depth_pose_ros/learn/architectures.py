@@ -4,7 +4,8 @@ torch-free, so that the command line lists the names without loading torch. Each
 (kind, size): "mlp"; "dnn" with its number of convolution filters per layer (the paper's DNN20,
 DNN33, DNN50; beyond the paper, DNN48W has a 1000-wide hidden layer); "dnn_deep" with its
 filters and the number of 3x3 convolutions added after them (DNN33D two, DNN33D4 four,
-DNN33D8 eight, DNN33D12 twelve; DNN32D8 and DNN32D12 the same, 32 filters wide); "features"
+DNN33D8 eight, DNN33D12 twelve; DNN32D8 and DNN32D12 the same, 32 filters wide); "dnn_deep_wide"
+the same with a 1000-wide hidden layer (DNN32D8W); "features"
 with a feature extractor and its head (F: FC33; S: its first layers, then FC500 + FC33), §7.
 """
 FEATURE_NETS = ("mobilenet", "resnet18", "resnet34", "squeezenet", "vgg16", "vgg16r")
@@ -31,5 +32,9 @@ ARCHITECTURES = {
     # train.narrow_dnn (one filter pruned in each 33-wide layer), then training
     "dnn32d8": ("dnn_deep", (32, 8)),
     "dnn32d12": ("dnn_deep", (32, 12)),
+    # dnn32d8 with a 1000-wide hidden layer (session 48): dnn32d8 stopped gaining from fresh
+    # frames, and its hidden layer costs less time than more convolutions; reachable from a
+    # trained dnn32d8 by train.widen_dnn
+    "dnn32d8w": ("dnn_deep_wide", (32, 8)),
     **{f"{net}_{head}": (f"features_{head}", net) for net in FEATURE_NETS for head in "fs"},
 }

@@ -196,9 +196,10 @@ def build_model(arch: str, error_scales: bool = False) -> nn.Module:
         return DNN(size, outputs=outputs)
     if kind == "dnn_wide":
         return DNN(size, hidden=1000, outputs=outputs)
-    if kind == "dnn_deep":
+    if kind in ("dnn_deep", "dnn_deep_wide"):
         filters, refinements = size
-        return DNN(filters, outputs=outputs, refinements=refinements)
+        return DNN(filters, hidden=1000 if kind == "dnn_deep_wide" else 500, outputs=outputs,
+                   refinements=refinements)
     if kind == "features_f":
         return Regressor(_FEATURES[size](), outputs=outputs)
     return Regressor(first_layers(_FEATURES[size]()), hidden=500, outputs=outputs)

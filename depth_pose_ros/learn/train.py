@@ -466,8 +466,6 @@ def warm_start_from(initial: dict, pre: Preprocessor, error_scales: bool) -> dic
     return state
 
 
-# A DNN's layers and the next layer, which reads their units (models.DNN's module indices).
-DNN_WIDENED = (("features.0", "features.3"), ("features.3", "head.1"), ("head.1", "head.3"))
 WIDEN_NOISE = 0.01  # the copies' incoming weights, relative to the layer's weights' spread
 
 
@@ -481,7 +479,9 @@ def widen_dnn(state: dict, target: dict, generator: torch.Generator, error: str)
     if set(state) != set(target) or any(state[k].shape[2:] != target[k].shape[2:] for k in state):
         raise TrainConfigError(error)
     state = {k: v.clone() for k, v in state.items()}
-    for layer, reader in DNN_WIDENED:
+    # in the order the network runs them: target's (a built model's state dict)
+    layers = [key[:-len(".weight")] for key in target if key.endswith(".weight")]
+    for layer, reader in zip(layers, layers[1:]):
         weight, bias = state[f"{layer}.weight"], state[f"{layer}.bias"]
         old, new = len(bias), len(target[f"{layer}.bias"])
         if new < old:
