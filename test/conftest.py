@@ -25,7 +25,7 @@ def _ros_log_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def shipped_estimator():
-    """The default model (models/dnn32d8: the wide world's deepened DNN, 32 filters wide, trained on
+    """The default model (models/dnn32d8w: the wide world's deepened DNN, 32 filters wide, trained on
     frames zoomed to each person, so the pipeline zooms), compiled once for the whole session."""
     from depth_pose_ros.runtime.estimator import PoseEstimator
     estimator = PoseEstimator.load()

@@ -70,7 +70,7 @@ def test_colcon_builds_the_workspace_as_the_readme_says(tmp_path):
     assert str(VENV) in index.split(":")  # the workspace's setup keeps the venv's ROS indexed
     camera_file, model_dir, sensor_share, precision, detected = answer.split()
     assert Path(camera_file).is_relative_to(prefix)
-    assert Path(model_dir) == share / "models" / "dnn32d8" and precision in ("bf16", "f32")
+    assert Path(model_dir) == share / "models" / "dnn32d8w" and precision in ("bf16", "f32")
     assert Path(sensor_share).is_relative_to(VENV) and detected == "False"
 
     # `ros2 run depth_pose_ros pose_node` runs the installed script with the venv's python (its

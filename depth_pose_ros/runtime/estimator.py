@@ -27,9 +27,10 @@ from depth_pose_ros.runtime.encoding import (
     mean_with_mirrored,
 )
 
-SHIPPED_MODEL = "dnn32d8"  # eight 3x3 convolutions more, 32 filters wide (issue 15, session 44):
-# 33 channels cost far more than 32 on CPUs without AMX. models/dnn33d8 is the same with 33 (the
-# default before), models/dnn33d4 has four, models/dnn33d two, models/dnn33 is DNN33 itself
+SHIPPED_MODEL = "dnn32d8w"  # eight 3x3 convolutions more, 32 filters wide, a 1000-wide hidden
+# layer (issue 15, session 48). models/dnn32d8 is the same with 500 (the default before; 33
+# channels cost far more than 32 on CPUs without AMX), models/dnn33d8 the same with 33 filters,
+# models/dnn33d4 has four convolutions more, models/dnn33d two, models/dnn33 is DNN33 itself
 # Fastest first (BENCHMARKS.md). int8: the NNCF-quantised IR (model_int8.xml), its remaining
 # float layers in bf16.
 PRECISIONS = ("int8", "bf16", "f32")
