@@ -1,7 +1,7 @@
 """The shipped models: models/dnn32d8w, the default (the wide world's DNN33, deepened by eight
 convolutions, cut to 32 filters, its hidden layer 1000 wide, with confidence, zoomed to each
 person), models/dnn32d8 (the same with 500, the default before), models/dnn33d8 (the same with
-33 filters, the default before that), models/dnn33d12 (deepened by twelve, not the
+33 filters, the default in sessions 36 to 43), models/dnn33d12 (deepened by twelve, not the
 default), models/dnn33d4 (deepened by four, the default before that), models/dnn33d (deepened
 by two, earlier still), models/dnn33 (the same world's DNN33 as the paper lays it out) and
 models/dnn33-paper, the paper's reproduction; each loads and does what its card says."""
@@ -156,9 +156,8 @@ def test_the_default_model_records_its_chain():
     # its frames again and fresh ones, 80,000 wide (seed 49) and 20,000 of the paper's world
     # (seed 50), then 80,000 wide with 40 % turned away (seed 51) and 20,000 more (seed 52);
     # stage 32 (models/dnn32d8, the default before): stage 30 (its record in
-    # models/dnn32d8/stage30/;
-    # its run was runs/s30n) on its frames again and fresh ones, 80,000 wide (seed 47) and
-    # 20,000 of the paper's world (seed 48);
+    # models/dnn32d8/stage30/; its run was runs/s30n) on its frames again and fresh ones,
+    # 80,000 wide (seed 47) and 20,000 of the paper's world (seed 48);
     # stage 30: stage 29 (its record in models/dnn32d8/stage29/; its run was runs/s29n) on its
     # frames again and fresh ones, 80,000 wide (seed 45) and 20,000 of the paper's world (seed 46);
     # stage 29: stage 28 (its record in models/dnn32d8/stage28/; its run was runs/s28n) on seeds
