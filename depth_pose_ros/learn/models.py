@@ -190,16 +190,14 @@ def build_model(arch: str, error_scales: bool = False) -> nn.Module:
         raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
     outputs = NUM_OUTPUTS_WITH_SCALES if error_scales else NUM_TARGETS
     kind, size = ARCHITECTURES[arch]
+    hidden = 1000 if kind.endswith("_wide") else 500  # DNN48W's and DNN32D8W's hidden layer
     if kind == "mlp":
         return MLP(outputs=outputs)
-    if kind == "dnn":
-        return DNN(size, outputs=outputs)
-    if kind == "dnn_wide":
-        return DNN(size, hidden=1000, outputs=outputs)
+    if kind in ("dnn", "dnn_wide"):
+        return DNN(size, hidden=hidden, outputs=outputs)
     if kind in ("dnn_deep", "dnn_deep_wide"):
         filters, refinements = size
-        return DNN(filters, hidden=1000 if kind == "dnn_deep_wide" else 500, outputs=outputs,
-                   refinements=refinements)
+        return DNN(filters, hidden=hidden, outputs=outputs, refinements=refinements)
     if kind == "features_f":
         return Regressor(_FEATURES[size](), outputs=outputs)
     return Regressor(first_layers(_FEATURES[size]()), hidden=500, outputs=outputs)

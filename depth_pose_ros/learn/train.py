@@ -466,6 +466,13 @@ def warm_start_from(initial: dict, pre: Preprocessor, error_scales: bool) -> dic
     return state
 
 
+def layers_and_readers(state: dict) -> list[tuple[str, str]]:
+    """Each layer of a built model's state dict and the next one, which reads its units, in the
+    order the network runs them (the state dict's)."""
+    layers = [key[:-len(".weight")] for key in state if key.endswith(".weight")]
+    return list(zip(layers, layers[1:]))
+
+
 WIDEN_NOISE = 0.01  # the copies' incoming weights, relative to the layer's weights' spread
 
 
@@ -479,9 +486,7 @@ def widen_dnn(state: dict, target: dict, generator: torch.Generator, error: str)
     if set(state) != set(target) or any(state[k].shape[2:] != target[k].shape[2:] for k in state):
         raise TrainConfigError(error)
     state = {k: v.clone() for k, v in state.items()}
-    # in the order the network runs them: target's (a built model's state dict)
-    layers = [key[:-len(".weight")] for key in target if key.endswith(".weight")]
-    for layer, reader in zip(layers, layers[1:]):
+    for layer, reader in layers_and_readers(target):
         weight, bias = state[f"{layer}.weight"], state[f"{layer}.bias"]
         old, new = len(bias), len(target[f"{layer}.bias"])
         if new < old:
@@ -536,9 +541,7 @@ def narrow_dnn(state: dict, target: dict, inputs: dict, error: str) -> dict:
     if set(state) != set(target) or any(state[k].dim() != target[k].dim() for k in state):
         raise TrainConfigError(error)
     state = {k: v.clone() for k, v in state.items()}
-    # in the order the network runs them: target's (a built model's state dict)
-    layers = [key[:-len(".weight")] for key in target if key.endswith(".weight")]
-    for layer, reader in zip(layers, layers[1:]):
+    for layer, reader in layers_and_readers(target):
         old, new = len(state[f"{layer}.bias"]), len(target[f"{layer}.bias"])
         if new > old:
             raise TrainConfigError(error)
