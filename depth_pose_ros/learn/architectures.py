@@ -33,8 +33,8 @@ ARCHITECTURES = {
     "dnn32d8": ("dnn_deep", (32, 8)),
     "dnn32d12": ("dnn_deep", (32, 12)),
     # dnn32d8 with a 1000-wide hidden layer (session 48): dnn32d8 stopped gaining from fresh
-    # frames, and its hidden layer costs less time than more convolutions; reachable from a
-    # trained dnn32d8 by train.widen_dnn
+    # frames; untrained, it costs what dnn32d12 does (tools/layout_speed.py: 1.5x DNN33's
+    # inference); reachable from a trained dnn32d8 by train.widen_dnn
     "dnn32d8w": ("dnn_deep_wide", (32, 8)),
     **{f"{net}_{head}": (f"features_{head}", net) for net in FEATURE_NETS for head in "fs"},
 }
