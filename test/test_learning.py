@@ -217,6 +217,33 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
                           sensor_artifacts=True), data, tmp_path / "run", progress_bar=False)
 
 
+@pytest.mark.parametrize("keep_best,kept_epoch", [("loss", 2), ("ap", 3)])
+def test_best_pt_keeps_the_epoch_of_the_chosen_validation_figure(keep_best, kept_epoch, tmp_path):
+    """Validation figures that part (the loss lowest at epoch 2, AP highest at epoch 3): best.pt
+    holds the epoch that keep_best names, and the loss's gain (the paper's stopping rule) is
+    the loss's either way."""
+    from types import SimpleNamespace
+
+    from depth_pose_ros.learn.train import TrainConfig, _after_epoch, train
+    figures = iter([(-0.50, 0.1, 0.50, 0.4), (-0.60, 0.1, 0.40, 0.3), (-0.55, 0.1, 0.60, 0.5)])
+    frames = SimpleNamespace(validate=lambda *_: next(figures), data_meta={},
+                             pre=SimpleNamespace(to_dict=dict))
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    state = {"epoch": 0, "elapsed": 0.0, "best_val_loss": float("inf"), "history": []}
+    trained = {"train_loss": 0.0, "train_mae": 0.0, "samples_per_s": 1.0, "fresh_frames": 0}
+    gains = []
+    for _ in range(3):
+        state["epoch"] += 1
+        gains.append(_after_epoch(TrainConfig(keep_best=keep_best), model, optimizer, frames,
+                                  None, "cpu", state, tmp_path, trained))
+    assert torch.load(tmp_path / "best.pt", weights_only=False)["state"]["epoch"] == kept_epoch
+    assert state["best_epoch"] == kept_epoch and state["best_val_ap"] == 0.60
+    assert state["best_val_loss"] == -0.60 and gains[1:] == pytest.approx([0.10, -0.05])
+    with pytest.raises(TrainConfigError, match="keep_best one of"):
+        train(TrainConfig(keep_best="hands"), tmp_path, tmp_path / "run", progress_bar=False)
+
+
 def test_warm_start_begins_from_the_other_runs_weights(tiny_run, tmp_path):
     import torch
 

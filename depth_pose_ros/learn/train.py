@@ -1,7 +1,8 @@
 """Training (paper §4): `depth-pose train --arch dnn33 --data DIR --out RUN`.
 
 Reads top to bottom: configuration, data, model, optimiser and schedule, the loop. Writes into RUN:
-checkpoint.pt (last epoch, resumable), best.pt (best validation loss), history.csv, loss_curve.png.
+checkpoint.pt (last epoch, resumable), best.pt (the best epoch: lowest validation loss, or with
+keep_best "ap" highest validation AP@10cm), history.csv, loss_curve.png.
 A run whose RUN/checkpoint.pt exists resumes from it.
 
 Split: the first 60 % of the dataset trains (its last `val_frames` frames validate), the rest
@@ -54,6 +55,7 @@ from depth_pose_ros.synth.dataset import (
 from depth_pose_ros.synth.generate import OnlineFrames
 
 RECIPES = ("paper", "fast")
+KEEP_BEST = ("loss", "ap")
 
 
 @dataclass
@@ -71,6 +73,11 @@ class TrainConfig:
     sensor_artifacts: bool = False  # beyond the paper: ragged outlines and holes on half the frames
     loss: str = "mae"  # "mae": the paper's; "joints": 3D distance in metres (see losses.py)
     error_scales: bool = False  # beyond the paper: one more output per joint, its error scale
+    # The epoch best.pt keeps: "loss", the lowest validation loss (the paper's), or "ap", the
+    # highest validation AP@10cm of the non-root joints, the figure a model is judged on. With
+    # error scales the loss also weighs how sure the scales are, and the two can part: stage 37
+    # (session 49) had its lowest loss at epoch 8 of 20 while its AP rose to the last.
+    keep_best: str = "loss"
     seed: int = 0
     threads: int = 2  # per process (per rank under torchrun)
     device: str = "auto"  # devices.DEVICES; a run may resume on another device
@@ -155,9 +162,10 @@ def _what(config: dict) -> dict:
 
 
 def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bool = True) -> dict:
-    if cfg.recipe not in RECIPES or cfg.loss not in LOSSES:
-        raise TrainConfigError(f"recipe must be one of {RECIPES} and loss one of {LOSSES}, "
-                               f"got {cfg.recipe!r} and {cfg.loss!r}")
+    if cfg.recipe not in RECIPES or cfg.loss not in LOSSES or cfg.keep_best not in KEEP_BEST:
+        raise TrainConfigError(f"recipe must be one of {RECIPES}, loss one of {LOSSES} and "
+                               f"keep_best one of {KEEP_BEST}, got {cfg.recipe!r}, {cfg.loss!r} "
+                               f"and {cfg.keep_best!r}")
     device = pick_device(cfg.device)
     if device.type == "cuda" and "LOCAL_RANK" in os.environ:
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
@@ -255,10 +263,12 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
         online.close()
     if ranks.main:
         print(f"stopped after epoch {state['epoch']} ({stop_reason}); best validation {cfg.loss} "
-              f"{state['best_val_loss']:.4f}; {state['elapsed'] / 60:.1f} min")
+              f"{state['best_val_loss']:.4f}; best.pt: epoch {state.get('best_epoch', '?')} "
+              f"(by validation {cfg.keep_best}); {state['elapsed'] / 60:.1f} min")
     ranks.close()
     return {"epochs": state["epoch"], "minutes": state["elapsed"] / 60,
-            "best_val_loss": state["best_val_loss"], "stop_reason": stop_reason}
+            "best_val_loss": state["best_val_loss"], "best_epoch": state.get("best_epoch"),
+            "stop_reason": stop_reason}
 
 
 @dataclass
@@ -373,10 +383,13 @@ def _after_epoch(cfg: TrainConfig, model, optimizer, frames: TrainingFrames, los
     print(f"epoch {row['epoch']}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
           f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
           f"{row['samples_per_s']:.0f} samples/s  {row['minutes']:.1f} min")
-    if val_loss < previous_best:
-        state["best_val_loss"] = val_loss
-    _save(out, cfg, model, optimizer, frames.pre, state, frames.data_meta,
-          best=val_loss < previous_best)
+    best = (val_ap > state.get("best_val_ap", -math.inf) if cfg.keep_best == "ap"
+            else val_loss < previous_best)
+    state["best_val_loss"] = min(val_loss, previous_best)
+    state["best_val_ap"] = max(val_ap, state.get("best_val_ap", -math.inf))  # not in older runs
+    if best:
+        state["best_epoch"] = state["epoch"]
+    _save(out, cfg, model, optimizer, frames.pre, state, frames.data_meta, best=best)
     return previous_best - val_loss
 
 
@@ -414,7 +427,8 @@ def _model_and_optimizer(cfg: TrainConfig, frames: TrainingFrames, initial: dict
 def _resume(checkpoint_path: Path, cfg: TrainConfig, model, optimizer, main: bool) -> dict:
     """The run's state: fresh, or the checkpoint's (its weights and optimiser state loaded)."""
     if not checkpoint_path.exists():
-        return {"epoch": 0, "elapsed": 0.0, "best_val_loss": math.inf, "history": []}
+        return {"epoch": 0, "elapsed": 0.0, "best_val_loss": math.inf, "best_val_ap": -math.inf,
+                "best_epoch": 0, "history": []}
     saved = torch.load(checkpoint_path, weights_only=False, map_location="cpu")
     # An option added after the checkpoint was written takes its default: how that run ran.
     if _what({**asdict(TrainConfig()), **saved["config"]}) != _what(asdict(cfg)):

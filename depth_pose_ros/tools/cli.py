@@ -222,7 +222,8 @@ def cmd_train(args) -> int:
                       time_budget_min=args.time_budget, batch_size=args.batch_size,
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
                       augment=args.augment, sensor_artifacts=args.sensor_artifacts,
-                      loss=args.loss, error_scales=args.error_scales, seed=args.seed,
+                      loss=args.loss, error_scales=args.error_scales, keep_best=args.keep_best,
+                      seed=args.seed,
                       threads=args.threads, device=args.device, synth_online=args.synth_online,
                       train_fraction=args.train_fraction,
                       init_from=str(args.init_from) if args.init_from else None,
@@ -264,6 +265,10 @@ def _train_options(sub) -> None:
     trainer.add_argument("--error-scales", action="store_true",
                          help="beyond the paper: one more output per joint, its error scale "
                          "(a likelihood loss), which the runtime turns into a confidence")
+    trainer.add_argument("--keep-best", choices=("loss", "ap"), default="loss",
+                         help="the epoch best.pt keeps: the lowest validation loss (default, "
+                         "the paper's) or the highest validation AP@10cm of the non-root "
+                         "joints (with --error-scales the loss also weighs the scales' fit)")
     trainer.add_argument("--train-fraction", type=_fraction, default=0.6, metavar="F",
                          help="the first F of the dataset trains (its last --val-frames "
                          "validate), the rest tests (default 0.6, the paper's 60/40)")
