@@ -224,7 +224,7 @@ def test_best_pt_keeps_the_epoch_of_the_chosen_validation_figure(keep_best, kept
     the loss's either way."""
     from types import SimpleNamespace
 
-    from depth_pose_ros.learn.train import TrainConfig, _after_epoch, train
+    from depth_pose_ros.learn.train import TrainConfig, _after_epoch, best_epoch, train
     figures = iter([(-0.50, 0.1, 0.50, 0.4), (-0.60, 0.1, 0.40, 0.3), (-0.55, 0.1, 0.60, 0.5)])
     frames = SimpleNamespace(validate=lambda *_: next(figures), data_meta={},
                              pre=SimpleNamespace(to_dict=dict))
@@ -238,7 +238,7 @@ def test_best_pt_keeps_the_epoch_of_the_chosen_validation_figure(keep_best, kept
         gains.append(_after_epoch(TrainConfig(keep_best=keep_best), model, optimizer, frames,
                                   None, "cpu", state, tmp_path, trained))
     assert torch.load(tmp_path / "best.pt", weights_only=False)["state"]["epoch"] == kept_epoch
-    assert state["best_epoch"] == kept_epoch and state["best_val_ap"] == 0.60
+    assert best_epoch(state["history"], keep_best) == kept_epoch
     assert state["best_val_loss"] == -0.60 and gains[1:] == pytest.approx([0.10, -0.05])
     with pytest.raises(TrainConfigError, match="keep_best one of"):
         train(TrainConfig(keep_best="hands"), tmp_path, tmp_path / "run", progress_bar=False)

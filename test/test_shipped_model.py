@@ -153,8 +153,8 @@ def test_the_default_model_records_its_chain():
     # itself stage 22 grown by four more convolutions, on seeds 36 (15 % cut at the chest) and 37;
     # stage 37 (models/dnn32d8w, the default): stage 36 (its record in models/dnn32d8w/stage36/;
     # its run was runs/s36n) on the same frames; stage 36: stage 35 (its record in
-    # models/dnn32d8w/stage35/; its run was runs/s35n) on the same frames; stage 35: stage 32 widened (Net2WiderNet) on
-    # its frames again and fresh ones, 80,000 wide (seed 49) and 20,000 of the paper's world
+    # models/dnn32d8w/stage35/; its run was runs/s35n) on the same frames; stage 35: stage 32
+    # widened (Net2WiderNet) on its frames again and fresh ones, 80,000 wide (seed 49) and 20,000 of the paper's world
     # (seed 50), then 80,000 wide with 40 % turned away (seed 51) and 20,000 more (seed 52);
     # stage 32 (models/dnn32d8, the default before): stage 30 (its record in
     # models/dnn32d8/stage30/; its run was runs/s30n) on its frames again and fresh ones,
@@ -289,8 +289,8 @@ def test_wide_models_score_what_their_cards_say_and_their_confidence_means_somet
     # The hands' pixel outputs are where the hands are: /body_joints, the markers and
     # skeleton2d use them. Session 33's first stage 18, right in 3D, had them a median 7.8
     # pixels off on these frames (the default, stage 37, 1.3; stage 36 1.3, stage 32 1.3, stage
-    # 30 1.3, stage 29 1.3, stage 28 1.4, stage 25 1.4, stage 24 1.3, stage 23 1.4, stage 22 1.4, stage 21
-    # 1.4, stage 20 1.4, stage 18 1.5, stage 17 1.8, stage 5 3.6).
+    # 30 1.3, stage 29 1.3, stage 28 1.4, stage 25 1.4, stage 24 1.3, stage 23 1.4, stage 22
+    # 1.4, stage 21 1.4, stage 20 1.4, stage 18 1.5, stage 17 1.8, stage 5 3.6).
     hands = np.linalg.norm(pixels[:, list(HANDS)] - scenes.pixels[:, list(HANDS)], axis=-1)
     assert np.median(hands) < 5.0
     recorded = json.loads((model / "model.json").read_text())["metrics"][key]
@@ -308,7 +308,8 @@ def test_the_default_model_places_people_cut_at_the_chest():
     """Someone close to a low camera, the image's top across their chest (synth --chest-cut):
     the default, trained on such frames since stage 22, places their joints (stage 21, never
     shown them, scored 0.061 on the card's 5,000 frames; stage 22 0.314, stage 32 0.366, stage 36
-    0.367, stage 37 0.372), and the joints it is confident of are mostly right (stage 21: 14 % of them)."""
+    0.367, stage 37 0.372), and the joints it is confident of are mostly right (stage 21: 14 % of
+    them)."""
     from depth_pose_ros.learn.metrics import mean_without_root
 
     scenes = generate_wide(np.random.default_rng(616161), 300,

@@ -261,13 +261,14 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
             break
     if online is not None:
         online.close()
+    kept = best_epoch(state["history"], cfg.keep_best) if state["history"] else None
     if ranks.main:
         print(f"stopped after epoch {state['epoch']} ({stop_reason}); best validation {cfg.loss} "
-              f"{state['best_val_loss']:.4f}; best.pt: epoch {state.get('best_epoch', '?')} "
-              f"(by validation {cfg.keep_best}); {state['elapsed'] / 60:.1f} min")
+              f"{state['best_val_loss']:.4f}; best.pt: epoch {kept} (by validation "
+              f"{cfg.keep_best}); {state['elapsed'] / 60:.1f} min")
     ranks.close()
     return {"epochs": state["epoch"], "minutes": state["elapsed"] / 60,
-            "best_val_loss": state["best_val_loss"], "best_epoch": state.get("best_epoch"),
+            "best_val_loss": state["best_val_loss"], "best_epoch": kept,
             "stop_reason": stop_reason}
 
 
@@ -383,14 +384,19 @@ def _after_epoch(cfg: TrainConfig, model, optimizer, frames: TrainingFrames, los
     print(f"epoch {row['epoch']}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
           f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
           f"{row['samples_per_s']:.0f} samples/s  {row['minutes']:.1f} min")
-    best = (val_ap > state.get("best_val_ap", -math.inf) if cfg.keep_best == "ap"
-            else val_loss < previous_best)
-    state["best_val_loss"] = min(val_loss, previous_best)
-    state["best_val_ap"] = max(val_ap, state.get("best_val_ap", -math.inf))  # not in older runs
-    if best:
-        state["best_epoch"] = state["epoch"]
-    _save(out, cfg, model, optimizer, frames.pre, state, frames.data_meta, best=best)
+    if val_loss < previous_best:
+        state["best_val_loss"] = val_loss
+    _save(out, cfg, model, optimizer, frames.pre, state, frames.data_meta,
+          best=best_epoch(state["history"], cfg.keep_best) == row["epoch"])
     return previous_best - val_loss
+
+
+def best_epoch(history: list[dict], keep_best: str) -> int:
+    """The epoch best.pt holds, from the run's history: the first of the lowest validation loss,
+    or with keep_best "ap" of the highest validation AP@10cm (non-root)."""
+    if keep_best == "ap":
+        return min(history, key=lambda row: -row["val_ap10_no_root"])["epoch"]
+    return min(history, key=lambda row: row["val_loss"])["epoch"]
 
 
 def _model_and_optimizer(cfg: TrainConfig, frames: TrainingFrames, initial: dict | None,
@@ -427,8 +433,7 @@ def _model_and_optimizer(cfg: TrainConfig, frames: TrainingFrames, initial: dict
 def _resume(checkpoint_path: Path, cfg: TrainConfig, model, optimizer, main: bool) -> dict:
     """The run's state: fresh, or the checkpoint's (its weights and optimiser state loaded)."""
     if not checkpoint_path.exists():
-        return {"epoch": 0, "elapsed": 0.0, "best_val_loss": math.inf, "best_val_ap": -math.inf,
-                "best_epoch": 0, "history": []}
+        return {"epoch": 0, "elapsed": 0.0, "best_val_loss": math.inf, "history": []}
     saved = torch.load(checkpoint_path, weights_only=False, map_location="cpu")
     # An option added after the checkpoint was written takes its default: how that run ran.
     if _what({**asdict(TrainConfig()), **saved["config"]}) != _what(asdict(cfg)):
