@@ -244,6 +244,63 @@ def test_best_pt_keeps_the_epoch_of_the_chosen_validation_figure(keep_best, kept
         train(TrainConfig(keep_best="hands"), tmp_path, tmp_path / "run", progress_bar=False)
 
 
+def test_averaged_weights_are_judged_kept_and_resumed(tiny_run, tmp_path):
+    """With average_weights, the weights' moving average is what validation judges and the
+    checkpoints keep as their model; the trained weights are kept beside it, and both resume."""
+    from types import SimpleNamespace
+
+    from depth_pose_ros.learn.train import (
+        TrainConfig,
+        _after_epoch,
+        _resume,
+        train,
+        weight_average,
+    )
+    cfg = TrainConfig(average_weights=0.5)
+    # validation's AP is the one weight of the model it is given
+    frames = SimpleNamespace(validate=lambda model, *_: (-0.5, 0.1, model.weight.item(), 0.4),
+                             data_meta={}, pre=SimpleNamespace(to_dict=dict))
+
+    def linear():
+        model = torch.nn.Linear(1, 1, bias=False)
+        return model, torch.optim.SGD(model.parameters(), lr=0.1), weight_average(model, 0.5)
+
+    def trained_to(weight, model, averaged):
+        with torch.no_grad():
+            model.weight.fill_(weight)
+        averaged.update_parameters(model)
+
+    model, optimizer, averaged = linear()
+    trained_to(1.0, model, averaged)  # the first update copies
+    trained_to(3.0, model, averaged)  # then (1 + 3) / 2
+    state = {"epoch": 1, "elapsed": 0.0, "best_val_loss": float("inf"), "history": []}
+    trained = {"train_loss": 0.0, "train_mae": 0.0, "samples_per_s": 1.0, "fresh_frames": 0}
+    _after_epoch(cfg, model, optimizer, frames, None, "cpu", state, tmp_path, trained, averaged)
+    assert state["history"][0]["val_ap10_no_root"] == 2.0
+    assert state["history"][0]["val_ap10_no_root_unaveraged"] == 3.0
+    assert torch.load(tmp_path / "best.pt", weights_only=False)["model"]["weight"].item() == 2.0
+    model, optimizer, averaged = linear()
+    _resume(tmp_path / "checkpoint.pt", cfg, model, optimizer, averaged, main=False)
+    assert model.weight.item() == 3.0 and averaged.module.weight.item() == 2.0
+    trained_to(4.0, model, averaged)
+    assert averaged.module.weight.item() == 3.0  # (2 + 4) / 2: the average goes on
+    with pytest.raises(TrainConfigError, match="--average-weights"):
+        train(TrainConfig(average_weights=1.0), tmp_path, tmp_path / "run", progress_bar=False)
+    # A real run from the tiny run's weights: the loop averages (the average trails the trained
+    # weights by about a step, where the start is an epoch behind) and both are kept.
+    data, run = tiny_run[:2]
+    train(TrainConfig(arch="dnn33", epochs=1, val_frames=60, batch_size=64, init_from=str(run),
+                      average_weights=0.5), data, tmp_path / "averaged", progress_bar=False)
+    saved = torch.load(tmp_path / "averaged" / "checkpoint.pt", weights_only=False)
+    start = torch.load(run / "best.pt", weights_only=False)["model"]
+
+    def away(weights):
+        return sum((weights[k] - saved["unaveraged_model"][k]).float().norm().item()
+                   for k in start if k.endswith("weight"))
+    assert 0 < away(saved["model"]) < away(start) / 2
+    assert "val_ap10_no_root_unaveraged" in saved["state"]["history"][0]
+
+
 def test_warm_start_begins_from_the_other_runs_weights(tiny_run, tmp_path):
     import torch
 

@@ -2,7 +2,8 @@
 
 Reads top to bottom: configuration, data, model, optimiser and schedule, the loop. Writes into RUN:
 checkpoint.pt (last epoch, resumable), best.pt (the best epoch: lowest validation loss, or with
-keep_best "ap" highest validation AP@10cm), history.csv, loss_curve.png.
+keep_best "ap" highest validation AP@10cm), history.csv, loss_curve.png. With average_weights the
+weights validated and saved as "model" are a moving average of the trained ones.
 A run whose RUN/checkpoint.pt exists resumes from it.
 
 Split: the first 60 % of the dataset trains (its last `val_frames` frames validate), the rest
@@ -26,6 +27,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DistributedSampler
 from tqdm import tqdm
 
@@ -78,6 +80,11 @@ class TrainConfig:
     # error scales the loss also weighs how sure the scales are, and the two can part: stage 37
     # (session 49) had its lowest loss at epoch 8 of 20 while its AP rose to the last.
     keep_best: str = "loss"
+    # Beyond the paper: > 0, an exponential moving average of the weights (this decay per step;
+    # 0.9995 spans about 2,000 steps) is what validation judges and the checkpoints keep as
+    # their model; the trained weights go on beside it. Late in a run the epochs' validation AP
+    # wanders by +-0.003 (stage 38), the noise of single steps that an average smooths out.
+    average_weights: float = 0.0
     seed: int = 0
     threads: int = 2  # per process (per rank under torchrun)
     device: str = "auto"  # devices.DEVICES; a run may resume on another device
@@ -166,6 +173,9 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
         raise TrainConfigError(f"recipe must be one of {RECIPES}, loss one of {LOSSES} and "
                                f"keep_best one of {KEEP_BEST}, got {cfg.recipe!r}, {cfg.loss!r} "
                                f"and {cfg.keep_best!r}")
+    if not 0 <= cfg.average_weights < 1:
+        raise TrainConfigError(f"--average-weights is a decay per step, from 0 (off) to below 1, "
+                               f"got {cfg.average_weights}")
     device = pick_device(cfg.device)
     if device.type == "cuda" and "LOCAL_RANK" in os.environ:
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
@@ -184,8 +194,9 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
     model, optimizer = _model_and_optimizer(cfg, frames, initial, device)
     # The fast recipe's bf16 autocast where the device has bf16 natively; f32 elsewhere.
     autocast = autocast_dtype(device) if cfg.recipe == "fast" else None
+    averaged = weight_average(model, cfg.average_weights) if cfg.average_weights else None
     checkpoint_path = out / "checkpoint.pt"
-    state = _resume(checkpoint_path, cfg, model, optimizer, ranks.main)
+    state = _resume(checkpoint_path, cfg, model, optimizer, averaged, ranks.main)
     net = ranks.wrap(model, device)
     if ranks.main:
         (out / "config.json").write_text(json.dumps(
@@ -235,6 +246,8 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             total += loss.item() * len(y)
             total_mae += F.l1_loss(outputs.detach().float()[:, :NUM_TARGETS], y).item() * len(y)
             seen += len(y)
@@ -253,7 +266,7 @@ def train(cfg: TrainConfig, data: Path | list[Path], out: Path, progress_bar: bo
                                 {"train_loss": total / seen, "train_mae": total_mae / seen,
                                  "samples_per_s": round(seen / (time.perf_counter()
                                                                - epoch_started), 1),
-                                 "fresh_frames": online.frames if online else 0})
+                                 "fresh_frames": online.frames if online else 0}, averaged)
             if not stop and cfg.recipe == "paper" and gain < cfg.paper_min_improvement:
                 stop_reason = "validation loss improved less than the threshold"
                 stop = True
@@ -368,11 +381,13 @@ def _joined(parts: list[tuple]) -> tuple:
 
 
 def _after_epoch(cfg: TrainConfig, model, optimizer, frames: TrainingFrames, loss_fn, device,
-                 state: dict, out: Path, trained: dict) -> float:
+                 state: dict, out: Path, trained: dict, averaged=None) -> float:
     """Validate, add the epoch's row to the history, print it and save the checkpoints (rank 0).
-    trained: the epoch's training figures. Returns how much the validation loss improved on
-    the best before it."""
-    val_loss, val_mae, val_ap, val_ap_hands = frames.validate(model, loss_fn, device)
+    trained: the epoch's training figures; averaged: the weights' moving average (or None),
+    which is then what is judged, the trained weights' AP recorded beside it. Returns how much
+    the validation loss improved on the best before it."""
+    judged = model if averaged is None else averaged.module
+    val_loss, val_mae, val_ap, val_ap_hands = frames.validate(judged, loss_fn, device)
     previous_best = state["best_val_loss"]
     # MAE of the normalised outputs (the paper's figure) is kept whatever the loss.
     row = {"epoch": state["epoch"], "minutes": round(state["elapsed"] / 60, 3),
@@ -380,14 +395,18 @@ def _after_epoch(cfg: TrainConfig, model, optimizer, frames: TrainingFrames, los
            "val_mae": val_mae, "val_ap10_no_root": val_ap, "val_ap10_hands": val_ap_hands,
            "train_loss": trained["train_loss"], "val_loss": val_loss,
            "samples_per_s": trained["samples_per_s"], "fresh_frames": trained["fresh_frames"]}
+    if averaged is not None:
+        row["val_ap10_no_root_unaveraged"] = frames.validate(model, loss_fn, device)[2]
     state["history"].append(row)
+    unaveraged = (f"; unaveraged {row['val_ap10_no_root_unaveraged']:.3f}"
+                  if averaged is not None else "")
     print(f"epoch {row['epoch']}: train {cfg.loss} {row['train_loss']:.4f}  val {cfg.loss} "
-          f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f})  "
+          f"{val_loss:.4f}  val AP@10cm {val_ap:.3f} (hands {val_ap_hands:.3f}{unaveraged})  "
           f"{row['samples_per_s']:.0f} samples/s  {row['minutes']:.1f} min")
     if val_loss < previous_best:
         state["best_val_loss"] = val_loss
     _save(out, cfg, model, optimizer, frames.pre, state, frames.data_meta,
-          best=best_epoch(state["history"], cfg.keep_best) == row["epoch"])
+          best=best_epoch(state["history"], cfg.keep_best) == row["epoch"], averaged=averaged)
     return previous_best - val_loss
 
 
@@ -430,8 +449,16 @@ def _model_and_optimizer(cfg: TrainConfig, frames: TrainingFrames, initial: dict
     return model, optimizer
 
 
-def _resume(checkpoint_path: Path, cfg: TrainConfig, model, optimizer, main: bool) -> dict:
-    """The run's state: fresh, or the checkpoint's (its weights and optimiser state loaded)."""
+def weight_average(model: nn.Module, decay: float) -> AveragedModel:
+    """An exponential moving average of model's weights and buffers (batch-norm statistics),
+    `decay` per update; its first update copies them."""
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def _resume(checkpoint_path: Path, cfg: TrainConfig, model, optimizer, averaged,
+            main: bool) -> dict:
+    """The run's state: fresh, or the checkpoint's (its weights, their average if kept, and
+    the optimiser's state loaded)."""
     if not checkpoint_path.exists():
         return {"epoch": 0, "elapsed": 0.0, "best_val_loss": math.inf, "history": []}
     saved = torch.load(checkpoint_path, weights_only=False, map_location="cpu")
@@ -439,7 +466,10 @@ def _resume(checkpoint_path: Path, cfg: TrainConfig, model, optimizer, main: boo
     if _what({**asdict(TrainConfig()), **saved["config"]}) != _what(asdict(cfg)):
         raise TrainConfigError(f"{checkpoint_path} was written with another configuration: "
                                "use a new --out, or the same options to resume")
-    model.load_state_dict(saved["model"])
+    model.load_state_dict(saved.get("unaveraged_model", saved["model"]))
+    if averaged is not None:
+        averaged.module.load_state_dict(saved["model"])
+        averaged.n_averaged.fill_(1)  # the average goes on from the saved one, not a fresh copy
     optimizer.load_state_dict(saved["optimizer"])  # its state follows the weights' device
     state = saved["state"]
     if main:
@@ -449,14 +479,19 @@ def _resume(checkpoint_path: Path, cfg: TrainConfig, model, optimizer, main: boo
 
 
 def _save(out: Path, cfg: TrainConfig, model, optimizer, pre: Preprocessor, state: dict,
-          data_meta: dict, best: bool) -> None:
+          data_meta: dict, best: bool, averaged=None) -> None:
     """checkpoint.pt (resumable), best.pt when best, history.csv and loss_curve.png. Each
-    checkpoint describes itself: architecture, configuration, preprocessing, data."""
-    snapshot = {"model": model.state_dict(), "arch": cfg.arch, "config": asdict(cfg),
+    checkpoint describes itself: architecture, configuration, preprocessing, data. Its "model"
+    is the weights validated: the average when averaging, the trained ones then beside it."""
+    judged = model if averaged is None else averaged.module
+    snapshot = {"model": judged.state_dict(), "arch": cfg.arch, "config": asdict(cfg),
                 "preprocessor": pre.to_dict(), "state": state, "data_meta": data_meta}
     if best:
         torch.save(snapshot, out / "best.pt")
-    torch.save({**snapshot, "optimizer": optimizer.state_dict()}, out / "checkpoint.pt")
+    resumable = {**snapshot, "optimizer": optimizer.state_dict()}
+    if averaged is not None:
+        resumable["unaveraged_model"] = model.state_dict()
+    torch.save(resumable, out / "checkpoint.pt")
     write_history(out, state["history"])
 
 

@@ -223,7 +223,7 @@ def cmd_train(args) -> int:
                       max_train_frames=args.max_train_frames, val_frames=args.val_frames,
                       augment=args.augment, sensor_artifacts=args.sensor_artifacts,
                       loss=args.loss, error_scales=args.error_scales, keep_best=args.keep_best,
-                      seed=args.seed,
+                      average_weights=args.average_weights, seed=args.seed,
                       threads=args.threads, device=args.device, synth_online=args.synth_online,
                       train_fraction=args.train_fraction,
                       init_from=str(args.init_from) if args.init_from else None,
@@ -269,6 +269,10 @@ def _train_options(sub) -> None:
                          help="the epoch best.pt keeps: the lowest validation loss (default, "
                          "the paper's) or the highest validation AP@10cm of the non-root "
                          "joints (with --error-scales the loss also weighs the scales' fit)")
+    trainer.add_argument("--average-weights", type=float, default=0.0, metavar="DECAY",
+                         help="beyond the paper: validate and keep a moving average of the "
+                         "weights, this decay per step (e.g. 0.9995, about 2,000 steps; "
+                         "default 0: off); the trained weights' validation AP is recorded too")
     trainer.add_argument("--train-fraction", type=_fraction, default=0.6, metavar="F",
                          help="the first F of the dataset trains (its last --val-frames "
                          "validate), the rest tests (default 0.6, the paper's 60/40)")
