@@ -217,21 +217,26 @@ def test_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
                           sensor_artifacts=True), data, tmp_path / "run", progress_bar=False)
 
 
+def _scripted_epochs(validate):
+    """What _after_epoch needs around a scripted validation: (frames whose validate is
+    `validate`, a fresh run's state, an epoch's training figures)."""
+    from types import SimpleNamespace
+    frames = SimpleNamespace(validate=validate, data_meta={}, pre=SimpleNamespace(to_dict=dict))
+    state = {"epoch": 0, "elapsed": 0.0, "best_val_loss": float("inf"), "history": []}
+    trained = {"train_loss": 0.0, "train_mae": 0.0, "samples_per_s": 1.0, "fresh_frames": 0}
+    return frames, state, trained
+
+
 @pytest.mark.parametrize("keep_best,kept_epoch", [("loss", 2), ("ap", 3)])
 def test_best_pt_keeps_the_epoch_of_the_chosen_validation_figure(keep_best, kept_epoch, tmp_path):
     """Validation figures that part (the loss lowest at epoch 2, AP highest at epoch 3): best.pt
     holds the epoch that keep_best names, and the loss's gain (the paper's stopping rule) is
     the loss's either way."""
-    from types import SimpleNamespace
-
     from depth_pose_ros.learn.train import TrainConfig, _after_epoch, best_epoch, train
     figures = iter([(-0.50, 0.1, 0.50, 0.4), (-0.60, 0.1, 0.40, 0.3), (-0.55, 0.1, 0.60, 0.5)])
-    frames = SimpleNamespace(validate=lambda *_: next(figures), data_meta={},
-                             pre=SimpleNamespace(to_dict=dict))
+    frames, state, trained = _scripted_epochs(lambda *_: next(figures))
     model = torch.nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    state = {"epoch": 0, "elapsed": 0.0, "best_val_loss": float("inf"), "history": []}
-    trained = {"train_loss": 0.0, "train_mae": 0.0, "samples_per_s": 1.0, "fresh_frames": 0}
     gains = []
     for _ in range(3):
         state["epoch"] += 1
@@ -247,8 +252,6 @@ def test_best_pt_keeps_the_epoch_of_the_chosen_validation_figure(keep_best, kept
 def test_averaged_weights_are_judged_kept_and_resumed(tiny_run, tmp_path):
     """With average_weights, the weights' moving average is what validation judges and the
     checkpoints keep as their model; the trained weights are kept beside it, and both resume."""
-    from types import SimpleNamespace
-
     from depth_pose_ros.learn.train import (
         TrainConfig,
         _after_epoch,
@@ -258,8 +261,8 @@ def test_averaged_weights_are_judged_kept_and_resumed(tiny_run, tmp_path):
     )
     cfg = TrainConfig(average_weights=0.5)
     # validation's AP is the one weight of the model it is given
-    frames = SimpleNamespace(validate=lambda model, *_: (-0.5, 0.1, model.weight.item(), 0.4),
-                             data_meta={}, pre=SimpleNamespace(to_dict=dict))
+    frames, state, trained = _scripted_epochs(
+        lambda model, *_: (-0.5, 0.1, model.weight.item(), 0.4))
 
     def linear():
         model = torch.nn.Linear(1, 1, bias=False)
@@ -273,8 +276,7 @@ def test_averaged_weights_are_judged_kept_and_resumed(tiny_run, tmp_path):
     model, optimizer, averaged = linear()
     trained_to(1.0, model, averaged)  # the first update copies
     trained_to(3.0, model, averaged)  # then (1 + 3) / 2
-    state = {"epoch": 1, "elapsed": 0.0, "best_val_loss": float("inf"), "history": []}
-    trained = {"train_loss": 0.0, "train_mae": 0.0, "samples_per_s": 1.0, "fresh_frames": 0}
+    state["epoch"] = 1
     _after_epoch(cfg, model, optimizer, frames, None, "cpu", state, tmp_path, trained, averaged)
     assert state["history"][0]["val_ap10_no_root"] == 2.0
     assert state["history"][0]["val_ap10_no_root_unaveraged"] == 3.0
