@@ -60,6 +60,14 @@ def test_a_precision_chosen_by_hand_that_fell_short_at_export_is_named(shipped_e
     assert PoseEstimator.load(precision="int8").precision_cost.startswith("int8 measured")
 
 
+def test_evaluate_names_the_arithmetic_this_cpu_runs(shipped_estimator):
+    from depth_pose_ros.learn.evaluate import load_predictor
+    # Without native bf16 (AVX2 only) the bf16 model runs in f32, and its figures may differ:
+    # evaluate's reports say so, as the node and the benchmarks do.
+    _, label = load_predictor(shipped_estimator.model_dir)
+    assert f"(OpenVINO {shipped_estimator.describe_precision()}, mirror-averaged)" in label
+
+
 def test_the_paper_model_json_is_the_reproductions(paper_estimator):
     paper_model = paper_estimator.model_dir
     info = json.loads((paper_model / "model.json").read_text())

@@ -66,8 +66,10 @@ def load_predictor(model: Path, mirror_average: bool = True):
     if (model / "model.json").is_file():
         from depth_pose_ros.runtime.estimator import PoseEstimator
         estimator = PoseEstimator.load(model, mirror_average=mirror_average)
+        # The arithmetic this CPU runs, as the node and the benchmarks say it: a bf16 model
+        # runs in f32 on a CPU without native bf16, and its figures may differ.
         return estimator.estimate_batch_with_confidence, (f"{estimator.info['arch']} (OpenVINO "
-                                          f"{estimator.precision}, {passes})")
+                                          f"{estimator.describe_precision()}, {passes})")
     import torch
 
     from depth_pose_ros.learn.checkpoints import load_run
